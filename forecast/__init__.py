@@ -1,0 +1,21 @@
+"""forecast: a Bayesian forecaster of football coaching successions.
+
+The public API for notebooks::
+
+    from forecast import Scenario, fit
+    scenario = Scenario.load("real-madrid-2024")
+    result = fit(scenario, seed=1)
+    result.successor, result.departure, result.joint
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("forecast")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0+unknown"
+
+from forecast.scenario import Scenario  # noqa: E402
+from forecast.fit import fit  # noqa: E402
+
+__all__ = ["Scenario", "fit", "__version__"]

@@ -1,0 +1,78 @@
+"""``build_model``: a pure function from model inputs and priors to a PyMC model (no sampling, no I/O)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+
+from forecast.inputs import ModelInputs
+from forecast.likelihood import log_evidence
+from forecast.priors import Prior
+
+#: Dimension names, defined once.
+CANDIDATE = "candidate"
+VACANCY = "vacancy"
+SOURCE = "source"
+
+SCALARS = (
+    "sack_base", "sack_season_end", "sack_form", "quit_base", "quit_season_end", "quit_expiry",
+    "quit_final_year", "tie", "avail_mid", "avail_season_end", "buyout", "pull_form",
+    "tier1", "tier2", "tier3", "tier4",
+)
+
+
+def candidate_labels(inputs: ModelInputs) -> list[str]:
+    """Return ``"Club: Candidate"`` labels of the flat appeal vector."""
+    return [f"{p.club}: {c}" for p in inputs.posts if p.has_successor for c in p.candidates]
+
+
+def coords(inputs: ModelInputs) -> dict[str, list[str]]:
+    """Return the model's coordinates with real labels."""
+    return {
+        CANDIDATE: candidate_labels(inputs),
+        VACANCY: [p.club for p in inputs.posts if p.has_successor],
+        SOURCE: list(inputs.units),
+    }
+
+
+def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
+    """Build the succession model.
+
+    Parameters
+    ----------
+    inputs : ModelInputs
+        Arrays from :func:`forecast.inputs.build_inputs`.
+    priors : dict of Prior
+        From :func:`forecast.priors.resolve_priors`.
+
+    Returns
+    -------
+    pymc.Model
+        Free variables: the scalars in :data:`SCALARS`, ``source_sd``, ``appeal`` (dim
+        ``candidate``), ``not_listed`` (dim ``vacancy``), ``source_z`` (dim ``source``, only with
+        counted rumours). Deterministic ``reliability`` (dim ``source``) is the probability a
+        medium-strength claim of that source is right. The potential ``evidence`` is the log
+        evidence with the discrete outcome summed out.
+    """
+    appeal_mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
+    with pm.Model(coords=coords(inputs)) as model:
+        params = {name: pm.Normal(name, priors[name].mu, priors[name].sigma) for name in SCALARS}
+        params["source_sd"] = pm.HalfNormal("source_sd", priors["source_sd"].sigma)
+        params["appeal"] = pm.Normal(
+            "appeal", priors["appeal"].mu + appeal_mu, priors["appeal"].sigma, dims=CANDIDATE
+        )
+        params["not_listed"] = pm.Normal(
+            "not_listed", priors["not_listed"].mu, priors["not_listed"].sigma, dims=VACANCY
+        )
+        if inputs.units:
+            params["source_z"] = pm.Normal("source_z", 0.0, 1.0, dims=SOURCE)
+            tiers = pm.math.stack([params[f"tier{t}"] for t in (1, 2, 3, 4)])
+            pm.Deterministic(
+                "reliability",
+                0.5 + 0.5 * pm.math.sigmoid(
+                    tiers[inputs.unit_tier] + params["source_sd"] * params["source_z"]
+                ),
+                dims=SOURCE,
+            )
+        pm.Potential("evidence", log_evidence(params, inputs))
+    return model

@@ -1,0 +1,127 @@
+"""Every prior of the succession model, in one place, with where its centre and scale come from.
+
+Precedence: a scenario's ``priors:`` block overrides the defaults below, one name at a time.
+All hazards are per calendar month on the logit scale; all choice terms are on the softmax
+(log-odds) scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from forecast.errors import DataValidationError, Problem
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A normal prior (or half-normal when ``positive``) with its provenance.
+
+    Attributes
+    ----------
+    name : str
+        Variable name in the model.
+    mu, sigma : float
+        Centre and scale.
+    meaning : str
+        What the parameter does.
+    citation : str
+        Where the numbers come from.
+    positive : bool
+        Half-normal with scale ``sigma`` (``mu`` ignored) when True.
+    """
+
+    name: str
+    mu: float
+    sigma: float
+    meaning: str
+    citation: str
+    positive: bool = False
+
+
+_EXIT = (
+    "About one top-flight coach in three leaves per season (Bachan, Reilly & Witt 2008; "
+    "36%/season in the Bundesliga, Frick, Barros & Passos 2010); per-match hazard about 1% "
+    "(Bryson, Buraimo, Farnell & Simmons 2021), i.e. 3-5% a month in season."
+)
+_RUMOURS = (
+    "Transfer-gossip hit rates are low (under 8% of English-media winter rumours came true) while "
+    "a top broadsheet is near 40% and 'club sources' reports are near certain (MODEL.md, outlets); "
+    "rumoured moves have base rates around 10%, which puts tier likelihood ratios near 15 / 5 / 2.6 "
+    "/ 1.6. Weak scale: learned from the track record once it lands."
+)
+
+DEFAULT_PRIORS: tuple[Prior, ...] = (
+    Prior("sack_base", -3.7, 0.5, "logit monthly sacking hazard in season", _EXIT),
+    Prior("sack_season_end", 0.7, 0.5, "extra sacking hazard in season-end months",
+          "Most coaching changes cluster in the close season (Besters, van Ours & van Tuijl 2016: "
+          "84 in-season changes in 300 club-seasons, the rest between seasons)."),
+    Prior("sack_form", 1.0, 0.5,
+          "logit change in sacking hazard per point-per-match below the club's own expectation",
+          "Results against expectation are the strongest predictor of dismissal (Hope 2002; Audas, "
+          "Goddard & Rowe 2006; Bryson et al. 2021); scale weakly informative."),
+    Prior("quit_base", -5.5, 0.7, "logit monthly hazard of a voluntary move in season",
+          "Quits are a minority of exits and rare mid-season (Bryson et al. 2021)."),
+    Prior("quit_season_end", 2.0, 0.7, "extra voluntary-move hazard in season-end months",
+          "Most voluntary moves happen at season end (MODEL.md, contracts)."),
+    Prior("quit_expiry", 3.0, 1.0, "extra voluntary-move hazard in the month the contract ends",
+          "No published estimate of the contract effect was found (MODEL.md); weak prior with a "
+          "spike at expiry."),
+    Prior("quit_final_year", 1.0, 0.7,
+          "extra voluntary-move hazard at the season end a year before expiry (sell, not lose)",
+          "Weak prior (MODEL.md, contracts): clubs cash in on a buy-out before a final year."),
+    Prior("appeal", 0.0, 1.0, "candidate's appeal to the club (added to the scenario's appeal)",
+          "Exchangeable candidates a priori; a scenario may shift a candidate's centre."),
+    Prior("not_listed", -0.7, 0.75,
+          "appeal of someone not on the list (plus log of the list size)",
+          "Many appointees were on no shortlist weeks before (MODEL.md): about 45% at a season-end "
+          "vacancy with employed candidates, more mid-season."),
+    Prior("tie", 0.5, 0.5, "appeal per tie to the club (former player, reserve-team coach...)",
+          "Clubs often promote from within or hire former players; weakly informative."),
+    Prior("avail_mid", -2.0, 0.75,
+          "log-odds penalty for a candidate under contract elsewhere, mid-season",
+          "Employed coaches rarely move mid-season (MODEL.md, successor choice)."),
+    Prior("avail_season_end", -0.5, 0.5,
+          "log-odds penalty for a candidate under contract elsewhere, at season end",
+          "Moves of employed coaches concentrate at season end, at a price (MODEL.md)."),
+    Prior("buyout", 0.7, 0.5, "log-odds bonus for a candidate with a release clause",
+          "A known clause lowers the price of prising a coach away; weakly informative."),
+    Prior("pull_form", 0.5, 0.5, "appeal per point-per-match of the candidate's form",
+          "Good results raise a coach's market (Bryson et al. 2021, quits); weakly informative."),
+    Prior("tier1", 2.0, 0.75, "reliability logit of tier-1 sources", _RUMOURS),
+    Prior("tier2", 0.75, 0.75, "reliability logit of tier-2 sources", _RUMOURS),
+    Prior("tier3", -0.25, 0.75, "reliability logit of tier-3 sources", _RUMOURS),
+    Prior("tier4", -1.25, 0.75, "reliability logit of tier-4 sources", _RUMOURS),
+    Prior("source_sd", 0.0, 0.5, "spread of sources around their tier", _RUMOURS, positive=True),
+)
+
+#: Reliability logit offset of each claim strength (weak, medium, strong).
+STRENGTH_OFFSET = (-0.75, 0.0, 0.75)
+
+
+def resolve_priors(overrides: dict | None = None, where: str = "scenario") -> dict[str, Prior]:
+    """Return the priors by name with a scenario's overrides applied.
+
+    Parameters
+    ----------
+    overrides : dict, optional
+        ``{name: object with mu and sigma}`` from the scenario file.
+    where : str
+        File name for error messages.
+
+    Raises
+    ------
+    DataValidationError
+        If an override names an unknown prior.
+    """
+    priors = {p.name: p for p in DEFAULT_PRIORS}
+    problems = []
+    for name, value in (overrides or {}).items():
+        if name not in priors:
+            problems.append(Problem(where, None, f"priors.{name}", "unknown prior",
+                                    f"known: {', '.join(priors)}"))
+            continue
+        priors[name] = replace(priors[name], mu=value.mu, sigma=value.sigma,
+                               citation=f"scenario override (default: {priors[name].citation})")
+    if problems:
+        raise DataValidationError(problems)
+    return priors

@@ -1,0 +1,232 @@
+"""The forecast as a domain object: tidy tables with intervals, headlines, and self-describing files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from forecast import __version__
+from forecast.errors import ResultsMismatchError
+from forecast.inputs import ModelInputs
+from forecast.outcomes import AFTER, NO_VACANCY, slug
+from forecast.priors import Prior
+
+INTERVAL = (0.05, 0.95)
+
+
+def _stats(draws: np.ndarray) -> tuple[float, float, float]:
+    flat = draws.reshape(-1)
+    lo, hi = np.quantile(flat, INTERVAL)
+    return float(flat.mean()), float(lo), float(hi)
+
+
+def window_of(label: str) -> str:
+    """Name the football window of a month label: ``summer 2025`` (May-Aug) or ``2024-25 season``."""
+    if label == AFTER:
+        return AFTER
+    year, month = map(int, label.split("-"))
+    if 5 <= month <= 8:
+        return f"summer {year}"
+    start = year if month >= 9 else year - 1
+    return f"{start}-{str(start + 1)[-2:]} season"
+
+
+@dataclass
+class ForecastResult:
+    """A fitted forecast.
+
+    Attributes
+    ----------
+    successor : pandas.DataFrame
+        ``club, outcome, mean, lo, hi``: who is the next coach (appointed before the horizon),
+        "not listed", or "no vacancy" before the horizon; sums to one per club.
+    departure : pandas.DataFrame
+        ``coach, club, month, window, mean, lo, hi, cum_mean, cum_lo, cum_hi``.
+    joint : pandas.DataFrame
+        ``club, month, candidate, mean, lo, hi``: who is appointed in which month.
+    diagnostics : dict
+        R-hat, ESS, divergences and the verdict.
+    idata : arviz.InferenceData
+        Posterior draws of parameters and of every forecast probability.
+    """
+
+    scenario_id: str
+    scenario_hash: str
+    as_of: dt.date
+    inputs: ModelInputs
+    priors: dict[str, Prior]
+    idata: az.InferenceData
+    diagnostics: dict
+    settings: object
+    successor: pd.DataFrame
+    departure: pd.DataFrame
+    joint: pd.DataFrame
+
+    @classmethod
+    def from_fit(cls, scenario, inputs, priors, idata, diagnostics, settings) -> ForecastResult:
+        """Summarise a fitted InferenceData into tables and stamp its attributes."""
+        post = idata.posterior
+        successor_rows, joint_rows, departure_rows = [], [], []
+        for i, p in enumerate(inputs.posts):
+            dep = post["departure"].sel(post=p.coach).values  # chain, draw, month_out
+            cum = np.cumsum(dep, axis=-1)
+            for m, label in enumerate([*inputs.grid.labels, AFTER]):
+                departure_rows.append({
+                    "coach": p.coach, "club": p.club, "month": label, "window": window_of(label),
+                    **dict(zip(("mean", "lo", "hi"), _stats(dep[..., m]), strict=True)),
+                    **dict(zip(("cum_mean", "cum_lo", "cum_hi"), _stats(cum[..., m]), strict=True)),
+                })
+            if not p.has_successor:
+                continue
+            s = slug(p.club)
+            succ = post[f"successor_{s}"]
+            for j, outcome in enumerate(succ[f"{s}_outcome"].values):
+                successor_rows.append({"club": p.club, "outcome": str(outcome),
+                                       **dict(zip(("mean", "lo", "hi"),
+                                                  _stats(succ.values[..., j]), strict=True))})
+            joint = post[f"joint_{s}"]
+            for m, label in enumerate(inputs.grid.labels):
+                for j, cand in enumerate(joint[f"{s}_choice"].values):
+                    joint_rows.append({"club": p.club, "month": label, "candidate": str(cand),
+                                       **dict(zip(("mean", "lo", "hi"),
+                                                  _stats(joint.values[..., m, j]), strict=True))})
+        digest = scenario.content_hash()
+        idata.posterior.attrs.update({
+            "forecast_version": __version__,
+            "scenario_id": scenario.id,
+            "scenario_hash": digest,
+            "as_of": inputs.as_of.isoformat(),
+            "seed": int(settings.seed),
+            "sampler_settings": json.dumps(asdict(settings)),
+            "priors": json.dumps({k: asdict(v) for k, v in priors.items()}),
+        })
+        return cls(scenario.id, digest, inputs.as_of, inputs, priors, idata, diagnostics, settings,
+                   pd.DataFrame(successor_rows), pd.DataFrame(departure_rows),
+                   pd.DataFrame(joint_rows))
+
+    # -- plain-words answers -------------------------------------------------------------
+    def departure_windows(self) -> pd.DataFrame:
+        """Return departure probability by football window (summer, season) with intervals."""
+        post = self.idata.posterior["departure"]
+        rows = []
+        labels = [*self.inputs.grid.labels, AFTER]
+        windows = pd.Series([window_of(x) for x in labels])
+        for coach in post["post"].values:
+            dep = post.sel(post=coach).values
+            for window in dict.fromkeys(windows):
+                idx = np.flatnonzero(windows == window)
+                rows.append({"coach": str(coach), "window": window,
+                             **dict(zip(("mean", "lo", "hi"), _stats(dep[..., idx].sum(-1)),
+                                        strict=True))})
+        return pd.DataFrame(rows)
+
+    def headlines(self) -> list[str]:
+        """Return the headline answers in plain words, each with its 90% interval."""
+        lines = []
+        for club, table in self.successor.groupby("club", sort=False):
+            named = table[table["outcome"] != NO_VACANCY].sort_values("mean", ascending=False)
+            top = named.iloc[0]
+            vac = table[table["outcome"] == NO_VACANCY].iloc[0]
+            lines.append(
+                f"{top.outcome} is the most likely next coach of {club}: {top['mean']:.0%} "
+                f"(90% interval {top.lo:.0%}-{top.hi:.0%}); no change before the horizon: "
+                f"{vac['mean']:.0%}."
+            )
+        windows = self.departure_windows()
+        for coach, table in windows.groupby("coach", sort=False):
+            best = table.sort_values("mean", ascending=False).iloc[0]
+            club = self.departure.loc[self.departure["coach"] == coach, "club"].iloc[0]
+            when = "stays past the horizon" if best.window == AFTER else f"leaves in {best.window}"
+            lines.append(
+                f"{coach} most likely {when} ({club}): {best['mean']:.0%} "
+                f"(90% interval {best.lo:.0%}-{best.hi:.0%})."
+            )
+        verdict = "passed" if self.diagnostics["passed"] else "FAILED"
+        lines.append(
+            f"Convergence {verdict}: max R-hat {self.diagnostics['max_rhat']:.3f}, min bulk ESS "
+            f"{self.diagnostics['min_ess_bulk']:.0f}, min tail ESS "
+            f"{self.diagnostics['min_ess_tail']:.0f}, {self.diagnostics['divergences']} divergences."
+        )
+        return lines
+
+    # -- files ---------------------------------------------------------------------------
+    def summary(self) -> dict:
+        """Return the machine-readable answers written to ``summary.json``."""
+        successor = {
+            club: [{"outcome": r.outcome, "mean": r.mean, "interval_90": [r.lo, r.hi]}
+                   for r in table.itertuples()]
+            for club, table in self.successor.groupby("club", sort=False)
+        }
+        departure = {
+            coach: {
+                "club": table["club"].iloc[0],
+                "by_month": [{"month": r.month, "mean": r.mean, "interval_90": [r.lo, r.hi],
+                              "cumulative": r.cum_mean, "cumulative_interval_90": [r.cum_lo, r.cum_hi]}
+                             for r in table.itertuples()],
+            }
+            for coach, table in self.departure.groupby("coach", sort=False)
+        }
+        joint = {
+            club: [{"month": r.month, "candidate": r.candidate, "mean": r.mean,
+                    "interval_90": [r.lo, r.hi]} for r in table.itertuples()]
+            for club, table in self.joint.groupby("club", sort=False)
+        }
+        return {
+            "scenario": self.scenario_id,
+            "as_of": self.as_of.isoformat(),
+            "forecast_version": __version__,
+            "scenario_hash": self.scenario_hash,
+            "seed": int(self.settings.seed),
+            "headlines": self.headlines(),
+            "successor": successor,
+            "departure": departure,
+            "joint": joint,
+            "diagnostics": self.diagnostics,
+        }
+
+    def output_dir(self, out: Path) -> Path:
+        """Return ``<out>/<scenario id>/<as-of>/``."""
+        return Path(out) / self.scenario_id / self.as_of.isoformat()
+
+    def save(self, out: Path) -> Path:
+        """Write ``idata.nc`` and ``summary.json`` atomically; return the folder."""
+        folder = self.output_dir(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / "summary.json",
+                     lambda p: Path(p).write_text(json.dumps(self.summary(), indent=2)))
+        atomic_write(folder / "idata.nc", lambda p: self.idata.to_netcdf(p))
+        return folder
+
+
+def atomic_write(path: Path, writer) -> None:
+    """Write a file through a temporary sibling and an atomic rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_idata(path: Path, scenario_hash: str | None = None) -> az.InferenceData:
+    """Load a saved InferenceData, refusing one made from other inputs or another version."""
+    idata = az.from_netcdf(path)
+    attrs = idata.posterior.attrs
+    if attrs.get("forecast_version") != __version__:
+        raise ResultsMismatchError(
+            f"{path} was written by forecast {attrs.get('forecast_version')}, this is {__version__}"
+        )
+    if scenario_hash and attrs.get("scenario_hash") != scenario_hash:
+        raise ResultsMismatchError(f"{path} was computed from different scenario inputs")
+    return idata

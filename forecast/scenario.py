@@ -1,0 +1,477 @@
+"""Scenario files: the YAML contract, cross-table validation and the :class:`Scenario` object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from forecast.errors import DataValidationError, Problem, ScenarioNotFoundError
+from forecast.schemas import (
+    FactRow,
+    ResultRow,
+    RumourRow,
+    SourceRow,
+    TeamNameRow,
+    TrackRecordRow,
+)
+from forecast.tables import read_rows, rows_to_frame
+
+TIES = ("former_player", "former_coach", "reserve_coach", "national")
+
+
+def data_dir() -> Path:
+    """Return the data folder: ``$FORECAST_DATA``, else the repository's ``data/``, else ``./data``."""
+    env = os.environ.get("FORECAST_DATA")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[1] / "data"
+    return repo if repo.exists() else Path.cwd() / "data"
+
+
+DEFAULT_SCENARIO = "real-madrid-2024"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CandidateSpec(_Spec):
+    """A coach linked to a vacancy."""
+
+    name: str = Field(min_length=1)
+    club: str | None = None
+    contract_end: dt.date | None = None
+    free_agent: bool = False
+    buyout: bool = False
+    ties: list[Literal[TIES]] = []  # type: ignore[valid-type]
+    appeal: float | None = None
+    sources: list[str] = []
+
+    @model_validator(mode="after")
+    def _employment(self):
+        if self.free_agent and self.club:
+            raise ValueError("a free agent has no current club")
+        if not self.free_agent and not self.club:
+            raise ValueError("give the current club, or set free_agent: true")
+        return self
+
+
+class PostSpec(_Spec):
+    """A tracked post: a club and its incumbent head coach."""
+
+    club: str = Field(min_length=1)
+    league: str = Field(min_length=1)
+    coach: str = Field(min_length=1)
+    contract_end: dt.date
+    appointed: dt.date | None = None
+    sources: list[str] = []
+
+
+class QuestionSpec(_Spec):
+    """A question the forecast answers: the successor at a club, or when a coach leaves."""
+
+    kind: Literal["successor", "departure"]
+    club: str | None = None
+    coach: str | None = None
+    candidates: list[CandidateSpec] = []
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.kind == "successor" and (not self.club or not self.candidates):
+            raise ValueError("a successor question needs club and candidates")
+        if self.kind == "departure" and not self.coach:
+            raise ValueError("a departure question needs coach")
+        return self
+
+
+class DataPaths(_Spec):
+    """Where the scenario's tables live, relative to the scenario file."""
+
+    rumours: str
+    sources: str
+    results: list[str] = []
+    team_names: str | None = None
+    facts: str | None = None
+    track_record: str | None = None
+
+
+class PriorOverride(_Spec):
+    """Override of one prior's centre and scale (see :mod:`forecast.priors`)."""
+
+    mu: float
+    sigma: float = Field(gt=0)
+
+
+class ScenarioSpec(_Spec):
+    """The top-level YAML document of a scenario."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    description: str = ""
+    as_of: dt.date
+    horizon: str = Field(pattern=r"^\d{4}-\d{2}$")
+    season_end_months: list[int] = [5, 6]
+    posts: list[PostSpec] = Field(min_length=1)
+    questions: list[QuestionSpec] = Field(min_length=1)
+    other_clubs: list[str] = []
+    priors: dict[str, PriorOverride] = {}
+    data: DataPaths
+
+    @property
+    def horizon_month(self) -> tuple[int, int]:
+        """Return the last forecast month as (year, month)."""
+        year, month = self.horizon.split("-")
+        return int(year), int(month)
+
+
+def _yaml_lines(text: str) -> dict[tuple, int]:
+    """Map each key path of a YAML document to its 1-based line, for error messages."""
+    lines: dict[tuple, int] = {}
+
+    def walk(node, path):
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                lines[(*path, key.value)] = key.start_mark.line + 1
+                walk(value, (*path, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def resolve_scenario_path(scenario: str | os.PathLike | None) -> Path:
+    """Turn a scenario id or path into the YAML file's path."""
+    if scenario is None:
+        scenario = DEFAULT_SCENARIO
+    path = Path(scenario)
+    if path.suffix in (".yaml", ".yml"):
+        if not path.exists():
+            raise ScenarioNotFoundError(f"scenario file not found: {path}")
+        return path
+    candidate = data_dir() / "scenarios" / f"{scenario}.yaml"
+    if not candidate.exists():
+        known = sorted(p.stem for p in (data_dir() / "scenarios").glob("*.yaml"))
+        close = difflib.get_close_matches(str(scenario), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ScenarioNotFoundError(
+            f"no scenario {scenario!r} in {candidate.parent} (known: {', '.join(known)}){hint}"
+        )
+    return candidate
+
+
+@dataclass
+class Scenario:
+    """A validated scenario with its tables.
+
+    Attributes
+    ----------
+    spec : ScenarioSpec
+        The parsed YAML document.
+    path : Path
+        The YAML file.
+    rumours, sources, results, facts, team_names, track_record : pandas.DataFrame
+        Validated tables; each keeps a ``line`` column pointing into its file.
+    """
+
+    spec: ScenarioSpec
+    path: Path
+    rumours: pd.DataFrame
+    sources: pd.DataFrame
+    results: pd.DataFrame
+    facts: pd.DataFrame
+    team_names: pd.DataFrame
+    track_record: pd.DataFrame
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Return the scenario id."""
+        return self.spec.id
+
+    @classmethod
+    def load(cls, scenario: str | os.PathLike | None = None, today: dt.date | None = None) -> Scenario:
+        """Load and validate a scenario and all its tables.
+
+        Parameters
+        ----------
+        scenario : str or path, optional
+            A scenario id (looked up in ``data/scenarios``) or a YAML path; default scenario if None.
+        today : date, optional
+            The date after which nothing may be dated (default: the system date).
+
+        Raises
+        ------
+        DataValidationError
+            With every problem found across the scenario and its tables.
+        """
+        path = resolve_scenario_path(scenario)
+        text = path.read_text(encoding="utf-8")
+        lines = _yaml_lines(text)
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            raise DataValidationError([Problem(str(path), line, None, f"not valid YAML: {exc}")])
+        try:
+            spec = ScenarioSpec.model_validate(raw)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                line = next((lines[loc[:i]] for i in range(len(loc), -1, -1) if loc[:i] in lines), None)
+                problems.append(Problem(str(path), line, ".".join(map(str, loc)), err["msg"]))
+            raise DataValidationError(problems) from None
+
+        base = path.parent
+        files = {
+            "rumours": base / spec.data.rumours,
+            "sources": base / spec.data.sources,
+        }
+        if spec.data.team_names:
+            files["team_names"] = base / spec.data.team_names
+        if spec.data.facts:
+            files["facts"] = base / spec.data.facts
+        if spec.data.track_record:
+            files["track_record"] = base / spec.data.track_record
+        for i, results in enumerate(spec.data.results):
+            files[f"results{i}"] = base / results
+
+        problems: list[Problem] = []
+
+        def load(key, model):
+            if key not in files:
+                return rows_to_frame([], model)
+            rows, probs = read_rows(files[key], model)
+            problems.extend(probs)
+            return rows_to_frame(rows, model)
+
+        sources = load("sources", SourceRow)
+        rumours = load("rumours", RumourRow)
+        facts = load("facts", FactRow)
+        team_names = load("team_names", TeamNameRow)
+        track_record = load("track_record", TrackRecordRow)
+        result_frames = []
+        for key in [k for k in files if k.startswith("results")]:
+            frame = load(key, ResultRow)
+            frame["file"] = str(files[key])
+            result_frames.append(frame)
+        results = (
+            pd.concat(result_frames, ignore_index=True)
+            if result_frames
+            else rows_to_frame([], ResultRow)
+        )
+        scenario = cls(spec, path, rumours, sources, results, facts, team_names, track_record, files)
+        problems.extend(scenario._cross_check(lines, today or dt.date.today()))
+        if problems:
+            raise DataValidationError(problems)
+        return scenario
+
+    # -- names ------------------------------------------------------------------------------
+    def coaches(self) -> set[str]:
+        """Return every coach the scenario knows: incumbents and candidates."""
+        names = {p.coach for p in self.spec.posts}
+        for q in self.spec.questions:
+            names |= {c.name for c in q.candidates}
+        return names
+
+    def clubs(self) -> set[str]:
+        """Return every club the scenario knows."""
+        names = {p.club for p in self.spec.posts} | set(self.spec.other_clubs)
+        for q in self.spec.questions:
+            names |= {c.club for c in q.candidates if c.club}
+        return names
+
+    def source_names(self) -> dict[str, str]:
+        """Map every source name and alias (lower case) to the canonical source name."""
+        names: dict[str, str] = {}
+        for row in self.sources.itertuples():
+            names[row.name.lower()] = row.name
+            for alias in SourceRow.alias_list(row):  # type: ignore[arg-type]
+                names[alias.lower()] = row.name
+        return names
+
+    def canonical_source(self, name: str) -> str | None:
+        """Return the canonical name of a source or alias, or None if unknown."""
+        return self.source_names().get(name.strip().lower())
+
+    def content_hash(self) -> str:
+        """Return a SHA-256 over the scenario file and every table it reads."""
+        digest = hashlib.sha256(self.path.read_bytes())
+        for key in sorted(self.files):
+            if self.files[key].exists():
+                digest.update(key.encode())
+                digest.update(self.files[key].read_bytes())
+        return digest.hexdigest()
+
+    # -- checks across tables -------------------------------------------------------------
+    def _cross_check(self, lines: dict[tuple, int], today: dt.date) -> list[Problem]:
+        spec, file = self.spec, str(self.path)
+        problems: list[Problem] = []
+
+        def yaml_problem(loc, fld, msg, hint=None):
+            problems.append(Problem(file, lines.get(loc), fld, msg, hint))
+
+        hy, hm = spec.horizon_month
+        if (hy, hm) < (spec.as_of.year, spec.as_of.month):
+            yaml_problem(("horizon",), "horizon", "horizon is before the as-of date")
+        post_clubs = [p.club for p in spec.posts]
+        incumbents = {p.coach: p.club for p in spec.posts}
+        for i, post in enumerate(spec.posts):
+            if post_clubs.count(post.club) > 1:
+                yaml_problem(("posts", i, "club"), "club", f"club {post.club!r} is tracked twice")
+            if post.contract_end < spec.as_of:
+                yaml_problem(
+                    ("posts", i, "contract_end"), "contract_end", "contract ends before the as-of date"
+                )
+        linked: dict[str, str] = {}
+        for i, q in enumerate(spec.questions):
+            if q.kind == "successor" and q.club not in post_clubs:
+                yaml_problem(
+                    ("questions", i, "club"), "club", f"{q.club!r} is not a tracked post",
+                    _closest(q.club, post_clubs),
+                )
+            if q.kind == "departure" and q.coach not in incumbents:
+                yaml_problem(
+                    ("questions", i, "coach"), "coach", f"{q.coach!r} is not a tracked incumbent",
+                    _closest(q.coach, list(incumbents)),
+                )
+            names = [c.name for c in q.candidates]
+            for j, cand in enumerate(q.candidates):
+                loc = ("questions", i, "candidates", j)
+                if names.count(cand.name) > 1:
+                    yaml_problem((*loc, "name"), "name", f"candidate {cand.name!r} listed twice")
+                if cand.name == incumbents.get(q.club or ""):
+                    yaml_problem((*loc, "name"), "name", "the incumbent cannot succeed himself")
+                if cand.club in post_clubs and incumbents.get(cand.name) != cand.club:
+                    yaml_problem(
+                        (*loc, "club"), "club",
+                        f"{cand.club!r} is tracked with another coach; a candidate there must be its "
+                        "incumbent",
+                    )
+                if cand.name in incumbents:
+                    if cand.name in linked and linked[cand.name] != q.club:
+                        yaml_problem(
+                            (*loc, "name"), "name",
+                            f"{cand.name} is a candidate for two tracked vacancies "
+                            f"({linked[cand.name]}, {q.club}); this is not supported yet",
+                        )
+                    linked[cand.name] = q.club or ""
+        problems += self._check_cycles(linked, incumbents, file)
+        problems += self._check_rumours(today)
+        problems += self._check_facts(today)
+        problems += self._check_results()
+        return problems
+
+    def _check_cycles(self, linked, incumbents, file) -> list[Problem]:
+        # linked: coach -> club whose vacancy he may fill; following it must not return to a club.
+        for start in linked:
+            seen, coach = set(), start
+            while coach in linked:
+                club = linked[coach]
+                if club in seen:
+                    return [Problem(file, None, "questions", f"candidate links form a cycle via {club}")]
+                seen.add(club)
+                coach = next((c for c, k in incumbents.items() if k == club), None)
+        return []
+
+    def _check_rumours(self, today: dt.date) -> list[Problem]:
+        file = str(self.files["rumours"])
+        problems = []
+        sources = self.source_names()
+        coaches, clubs = sorted(self.coaches()), sorted(self.clubs())
+        ids = self.rumours["id"].tolist()
+        for row in self.rumours.itertuples():
+            if ids.count(row.id) > 1:
+                problems.append(Problem(file, row.line, "id", f"duplicate id {row.id!r}"))
+            if row.source.lower() not in sources:
+                problems.append(
+                    Problem(file, row.line, "source", f"unknown source {row.source!r}",
+                            _closest(row.source, [s for s in self.sources["name"]]))
+                )
+            if row.subject not in coaches:
+                problems.append(
+                    Problem(file, row.line, "subject", f"unknown coach {row.subject!r}",
+                            _closest(row.subject, coaches) or "add him to the scenario")
+                )
+            if row.club not in clubs:
+                problems.append(
+                    Problem(file, row.line, "club", f"unknown club {row.club!r}",
+                            _closest(row.club, clubs) or "add it to other_clubs in the scenario")
+                )
+            if row.date > today:
+                problems.append(Problem(file, row.line, "date", f"{row.date} is in the future"))
+            if row.cites and row.cites not in ids and row.cites.lower() not in sources:
+                problems.append(
+                    Problem(file, row.line, "cites",
+                            f"{row.cites!r} is neither a rumour id nor a known source")
+                )
+            if row.cites in ids:
+                cited = self.rumours.loc[self.rumours["id"] == row.cites, "date"].iloc[0]
+                if cited > row.date:
+                    problems.append(
+                        Problem(file, row.line, "cites", f"cites {row.cites}, which is dated later")
+                    )
+        return problems
+
+    def _check_facts(self, today: dt.date) -> list[Problem]:
+        if "facts" not in self.files:
+            return []
+        file = str(self.files["facts"])
+        problems = []
+        ids = self.facts["id"].tolist()
+        for row in self.facts.itertuples():
+            if ids.count(row.id) > 1:
+                problems.append(Problem(file, row.line, "id", f"duplicate id {row.id!r}"))
+            if row.kind == "extended" and row.value is None:
+                problems.append(Problem(file, row.line, "value", "an extension needs the new end date"))
+            if row.date > today:
+                problems.append(Problem(file, row.line, "date", f"{row.date} is in the future"))
+        return problems
+
+    def _check_results(self) -> list[Problem]:
+        problems = []
+        mapped = set(self.team_names["canonical"]) if len(self.team_names) else set()
+        for club in (p.club for p in self.spec.posts):
+            names = {club} | set(self.team_names.loc[self.team_names["canonical"] == club, "name"])
+            if len(self.results) and not (
+                self.results["HomeTeam"].isin(names).any() or self.results["AwayTeam"].isin(names).any()
+            ):
+                problems.append(
+                    Problem(str(self.path), None, "data.results",
+                            f"no match of {club!r} in the results files",
+                            "map its spelling in team_names" if club not in mapped else None)
+                )
+        for row in self.results.itertuples():
+            if not (row.Competition or row.Div):
+                problems.append(
+                    Problem(row.file, row.line, "Competition", "a match needs Competition or Div")
+                )
+        return problems
+
+
+def _closest(name: str | None, known: list[str]) -> str | None:
+    if not name:
+        return None
+    match = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    if not match:
+        lowered = {k.lower(): k for k in known}
+        match = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)]
+    return f"did you mean {match[0]!r}?" if match else None

@@ -1,0 +1,134 @@
+"""Random small scenarios and data simulated from the model, for brute-force checks, recovery and SBC."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from forecast.evidence import Proposition
+from forecast.inputs import ModelInputs, PostInputs
+from forecast.model import SCALARS
+from forecast.periods import MonthGrid
+from forecast.priors import Prior
+
+
+def random_inputs(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units: int = 3,
+                  n_terms: int = 6, chain: bool = False) -> ModelInputs:
+    """Build a random scenario: a vacancy whose candidates include other tracked incumbents.
+
+    Post 0 has a successor question; post 1's incumbent is candidate 0 of post 0; with
+    ``chain``, post 1 also has a successor question whose candidate 0 is post 2's incumbent.
+    """
+    grid = MonthGrid((2030, 1), (2030, T))
+    season_end = (rng.random(T) < 0.4).astype(float)
+
+    def post(name, k):
+        p = PostInputs(
+            club=f"Club {name}", coach=f"Coach {name}", contract_end=dt.date(2031, 6, 30),
+            candidates=[f"Cand {name}{j}" for j in range(k)],
+            expiry=(np.arange(T) == rng.integers(T)).astype(float),
+            final_year=(rng.random(T) < 0.3).astype(float), form=float(rng.normal(0, 0.5)),
+            form_matches=20,
+        )
+        if k:
+            p.employed = (rng.random((T, k)) < 0.6).astype(float)
+            p.buyout = (rng.random(k) < 0.5).astype(float)
+            p.ties = rng.integers(0, 2, k).astype(float)
+            p.cand_form = rng.normal(0, 0.5, k)
+            p.appeal_mu = np.zeros(k)
+        return p
+
+    posts = [post("A", n_cand), post("B", n_cand if chain else 0)]
+    posts[0].children = [(1, 0)]
+    if chain:
+        posts.append(post("C", 0))
+        posts[1].children = [(2, 0)]
+    order = [2, 1, 0] if chain else [1, 0]
+    units = [f"source {j}" for j in range(n_units)]
+    inputs = ModelInputs(dt.date(2030, 1, 1), grid, season_end, posts, order, [0], units,
+                         rng.integers(0, 4, n_units), [], pd.DataFrame())
+    for p in posts:
+        p.mask = np.ones(p.n_obs(T))
+    props = [random_proposition(rng, inputs) for _ in range(n_terms)]
+    set_terms(inputs, props, rng.integers(0, n_units, n_terms), rng.integers(0, 3, n_terms))
+    return inputs
+
+
+def random_proposition(rng: np.random.Generator, inputs: ModelInputs) -> Proposition:
+    """Draw a random leave/join proposition about one post."""
+    i = int(rng.integers(len(inputs.posts)))
+    post = inputs.posts[i]
+    lo = int(rng.integers(inputs.T))
+    months = tuple(range(lo, int(rng.integers(lo, inputs.T)) + 1))
+    negated = bool(rng.random() < 0.25)
+    if post.has_successor and rng.random() < 0.6:
+        return Proposition(i, "join", int(rng.integers(post.n_cand + 1)), months, negated)
+    return Proposition(i, "leave", -1, months, negated)
+
+
+def set_terms(inputs: ModelInputs, props, units, strengths) -> None:
+    """Store propositions as the posts' evidence arrays (truth of what each source asserted)."""
+    T = inputs.T
+    for i, post in enumerate(inputs.posts):
+        dep, succ = post.states(T)
+        mine = [j for j, p in enumerate(props) if p.post == i]
+        post.truth = np.array([props[j].truth(dep, succ) for j in mine]).reshape(len(mine), post.n_obs(T))
+        post.term_unit = np.asarray([units[j] for j in mine], dtype=int)
+        post.term_strength = np.asarray([strengths[j] for j in mine], dtype=int)
+
+
+def draw_params(rng: np.random.Generator, priors: dict[str, Prior], inputs: ModelInputs) -> dict:
+    """Draw every parameter from its prior."""
+    values = {n: rng.normal(priors[n].mu, priors[n].sigma) for n in SCALARS}
+    values["source_sd"] = abs(rng.normal(0, priors["source_sd"].sigma))
+    mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor])
+    values["appeal"] = rng.normal(priors["appeal"].mu + mu, priors["appeal"].sigma)
+    n_vac = sum(p.has_successor for p in inputs.posts)
+    values["not_listed"] = rng.normal(priors["not_listed"].mu, priors["not_listed"].sigma, n_vac)
+    values["source_z"] = rng.normal(0, 1, len(inputs.units))
+    return values
+
+
+def simulate_outcome(rng: np.random.Generator, inputs: ModelInputs, factors: list[dict]) -> list[int]:
+    """Draw the joint outcome by ancestral sampling; return each post's observable state."""
+    T = inputs.T
+    parent = {child: (i, k) for i, p in enumerate(inputs.posts) for child, k in p.children}
+    dep, succ, obs = {}, {}, {}
+    for i in reversed(inputs.order):
+        post, f = inputs.posts[i], factors[i]
+        own = int(rng.choice(T + 1, p=f["p_own"] / f["p_own"].sum()))
+        pull = T
+        if i in parent:
+            p, k = parent[i]
+            pull = dep[p] if succ[p] == k else T
+        dep[i] = min(own, pull)
+        succ[i] = -1
+        if post.has_successor and dep[i] < T:
+            c = f["choice"][dep[i]]
+            succ[i] = int(rng.choice(len(c), p=c / c.sum()))
+            obs[i] = dep[i] * (post.n_cand + 1) + succ[i]
+        else:
+            obs[i] = T * (post.n_cand + 1) if post.has_successor else dep[i]
+    return [obs[i] for i in range(len(inputs.posts))]
+
+
+def simulate_reports(rng: np.random.Generator, inputs: ModelInputs, props, units, strengths,
+                     values: dict, states: list[int]) -> list[Proposition]:
+    """Let each source assert its proposition or its negation, truthfully with probability rho."""
+    from forecast.priors import STRENGTH_OFFSET
+
+    tiers = np.array([values[f"tier{t}"] for t in (1, 2, 3, 4)])
+    psi = tiers[inputs.unit_tier] + values["source_sd"] * values["source_z"]
+    asserted = []
+    for prop, u, g in zip(props, units, strengths, strict=True):
+        post = inputs.posts[prop.post]
+        dep, succ = post.states(inputs.T)
+        true = bool(prop.truth(dep, succ)[states[prop.post]])
+        rho = 0.5 + 0.5 / (1 + np.exp(-(psi[u] + STRENGTH_OFFSET[g])))
+        says_true = rng.random() < rho
+        negate = (true and not says_true) or (not true and says_true)
+        asserted.append(Proposition(prop.post, prop.kind, prop.candidate, prop.months,
+                                    prop.negated != negate))
+    return asserted
