@@ -127,7 +127,8 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInput
     """
     spec = scenario.spec
     as_of = as_of or spec.as_of
-    grid = MonthGrid.between(as_of, spec.horizon_month)
+    # The question's window is fixed by the scenario; a later as-of date only adds information.
+    grid = MonthGrid.between(min(as_of, spec.as_of), spec.horizon_month)
     if grid.size == 0:
         raise DataValidationError(
             [Problem(str(scenario.path), None, "horizon", f"horizon is before the as-of date {as_of}")]
@@ -203,7 +204,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInput
         p.term_strength = np.array([STRENGTH_LEVELS.index(e.strength) for e in mine], dtype=int)
         p.mask = np.ones(p.n_obs(T))
 
-    _apply_facts(scenario, facts, posts, grid, index_of_club)
+    _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
     order, roots = _tree_order(posts)
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, evidence,
                        rumours)
@@ -220,28 +221,46 @@ def _team_names(scenario: Scenario):
     return names_of
 
 
-def _apply_facts(scenario, facts, posts, grid, index_of_club) -> None:
+def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
+    """Constrain each post's outcome by the official facts known at ``as_of``.
+
+    A tracked coach with no departure fact by ``as_of`` was still in post then; the first
+    non-interim appointment of someone else at a vacancy resolves its successor question.
+    """
     T = grid.size
     file = str(scenario.files.get("facts", scenario.path))
-    for fact in facts.itertuples():
-        if fact.club not in index_of_club:
-            continue
-        p = posts[index_of_club[fact.club]]
+    now = grid.index(as_of)
+    now = T if now is None and as_of > month_end(*grid.months[-1]) else (now or 0)
+    appointed = {p.club: p.appointed for p in scenario.spec.posts}
+    for i, p in enumerate(posts):
         dep, succ = p.states(T)
-        month = grid.index(fact.date)
-        if fact.kind == "left" and fact.coach == p.coach:
+        since = appointed.get(p.club) or dt.date.min
+        mine = facts[(facts["club"] == p.club) & (facts["date"] >= since)] if len(facts) else facts
+        left = mine[(mine["kind"] == "left") & (mine["coach"] == p.coach)] if len(mine) else mine
+        if len(left):
+            fact = left.sort_values("date").iloc[0]
+            month = grid.index(fact.date)
             if month is None:
                 raise DataValidationError([Problem(
-                    file, fact.line, "date",
-                    f"{fact.coach} left {fact.club} before the forecast months; track another post",
+                    file, int(fact.line), "date",
+                    f"{fact.coach} left {fact.club} outside the scenario's months "
+                    f"{grid.labels[0]}..{grid.labels[-1]}",
                 )])
             p.mask *= dep == month
-        elif fact.kind == "appointed" and p.has_successor and not fact.interim:
-            k = p.candidates.index(fact.coach) if fact.coach in p.candidates else p.n_cand
-            p.mask *= (succ == k) & (dep <= (month if month is not None else T))
-    for i, p in enumerate(posts):
+        else:
+            p.mask *= dep >= now
+        if p.has_successor and len(mine):
+            hires = mine[(mine["kind"] == "appointed") & (mine["interim"] == 0)
+                         & (mine["coach"] != p.coach)]
+            if len(hires):
+                fact = hires.sort_values("date").iloc[0]
+                k = p.candidates.index(fact.coach) if fact.coach in p.candidates else p.n_cand
+                month = grid.index(fact.date)
+                p.mask *= (succ == k) & (dep <= (month if month is not None else T))
         if not p.mask.any():
-            raise DataValidationError([Problem(file, None, None, f"the facts about {p.club} contradict each other")])
+            raise DataValidationError(
+                [Problem(file, None, None, f"the facts about {p.club} contradict each other")]
+            )
 
 
 def _tree_order(posts: list[PostInputs]) -> tuple[list[int], list[int]]:

@@ -102,14 +102,20 @@ def outcome_matrix(params: dict, post: PostInputs, season_end: np.ndarray, appea
     return pt.concatenate([vacancy, dep[:, T:]], axis=1)
 
 
-def evidence_loglik(post: PostInputs, psi):
-    """Return the rumour log-likelihood of each observable state of a post."""
+def evidence_loglik(post: PostInputs, psi, weights=None, truth=None):
+    """Return the rumour log-likelihood of each observable state of a post.
+
+    ``weights`` (one per term, default 1) switch terms off for leave-one-out influence;
+    ``truth`` replaces ``post.truth`` by a tensor of the same shape (model data).
+    """
     if post.truth.shape[0] == 0:
         return pt.zeros(post.mask.shape[0])
     x = psi[post.term_unit] + np.asarray(STRENGTH_OFFSET)[post.term_strength]
     log_true = LOG_HALF + pt.log1p(pt.sigmoid(x))  # log rho
     log_false = LOG_HALF - pt.softplus(x)  # log (1 - rho)
-    truth = post.truth
+    if weights is not None:
+        log_true, log_false = log_true * weights, log_false * weights
+    truth = post.truth if truth is None else truth
     return pt.dot(log_true, truth) + pt.dot(log_false, 1.0 - truth)
 
 
@@ -130,7 +136,8 @@ def split_appeal(params: dict, inputs: ModelInputs):
     return out
 
 
-def log_evidence(params: dict, inputs: ModelInputs, etas: list | None = None):
+def log_evidence(params: dict, inputs: ModelInputs, etas: list | None = None,
+                 weights: list | None = None, truths: dict | None = None):
     """Return the log evidence :math:`\\log Z` with the outcome summed out exactly.
 
     Parameters
@@ -143,6 +150,10 @@ def log_evidence(params: dict, inputs: ModelInputs, etas: list | None = None):
     etas : list of tensors, optional
         Per-post offsets on the observable states; their gradient at zero is the posterior
         distribution of each post's outcome.
+    weights : list of tensors, optional
+        Per-post weights of the rumour terms (default all one).
+    truths : dict of tensors, optional
+        Post index -> truth matrix tensor standing in for ``post.truth`` (PyMC data).
     """
     T = inputs.T
     psi = reliability_logit(params, inputs)
@@ -154,7 +165,8 @@ def log_evidence(params: dict, inputs: ModelInputs, etas: list | None = None):
         post = inputs.posts[i]
         appeal, not_listed = appeals.get(i, (None, None))
         matrix = outcome_matrix(params, post, inputs.season_end, appeal, not_listed)
-        local = evidence_loglik(post, psi)
+        local = evidence_loglik(post, psi, None if weights is None else weights[i],
+                                (truths or {}).get(i))
         if etas is not None:
             local = local + etas[i]
         top = pt.max(local)

@@ -50,7 +50,7 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
     pymc.Model
         Free variables: the scalars in :data:`SCALARS`, ``source_sd``, ``appeal`` (dim
         ``candidate``), ``not_listed`` (dim ``vacancy``), ``source_z`` (dim ``source``, only with
-        counted rumours). Deterministic ``reliability`` (dim ``source``) is the probability a
+        counted rumours). Data ``truth_<post>`` holds each post's rumour truth table. Deterministic ``reliability`` (dim ``source``) is the probability a
         medium-strength claim of that source is right. The potential ``evidence`` is the log
         evidence with the discrete outcome summed out.
     """
@@ -74,5 +74,9 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
                 ),
                 dims=SOURCE,
             )
-        pm.Potential("evidence", log_evidence(params, inputs))
+        # Rumour truth tables are data, so a compiled model can be reused with new reports of
+        # the same shape (simulation-based calibration swaps them without recompiling).
+        truths = {i: pm.Data(f"truth_{i}", p.truth) for i, p in enumerate(inputs.posts)
+                  if p.truth.shape[0]}
+        pm.Potential("evidence", log_evidence(params, inputs, truths=truths))
     return model

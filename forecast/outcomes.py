@@ -33,17 +33,25 @@ def symbolic_params(inputs: ModelInputs) -> dict:
 
 
 def compile_state_posterior(inputs: ModelInputs):
-    """Compile ``f(**params) -> (log Z, [posterior over each post's observable states])``."""
+    """Compile ``f(params, weights=None) -> (log Z, [posterior over each post's states])``.
+
+    ``weights`` is an optional list (one array per post) of rumour-term weights, 1 by default;
+    setting one to 0 leaves that rumour out.
+    """
     params = symbolic_params(inputs)
     etas = [pt.vector(f"eta{i}", dtype="float64") for i in range(len(inputs.posts))]
-    log_z = log_evidence(params, inputs, etas)
+    weights = [pt.vector(f"w{i}", dtype="float64") for i in range(len(inputs.posts))]
+    log_z = log_evidence(params, inputs, etas, weights)
     grads = pytensor.grad(log_z, etas)
-    fn = pytensor.function([*params.values(), *etas], [log_z, *grads], on_unused_input="ignore")
+    fn = pytensor.function([*params.values(), *etas, *weights], [log_z, *grads],
+                           on_unused_input="ignore")
     names = list(params)
     zeros = [np.zeros(p.n_obs(inputs.T)) for p in inputs.posts]
+    ones = [np.ones(p.truth.shape[0]) for p in inputs.posts]
 
-    def evaluate(values: dict) -> tuple[float, list[np.ndarray]]:
-        out = fn(*[np.asarray(values[n], dtype="float64") for n in names], *zeros)
+    def evaluate(values: dict, term_weights: list | None = None) -> tuple[float, list[np.ndarray]]:
+        out = fn(*[np.asarray(values[n], dtype="float64") for n in names], *zeros,
+                 *(term_weights or ones))
         return float(out[0]), [np.asarray(g) for g in out[1:]]
 
     return evaluate

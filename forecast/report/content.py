@@ -1,0 +1,163 @@
+"""Everything the report says, computed as data first (tested without drawing anything)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from forecast import __version__
+from forecast.influence import headline_metrics, rumour_influence
+from forecast.outcomes import AFTER, NO_VACANCY
+from forecast.priors import STRENGTH_OFFSET
+from forecast.results import ForecastResult, window_of
+
+
+@dataclass
+class ReportContent:
+    """Tables and text of a report; :mod:`forecast.report.render` only lays them out."""
+
+    title: str
+    scenario_id: str
+    as_of: dt.date
+    description: str
+    headlines: list[str]
+    diagnostics: dict
+    successor: pd.DataFrame
+    departure: pd.DataFrame
+    departure_windows: pd.DataFrame
+    joint_windows: pd.DataFrame
+    evidence: pd.DataFrame
+    sources: pd.DataFrame
+    param_summary: pd.DataFrame
+    priors: pd.DataFrame
+    provenance: dict
+    data_sources: list[dict]
+    contract_end: dict[str, str] = field(default_factory=dict)
+    timeline: pd.DataFrame | None = None
+
+
+def _first_summer_end(result: ForecastResult, i: int) -> int:
+    """Index of the last month of the first summer window in the grid (or the last month)."""
+    labels = result.inputs.grid.labels
+    windows = [window_of(x) for x in labels]
+    summers = [j for j, w in enumerate(windows) if w.startswith("summer")]
+    if not summers:
+        return len(labels) - 1
+    first = windows[summers[0]]
+    return max(j for j, w in enumerate(windows) if w == first)
+
+
+def build_content(result: ForecastResult, scenario, influence_draws: int = 800) -> ReportContent:
+    """Compute the report's content from a fitted result and its scenario."""
+    inputs = result.inputs
+    spec = scenario.spec
+    # Headline metrics for the evidence table.
+    top = {}
+    for i, p in enumerate(inputs.posts):
+        if p.has_successor:
+            t = result.successor[(result.successor["club"] == p.club)
+                                 & (result.successor["outcome"] != NO_VACANCY)]
+            top[i] = int(np.argmax(t["mean"].to_numpy()))
+    asked = [q.coach for q in spec.questions if q.kind == "departure"]
+    by_month = {i: _first_summer_end(result, i) for i, p in enumerate(inputs.posts) if p.coach in asked}
+    metrics = headline_metrics(inputs, top, by_month)
+    influence = rumour_influence(inputs, result.idata.posterior, metrics, influence_draws)
+
+    reliability = {}
+    if "reliability" in result.idata.posterior:
+        rel = result.idata.posterior["reliability"]
+        for unit in rel["source"].values:
+            draws = rel.sel(source=unit).values.reshape(-1)
+            reliability[str(unit)] = (float(draws.mean()), *np.quantile(draws, [0.05, 0.95]))
+
+    rumour_rows = []
+    by_id = {e.rumour_id: e for e in inputs.evidence}
+    for row in inputs.rumours.itertuples():
+        item = by_id[row.id]
+        rel = reliability.get(item.unit)
+        effects = influence[influence["rumour_id"] == row.id]
+        rumour_rows.append({
+            "id": row.id, "date": row.date.isoformat(), "source": row.source,
+            "journalist": row.journalist or "", "subject": row.subject, "claim": row.claim,
+            "club": row.club, "window": row.window or "", "strength": item.strength,
+            "status": item.status, "how it counts": item.note, "reliability unit": item.unit,
+            "reliability": f"{rel[0]:.2f}" if rel else "",
+            "effect": "; ".join(f"{m}: {c:+.1f} pp" for m, c in
+                                zip(effects["metric"], effects["change_pp"], strict=True)),
+            "url": row.url, "summary": row.summary,
+        })
+    evidence = pd.DataFrame(rumour_rows)
+
+    priors = result.priors
+    source_rows = []
+    tiers = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))
+    kinds = dict(zip(scenario.sources["name"], scenario.sources["kind"], strict=True))
+    countries = dict(zip(scenario.sources["name"], scenario.sources["country"], strict=True))
+    rng = np.random.default_rng(0)
+    for unit, (mean, lo, hi) in reliability.items():
+        tier = tiers[unit]
+        prior = priors[f"tier{tier}"]
+        # Prior reliability of a medium claim by a source of this tier, by simulation.
+        x = rng.normal(prior.mu, prior.sigma, 4000) + np.abs(
+            rng.normal(0, priors["source_sd"].sigma, 4000)) * rng.normal(0, 1, 4000)
+        prior_draws = 0.5 + 0.5 / (1 + np.exp(-(x + STRENGTH_OFFSET[1])))
+        n = int((evidence["reliability unit"] == unit).sum()) if len(evidence) else 0
+        counted = int(((evidence["reliability unit"] == unit) & (evidence["status"] == "counted")).sum())
+        source_rows.append({
+            "source": unit, "kind": kinds[unit], "country": countries[unit], "tier": tier,
+            "prior_mean": float(prior_draws.mean()), "prior_lo": float(np.quantile(prior_draws, 0.05)),
+            "prior_hi": float(np.quantile(prior_draws, 0.95)),
+            "mean": mean, "lo": float(lo), "hi": float(hi), "reports": n, "counted": counted,
+        })
+    sources = pd.DataFrame(source_rows)
+
+    joint = result.joint.copy()
+    joint["window"] = joint["month"].map(window_of)
+    joint_windows = (joint.groupby(["club", "candidate", "window"], sort=False)["mean"].sum()
+                     .unstack("window").reset_index())
+
+    var_names = [v for v in result.idata.posterior.data_vars
+                 if v not in ("departure", "reliability") and not v.startswith(("joint_", "successor_"))]
+    param_summary = az.summary(result.idata, var_names=var_names, round_to=3).reset_index(
+        names="parameter")
+
+    prior_table = pd.DataFrame([
+        {"name": p.name, "distribution": (f"HalfNormal({p.sigma})" if p.positive
+                                          else f"Normal({p.mu}, {p.sigma})"),
+         "meaning": p.meaning, "citation": p.citation} for p in priors.values()
+    ])
+    data_sources = [{"what": key, "file": str(path)} for key, path in scenario.files.items()]
+    for post in spec.posts:
+        for url in post.sources:
+            data_sources.append({"what": f"{post.coach} at {post.club}", "file": url})
+    for q in spec.questions:
+        for cand in q.candidates:
+            for url in cand.sources:
+                data_sources.append({"what": f"candidate {cand.name}", "file": url})
+    provenance = {
+        "forecast version": __version__,
+        "scenario": scenario.id,
+        "as of": result.as_of.isoformat(),
+        "seed": str(result.settings.seed),
+        "sampler": f"{result.settings.sampler}, {result.settings.chains} chains x "
+                   f"{result.settings.draws} draws ({result.settings.tune} tuning)",
+        "input hash (SHA-256)": result.scenario_hash,
+        "written": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+    contract_end = {p.coach: p.contract_end.strftime("%Y-%m") for p in inputs.posts}
+    return ReportContent(
+        title=spec.title, scenario_id=scenario.id, as_of=result.as_of,
+        description=spec.description, headlines=result.headlines(),
+        diagnostics=result.diagnostics, successor=result.successor,
+        departure=result.departure, departure_windows=result.departure_windows(),
+        joint_windows=joint_windows, evidence=evidence, sources=sources,
+        param_summary=param_summary, priors=prior_table, provenance=provenance,
+        data_sources=data_sources, contract_end=contract_end,
+    )
+
+
+__all__ = ["ReportContent", "build_content", "AFTER"]

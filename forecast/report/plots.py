@@ -1,0 +1,106 @@
+"""Figures. Each function takes ``ax=None``, draws on it and returns the axes; none shows or saves."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+PALETTE = {"main": "#1f5fa8", "light": "#9dbde3", "prior": "#b0b0b0", "accent": "#d1495b",
+           "text": "#222222"}
+STYLE = {
+    "axes.spines.top": False, "axes.spines.right": False, "axes.titleweight": "bold",
+    "axes.titlesize": 11, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
+    "font.family": "DejaVu Sans", "figure.dpi": 110,
+}
+
+
+def _axes(ax, size=(7, 3.5)):
+    if ax is None:
+        with plt.rc_context(STYLE):
+            _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def plot_successor(table: pd.DataFrame, club: str, ax=None):
+    """Bar chart of who is the next coach of ``club``, with 90% intervals."""
+    with plt.rc_context(STYLE):
+        ax = _axes(ax, (7, 0.45 * len(table) + 1.2))
+        t = table.sort_values("mean")
+        y = np.arange(len(t))
+        ax.barh(y, t["mean"], color=PALETTE["main"], alpha=0.85)
+        ax.errorbar(t["mean"], y, xerr=[t["mean"] - t["lo"], t["hi"] - t["mean"]], fmt="none",
+                    ecolor=PALETTE["text"], capsize=3, lw=1)
+        for yi, m in zip(y, t["mean"], strict=True):
+            ax.text(min(m + 0.01, 0.93), yi + 0.2, f"{m:.0%}", fontsize=8, color=PALETTE["text"])
+        ax.set_yticks(y, t["outcome"])
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_xlabel("posterior probability (bar: mean; line: 90% interval)")
+        ax.set_title(f"Who is the next coach of {club}?")
+    return ax
+
+
+def plot_departure(table: pd.DataFrame, coach: str, contract_end: str | None = None, ax=None):
+    """Monthly departure probability (bars) and cumulative probability (line, 90% band)."""
+    with plt.rc_context(STYLE):
+        ax = _axes(ax, (8, 3.4))
+        t = table[table["coach"] == coach].reset_index(drop=True)
+        months = t["month"].tolist()
+        x = np.arange(len(months))
+        ax.bar(x, t["mean"], color=PALETTE["light"], label="leaves in this month")
+        ax.plot(x, t["cum_mean"], color=PALETTE["main"], lw=2, label="has left by this month")
+        ax.fill_between(x, t["cum_lo"], t["cum_hi"], color=PALETTE["main"], alpha=0.15,
+                        label="90% interval (cumulative)")
+        if contract_end in months:
+            xe = months.index(contract_end)
+            ax.axvline(xe, color=PALETTE["accent"], ls="--", lw=1)
+            ax.text(xe, 1.02, "contract ends", color=PALETTE["accent"], fontsize=8, ha="center")
+        ax.set_xticks(x, [m if m[-2:] in ("01", "06") or i == 0 else "" for i, m in
+                          enumerate(months)], rotation=45, ha="right")
+        ax.set_ylim(0, 1.08)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        club = t["club"].iloc[0] if len(t) else ""
+        ax.set_title(f"When does {coach} leave {club}?")
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return ax
+
+
+def plot_sources(table: pd.DataFrame, ax=None):
+    """Forest plot of each cited source's reliability: prior (grey) against posterior (blue)."""
+    with plt.rc_context(STYLE):
+        ax = _axes(ax, (7, 0.35 * max(len(table), 1) + 1.3))
+        t = table.sort_values("mean").reset_index(drop=True)
+        y = np.arange(len(t))
+        ax.hlines(y - 0.15, t["prior_lo"], t["prior_hi"], color=PALETTE["prior"], lw=3,
+                  label="prior (tier), 90%")
+        ax.plot(t["prior_mean"], y - 0.15, "o", color=PALETTE["prior"], ms=4)
+        ax.hlines(y + 0.15, t["lo"], t["hi"], color=PALETTE["main"], lw=3, label="posterior, 90%")
+        ax.plot(t["mean"], y + 0.15, "o", color=PALETTE["main"], ms=4)
+        ax.set_yticks(y, [f"{s} (tier {k})" for s, k in zip(t["source"], t["tier"], strict=True)])
+        ax.set_xlim(0.5, 1.0)
+        ax.set_xlabel("probability a medium-strength claim is right")
+        ax.set_title("Source reliability")
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return ax
+
+
+def plot_timeline(history: pd.DataFrame, rumours: pd.DataFrame | None = None, ax=None):
+    """Headline probabilities as of each date, with rumour dates marked."""
+    with plt.rc_context(STYLE):
+        ax = _axes(ax, (8, 3.6))
+        for metric, t in history.groupby("metric", sort=False):
+            dates = pd.to_datetime(t["as_of"])
+            line = ax.plot(dates, t["mean"], marker="o", ms=3, lw=1.8, label=metric)[0]
+            ax.fill_between(dates, t["lo"], t["hi"], color=line.get_color(), alpha=0.12)
+        if rumours is not None:
+            for d in pd.to_datetime(rumours["date"]).unique():
+                ax.axvline(d, color=PALETTE["prior"], lw=0.5, alpha=0.6)
+        ax.set_ylim(0, 1)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_title("How the forecast moved (grey lines: rumour dates)")
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+    return ax

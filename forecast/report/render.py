@@ -1,0 +1,89 @@
+"""Render a report: figures to PNG, tables to CSV, and one self-contained HTML file."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import arviz as az
+import jinja2
+import matplotlib.pyplot as plt
+
+from forecast.outcomes import slug
+from forecast.report.content import ReportContent, build_content
+from forecast.report.plots import STYLE, plot_departure, plot_sources, plot_successor, plot_timeline
+from forecast.results import atomic_write
+
+RANK_VARS = ["sack_base", "quit_base", "quit_season_end", "appeal", "not_listed"]
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def draw_figures(content: ReportContent, idata) -> list[dict]:
+    """Draw every figure; return ``[{name, title, png}]`` in report order."""
+    figures = []
+    for club, table in content.successor.groupby("club", sort=False):
+        ax = plot_successor(table, club)
+        figures.append({"name": f"successor_{slug(club)}", "section": "successor",
+                        "title": f"Next coach of {club}", "png": _png(ax.figure)})
+    for coach in content.departure["coach"].unique():
+        ax = plot_departure(content.departure, coach, content.contract_end.get(coach))
+        figures.append({"name": f"departure_{slug(coach)}", "section": "departure",
+                        "title": f"Departure of {coach}", "png": _png(ax.figure)})
+    if content.timeline is not None and len(content.timeline):
+        ax = plot_timeline(content.timeline)
+        figures.append({"name": "timeline", "section": "timeline", "title": "Forecast timeline",
+                        "png": _png(ax.figure)})
+    if len(content.sources):
+        ax = plot_sources(content.sources)
+        figures.append({"name": "sources", "section": "sources", "title": "Source reliability",
+                        "png": _png(ax.figure)})
+    with plt.rc_context(STYLE):
+        axes = az.plot_rank(idata, var_names=[v for v in RANK_VARS if v in idata.posterior],
+                            coords={"candidate": idata.posterior["candidate"].values[:3]})
+        fig = axes.ravel()[0].figure
+        fig.set_size_inches(9, 2.2 * ((axes.size + 2) // 3))
+        fig.tight_layout()
+        figures.append({"name": "rank", "section": "diagnostics", "title": "Rank plots",
+                        "png": _png(fig)})
+        _, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
+        az.plot_energy(idata, ax=ax)
+        figures.append({"name": "energy", "section": "diagnostics", "title": "Energy",
+                        "png": _png(ax.figure)})
+    return figures
+
+
+def render_html(content: ReportContent, figures: list[dict]) -> str:
+    """Render the HTML page; every string from data is escaped by the template engine."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("forecast.report", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined,
+    )
+    images = {f["name"]: dict(f, data=base64.b64encode(f["png"]).decode()) for f in figures}
+    return env.get_template("report.html").render(c=content, images=images)
+
+
+def write_report(result, scenario, folder: Path, content: ReportContent | None = None) -> Path:
+    """Write ``report.html``, one PNG per figure and one CSV per table into ``folder``."""
+    folder = Path(folder)
+    content = content or build_content(result, scenario)
+    figures = draw_figures(content, result.idata)
+    for fig in figures:
+        atomic_write(folder / f"{fig['name']}.png", lambda p, b=fig["png"]: Path(p).write_bytes(b))
+    tables = {"successor": content.successor, "departure": content.departure,
+              "departure_windows": content.departure_windows, "joint": content.joint_windows,
+              "evidence": content.evidence, "sources": content.sources,
+              "parameters": content.param_summary}
+    if content.timeline is not None:
+        tables["timeline"] = content.timeline
+    for name, table in tables.items():
+        atomic_write(folder / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+    html = render_html(content, figures)
+    atomic_write(folder / "report.html", lambda p: Path(p).write_text(html, encoding="utf-8"))
+    return folder / "report.html"

@@ -1,0 +1,29 @@
+import shutil
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+@pytest.fixture
+def scenario_copy(tmp_path):
+    """A writable copy of the default scenario and its tables, laid out like data/."""
+    for sub in ("scenarios", "rumours", "results"):
+        shutil.copytree(DATA / sub, tmp_path / sub)
+    for name in ("sources.csv", "facts.csv"):
+        shutil.copy(DATA / name, tmp_path / name)
+    return tmp_path / "scenarios" / "real-madrid-2024.yaml"

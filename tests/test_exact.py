@@ -1,0 +1,72 @@
+"""The marginalised computation equals brute-force enumeration, and probabilities are coherent."""
+
+import numpy as np
+import pytest
+
+from forecast.bruteforce import enumerate_joint
+from forecast.inputs import build_inputs
+from forecast.outcomes import compile_state_posterior
+from forecast.priors import resolve_priors
+from forecast.scenario import Scenario
+from forecast.simulate import draw_params, random_inputs
+
+PRIORS = resolve_priors()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_message_passing_equals_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    inputs = random_inputs(rng, T=int(rng.integers(2, 5)), n_cand=int(rng.integers(1, 4)),
+                           n_terms=int(rng.integers(0, 9)), chain=bool(seed % 2))
+    values = draw_params(rng, PRIORS, inputs)
+    # Facts: rule out a random subset of states of one post (never all of them).
+    masked = int(rng.integers(len(inputs.posts)))
+    post = inputs.posts[masked]
+    post.mask = (rng.random(post.mask.size) < 0.7).astype(float)
+    post.mask[int(rng.integers(post.mask.size))] = 1.0
+    log_z, marg = compile_state_posterior(inputs)(values)
+    ref_log_z, ref_marg = enumerate_joint(inputs, values)
+    assert log_z == pytest.approx(ref_log_z, abs=1e-9)
+    for got, ref in zip(marg, ref_marg, strict=True):
+        np.testing.assert_allclose(got, ref, atol=1e-9)
+        assert got.sum() == pytest.approx(1.0, abs=1e-9)
+    assert np.all(marg[masked][post.mask == 0] < 1e-12)
+
+
+def test_coupling_leaving_bounds_taking_the_job():
+    """P(he has left his club by t) >= P(he was appointed at the vacancy by t), draw by draw."""
+    scenario = Scenario.load()
+    inputs = build_inputs(scenario)
+    evaluate = compile_state_posterior(inputs)
+    rng = np.random.default_rng(3)
+    T = inputs.T
+    vac = next(i for i, p in enumerate(inputs.posts) if p.has_successor)
+    for child, k in inputs.posts[vac].children:
+        for _ in range(20):
+            _, marg = evaluate(draw_params(rng, PRIORS, inputs))
+            dep_v, succ_v = inputs.posts[vac].states(T)
+            dep_c, _ = inputs.posts[child].states(T)
+            for t in range(T):
+                took = marg[vac][(succ_v == k) & (dep_v <= t)].sum()
+                left = marg[child][dep_c <= t].sum()
+                assert left >= took - 1e-12
+
+
+def test_facts_constrain_the_outcome():
+    """As of mid-June 2025 the official facts fix both answers."""
+    import datetime as dt
+
+    scenario = Scenario.load()
+    inputs = build_inputs(scenario, dt.date(2025, 6, 15))
+    _, marg = compile_state_posterior(inputs)(draw_params(np.random.default_rng(0), PRIORS, inputs))
+    rm = next(i for i, p in enumerate(inputs.posts) if p.club == "Real Madrid")
+    post = inputs.posts[rm]
+    dep, succ = post.states(inputs.T)
+    alonso = post.candidates.index("Xabi Alonso")
+    assert marg[rm][succ == alonso].sum() == pytest.approx(1.0)
+    assert marg[rm][dep == inputs.grid.labels.index("2025-05")].sum() == pytest.approx(1.0)
+    lev = next(i for i, p in enumerate(inputs.posts) if p.club == "Bayer Leverkusen")
+    assert marg[lev][inputs.grid.labels.index("2025-05")] == pytest.approx(1.0)
+    # Kompany had not left by the as-of date: no probability on months before it.
+    bay = next(i for i, p in enumerate(inputs.posts) if p.club == "Bayern Munich")
+    assert marg[bay][: inputs.grid.labels.index("2025-06")].sum() < 1e-12

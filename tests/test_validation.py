@@ -1,0 +1,194 @@
+"""Every validation path, each with a deliberately broken file."""
+
+import csv
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forecast.cli import main
+from forecast.errors import DataValidationError
+from forecast.priors import resolve_priors
+from forecast.scenario import Scenario, ScenarioNotFoundError
+from forecast.schemas import RumourRow, SourceRow, parse_window
+from forecast.tables import read_table, rows_to_frame, read_rows
+
+
+def _edit_csv(path, row_index, **changes):
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0].keys())
+    rows[row_index].update(changes)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _problems(path):
+    with pytest.raises(DataValidationError) as exc:
+        Scenario.load(path)
+    return exc.value.problems
+
+
+def _rumours(scenario_path):
+    return scenario_path.parent.parent / "rumours" / "real-madrid-2024.csv"
+
+
+def test_default_scenario_loads():
+    s = Scenario.load()
+    assert s.id == "real-madrid-2024"
+    assert len(s.rumours) > 20 and len(s.sources) > 20 and len(s.results) > 100
+
+
+def test_validate_command_says_ok(capsys):
+    assert main(["validate"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok: real-madrid-2024") and "rumours" in out
+
+
+def test_unknown_outlet_suggests_closest_name(scenario_copy):
+    _edit_csv(_rumours(scenario_copy), 3, source="Marka")
+    (p,) = _problems(scenario_copy)
+    assert p.field == "source" and p.line == 5 and "Marka" in p.message
+    assert "Marca" in p.hint and p.file.endswith("real-madrid-2024.csv")
+
+
+def test_all_problems_reported_at_once(scenario_copy):
+    _edit_csv(_rumours(scenario_copy), 0, subject="Xabi Alonzo", club="Real Madird")
+    _edit_csv(_rumours(scenario_copy), 1, date="2024-13-45")
+    problems = _problems(scenario_copy)
+    fields = {(p.line, p.field) for p in problems}
+    assert {(2, "subject"), (2, "club"), (3, "date")} <= fields
+    hints = " ".join(p.hint or "" for p in problems)
+    assert "Xabi Alonso" in hints and "Real Madrid" in hints
+
+
+def test_future_date_refused(scenario_copy):
+    _edit_csv(_rumours(scenario_copy), 2, date=(dt.date.today() + dt.timedelta(days=3)).isoformat())
+    (p,) = _problems(scenario_copy)
+    assert p.field == "date" and "future" in p.message
+
+
+def test_duplicate_ids(scenario_copy):
+    _edit_csv(_rumours(scenario_copy), 1, id="r001")
+    problems = _problems(scenario_copy)
+    assert {p.field for p in problems} == {"id"} and len(problems) == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [("claim", "rumoured", "claim"), ("window", "summer", "window"),
+     ("strength", "huge", "strength"), ("cites", "r999", "cites"), ("url", "", "url")],
+)
+def test_bad_rumour_fields(scenario_copy, field, value, needle):
+    _edit_csv(_rumours(scenario_copy), 4, **{field: value})
+    problems = _problems(scenario_copy)
+    assert any(p.field == needle and p.line == 6 for p in problems), problems
+
+
+def test_missing_required_column(scenario_copy):
+    path = _rumours(scenario_copy)
+    text = path.read_text().replace("subject,", "who,", 1)
+    path.write_text(text)
+    problems = _problems(scenario_copy)
+    assert problems[0].field == "subject" and problems[0].line == 1
+
+
+def test_yaml_error_has_line(scenario_copy):
+    text = scenario_copy.read_text().replace("contract_end: 2026-06-30\n    appointed: 2021",
+                                             "contract_end: soon\n    appointed: 2021")
+    scenario_copy.write_text(text)
+    (p,) = _problems(scenario_copy)
+    assert p.field == "posts.0.contract_end" and p.line is not None
+    assert scenario_copy.read_text().splitlines()[p.line - 1].strip().startswith("contract_end")
+
+
+def test_successor_question_must_be_tracked(scenario_copy):
+    text = scenario_copy.read_text().replace("kind: successor\n    club: Real Madrid",
+                                             "kind: successor\n    club: Real Madrir")
+    scenario_copy.write_text(text)
+    problems = _problems(scenario_copy)
+    assert any("not a tracked post" in p.message and "Real Madrid" in (p.hint or "") for p in problems)
+
+
+def test_extension_fact_needs_end_date(scenario_copy):
+    facts = scenario_copy.parent.parent / "facts.csv"
+    with facts.open() as fh:
+        rows = list(csv.DictReader(fh))
+    idx = next(i for i, r in enumerate(rows) if r["kind"] == "extended")
+    _edit_csv(facts, idx, value="")
+    (p,) = _problems(scenario_copy)
+    assert p.field == "value"
+
+
+def test_bad_result_row(scenario_copy):
+    path = scenario_copy.parent.parent / "results" / "matches.csv"
+    _edit_csv(path, 0, FTHG="two")
+    (p,) = _problems(scenario_copy)
+    assert p.field == "FTHG" and p.line == 2
+
+
+def test_unknown_prior_override():
+    from forecast.scenario import PriorOverride
+
+    with pytest.raises(DataValidationError) as exc:
+        resolve_priors({"sack_bass": PriorOverride(mu=0, sigma=1)})
+    assert "sack_base" in exc.value.problems[0].hint
+
+
+def test_unknown_scenario_id():
+    with pytest.raises(ScenarioNotFoundError, match="real-madrid-2024"):
+        Scenario.load("real-madrid-2042")
+
+
+def test_cli_exits_2_and_changes_nothing(scenario_copy, capsys):
+    path = _rumours(scenario_copy)
+    _edit_csv(path, 3, source="Marka")
+    before = path.read_bytes()
+    assert main(["validate", str(scenario_copy)]) == 2
+    err = capsys.readouterr().err
+    assert "real-madrid-2024.csv:5 [source]" in err and "did you mean 'Marca'" in err
+    assert "Traceback" not in err
+    assert path.read_bytes() == before
+
+
+def test_round_trip_of_a_table(tmp_path):
+    from conftest import DATA
+
+    frame = read_table(DATA / "sources.csv", SourceRow)
+    out = tmp_path / "sources.csv"
+    frame.drop(columns="line").to_csv(out, index=False)
+    again = read_table(out, SourceRow)
+    assert again.drop(columns="line").equals(frame.drop(columns="line"))
+
+
+def test_rumour_rows_round_trip(tmp_path):
+    from conftest import DATA
+
+    rows, problems = read_rows(DATA / "rumours" / "real-madrid-2024.csv", RumourRow)
+    assert not problems
+    frame = rows_to_frame(rows, RumourRow)
+    out = tmp_path / "r.csv"
+    frame.drop(columns="line").to_csv(out, index=False)
+    rows2, problems2 = read_rows(out, RumourRow)
+    assert not problems2 and [r for _, r in rows2] == [r for _, r in rows]
+
+
+@given(st.integers(2000, 2100), st.integers(1, 12), st.integers(0, 30))
+def test_parse_window_ranges(year, month, span):
+    end_year, end_month = year + (month - 1 + span) // 12, (month - 1 + span) % 12 + 1
+    text = f"{year}-{month:02d}/{end_year}-{end_month:02d}"
+    assert parse_window(text) == ((year, month), (end_year, end_month))
+    if span:
+        with pytest.raises(ValueError):
+            parse_window(f"{end_year}-{end_month:02d}/{year}-{month:02d}")
+
+
+@given(st.text(max_size=12))
+def test_parse_window_rejects_garbage_cleanly(text):
+    try:
+        parse_window(text)
+    except ValueError:
+        pass
