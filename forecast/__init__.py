@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from forecast.scenario import Scenario  # noqa: E402
 from forecast.fit import fit  # noqa: E402
+from forecast.scenario import Scenario  # noqa: E402
 
 __all__ = ["Scenario", "fit", "__version__"]

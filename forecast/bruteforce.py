@@ -13,13 +13,23 @@ import numpy as np
 import pytensor
 
 from forecast.inputs import ModelInputs
-from forecast.likelihood import choice_probs, departure_factors, evidence_loglik, reliability_logit
-from forecast.likelihood import split_appeal
+from forecast.likelihood import (
+    choice_probs,
+    departure_factors,
+    evidence_loglik,
+    reliability_logit,
+    split_appeal,
+)
 from forecast.outcomes import symbolic_params
 
 
 def local_factors(inputs: ModelInputs, values: dict) -> list[dict]:
     """Evaluate each post's primitive factors at fixed parameter values."""
+    return compile_local_factors(inputs)(values)
+
+
+def compile_local_factors(inputs: ModelInputs):
+    """Compile ``f(values) -> [per-post dict of p_own, loglik, mask, choice]``."""
     params = symbolic_params(inputs)
     psi = reliability_logit(params, inputs)
     appeals = split_appeal(params, inputs)
@@ -32,14 +42,18 @@ def local_factors(inputs: ModelInputs, values: dict) -> list[dict]:
         outputs.append(outs)
     flat = [o for outs in outputs for o in outs]
     fn = pytensor.function(list(params.values()), flat, on_unused_input="ignore")
-    got = iter(fn(*[np.asarray(values[n], dtype="float64") for n in params]))
-    factors = []
-    for post in inputs.posts:
-        f = {"p_own": next(got), "loglik": next(got), "mask": post.mask}
-        if post.has_successor:
-            f["choice"] = next(got)
-        factors.append(f)
-    return factors
+
+    def evaluate(values: dict) -> list[dict]:
+        got = iter(fn(*[np.asarray(values[n], dtype="float64") for n in params]))
+        factors = []
+        for post in inputs.posts:
+            f = {"p_own": next(got), "loglik": next(got), "mask": post.mask}
+            if post.has_successor:
+                f["choice"] = next(got)
+            factors.append(f)
+        return factors
+
+    return evaluate
 
 
 def enumerate_joint(inputs: ModelInputs, values: dict) -> tuple[float, list[np.ndarray]]:

@@ -1,10 +1,10 @@
-"""What each rumour did: the headline probabilities with that rumour left out.
+r"""What each rumour did: the headline probabilities with that rumour left out.
 
 Leaving a rumour out changes both the outcome given the parameters and the parameter posterior.
 Both are handled exactly per draw and by importance weighting across draws: with draws
-:math:`\\theta_d` from the full posterior, the leave-one-out posterior mean of a probability
-:math:`g` is :math:`\\sum_d w_d\\, g_{-t}(\\theta_d) / \\sum_d w_d` with
-:math:`w_d = Z_{-t}(\\theta_d) / Z(\\theta_d)`, where :math:`Z` is the exactly marginalised
+:math:`\theta_d` from the full posterior, the leave-one-out posterior mean of a probability
+:math:`g` is :math:`\sum_d w_d\, g_{-t}(\theta_d) / \sum_d w_d` with
+:math:`w_d = Z_{-t}(\theta_d) / Z(\theta_d)`, where :math:`Z` is the exactly marginalised
 evidence. The effective sample size of the weights is reported so a shaky estimate shows.
 """
 

@@ -232,7 +232,7 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
     now = grid.index(as_of)
     now = T if now is None and as_of > month_end(*grid.months[-1]) else (now or 0)
     appointed = {p.club: p.appointed for p in scenario.spec.posts}
-    for i, p in enumerate(posts):
+    for p in posts:
         dep, succ = p.states(T)
         since = appointed.get(p.club) or dt.date.min
         mine = facts[(facts["club"] == p.club) & (facts["date"] >= since)] if len(facts) else facts

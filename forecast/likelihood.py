@@ -46,7 +46,7 @@ LOG_HALF = float(np.log(0.5))
 
 
 def reliability_logit(params: dict, inputs: ModelInputs):
-    """Return each reliability unit's logit :math:`\\psi_j` (tier mean plus partial-pooled offset)."""
+    r"""Return each reliability unit's logit :math:`\psi_j` (tier mean plus partial-pooled offset)."""
     tiers = pt.stack([params["tier1"], params["tier2"], params["tier3"], params["tier4"]])
     if len(inputs.units) == 0:
         return pt.zeros(0)
@@ -54,7 +54,7 @@ def reliability_logit(params: dict, inputs: ModelInputs):
 
 
 def departure_factors(params: dict, post: PostInputs, season_end: np.ndarray):
-    """Return ``(p_own, surv)``: own-departure pmf over ``0..T`` and :math:`P(\\ell \\ge c)`."""
+    r"""Return ``(p_own, surv)``: own-departure pmf over ``0..T`` and :math:`P(\ell \ge c)`."""
     logit_sack = params["sack_base"] + params["sack_season_end"] * season_end - params[
         "sack_form"] * post.form
     logit_quit = (
@@ -90,7 +90,7 @@ def choice_probs(params: dict, post: PostInputs, appeal, not_listed, season_end:
 
 def outcome_matrix(params: dict, post: PostInputs, season_end: np.ndarray, appeal=None,
                    not_listed=None):
-    """Return :math:`P(o \\mid c)` as a (T+1, n_obs) matrix."""
+    r"""Return :math:`P(o \mid c)` as a (T+1, n_obs) matrix."""
     T = len(season_end)
     p_own, surv = departure_factors(params, post, season_end)
     lower = np.tril(np.ones((T + 1, T + 1)), k=-1)  # d < c
@@ -138,7 +138,7 @@ def split_appeal(params: dict, inputs: ModelInputs):
 
 def log_evidence(params: dict, inputs: ModelInputs, etas: list | None = None,
                  weights: list | None = None, truths: dict | None = None):
-    """Return the log evidence :math:`\\log Z` with the outcome summed out exactly.
+    r"""Return the log evidence :math:`\log Z` with the outcome summed out exactly.
 
     Parameters
     ----------

@@ -50,9 +50,10 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
     pymc.Model
         Free variables: the scalars in :data:`SCALARS`, ``source_sd``, ``appeal`` (dim
         ``candidate``), ``not_listed`` (dim ``vacancy``), ``source_z`` (dim ``source``, only with
-        counted rumours). Data ``truth_<post>`` holds each post's rumour truth table. Deterministic ``reliability`` (dim ``source``) is the probability a
-        medium-strength claim of that source is right. The potential ``evidence`` is the log
-        evidence with the discrete outcome summed out.
+        counted rumours). Data ``truth_<post>`` holds each post's rumour truth table.
+        Deterministic ``reliability`` (dim ``source``) is the probability a medium-strength
+        claim of that source is right. The potential ``evidence`` is the log evidence with the
+        discrete outcome summed out.
     """
     appeal_mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
     with pm.Model(coords=coords(inputs)) as model:

@@ -75,7 +75,7 @@ class ForecastResult:
         """Summarise a fitted InferenceData into tables and stamp its attributes."""
         post = idata.posterior
         successor_rows, joint_rows, departure_rows = [], [], []
-        for i, p in enumerate(inputs.posts):
+        for p in inputs.posts:
             dep = post["departure"].sel(post=p.coach).values  # chain, draw, month_out
             cum = np.cumsum(dep, axis=-1)
             for m, label in enumerate([*inputs.grid.labels, AFTER]):

@@ -229,7 +229,9 @@ class Scenario:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark else None
-            raise DataValidationError([Problem(str(path), line, None, f"not valid YAML: {exc}")])
+            raise DataValidationError(
+                [Problem(str(path), line, None, f"not valid YAML: {exc}")]
+            ) from None
         try:
             spec = ScenarioSpec.model_validate(raw)
         except ValidationError as exc:

@@ -21,6 +21,12 @@ def random_inputs(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
     Post 0 has a successor question; post 1's incumbent is candidate 0 of post 0; with
     ``chain``, post 1 also has a successor question whose candidate 0 is post 2's incumbent.
     """
+    return random_design(rng, T, n_cand, n_units, n_terms, chain)[0]
+
+
+def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units: int = 3,
+                  n_terms: int = 6, chain: bool = False):
+    """Like :func:`random_inputs`, also returning the propositions, units and strengths."""
     grid = MonthGrid((2030, 1), (2030, T))
     season_end = (rng.random(T) < 0.4).astype(float)
 
@@ -52,8 +58,9 @@ def random_inputs(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
     for p in posts:
         p.mask = np.ones(p.n_obs(T))
     props = [random_proposition(rng, inputs) for _ in range(n_terms)]
-    set_terms(inputs, props, rng.integers(0, n_units, n_terms), rng.integers(0, 3, n_terms))
-    return inputs
+    units, strengths = rng.integers(0, n_units, n_terms), rng.integers(0, 3, n_terms)
+    set_terms(inputs, props, units, strengths)
+    return inputs, props, units, strengths
 
 
 def random_proposition(rng: np.random.Generator, inputs: ModelInputs) -> Proposition:
@@ -132,3 +139,31 @@ def simulate_reports(rng: np.random.Generator, inputs: ModelInputs, props, units
         asserted.append(Proposition(prop.post, prop.kind, prop.candidate, prop.months,
                                     prop.negated != negate))
     return asserted
+
+
+def prior_idata(inputs: ModelInputs, priors: dict[str, Prior], rng: np.random.Generator,
+                chains: int = 2, draws: int = 50):
+    """Return an InferenceData whose posterior holds prior draws (no MCMC), for fast report tests.
+
+    Its ``sample_stats`` has no divergences and standard-normal energy, so diagnostics plots draw.
+    """
+    import arviz as az
+
+    samples = [[draw_params(rng, priors, inputs) for _ in range(draws)] for _ in range(chains)]
+    names = list(samples[0][0])
+    posterior = {n: np.array([[s[n] for s in chain] for chain in samples]) for n in names}
+    if inputs.units:
+        tiers = np.stack([posterior[f"tier{t}"] for t in (1, 2, 3, 4)], axis=-1)
+        psi = tiers[..., inputs.unit_tier] + posterior["source_sd"][..., None] * posterior["source_z"]
+        posterior["reliability"] = 0.5 + 0.5 / (1 + np.exp(-psi))
+    else:
+        posterior.pop("source_z")
+    coords = {"candidate": [f"{p.club}: {c}" for p in inputs.posts if p.has_successor
+                            for c in p.candidates],
+              "vacancy": [p.club for p in inputs.posts if p.has_successor],
+              "source": list(inputs.units)}
+    dims = {"appeal": ["candidate"], "not_listed": ["vacancy"], "source_z": ["source"],
+            "reliability": ["source"]}
+    stats = {"diverging": np.zeros((chains, draws), dtype=bool),
+             "energy": rng.normal(size=(chains, draws))}
+    return az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims)

@@ -12,7 +12,7 @@ from forecast.errors import DataValidationError
 from forecast.priors import resolve_priors
 from forecast.scenario import Scenario, ScenarioNotFoundError
 from forecast.schemas import RumourRow, SourceRow, parse_window
-from forecast.tables import read_table, rows_to_frame, read_rows
+from forecast.tables import read_rows, read_table, rows_to_frame
 
 
 def _edit_csv(path, row_index, **changes):

@@ -49,6 +49,8 @@ def plot_departure(table: pd.DataFrame, coach: str, contract_end: str | None = N
     with plt.rc_context(STYLE):
         ax = _axes(ax, (8, 3.4))
         t = table[table["coach"] == coach].reset_index(drop=True)
+        after = t.iloc[-1]  # "after horizon": not a month, stated in words instead
+        t = t.iloc[:-1]
         months = t["month"].tolist()
         x = np.arange(len(months))
         ax.bar(x, t["mean"], color=PALETTE["light"], label="leaves in this month")
@@ -61,6 +63,9 @@ def plot_departure(table: pd.DataFrame, coach: str, contract_end: str | None = N
             ax.text(xe, 1.02, "contract ends", color=PALETTE["accent"], fontsize=8, ha="center")
         ax.set_xticks(x, [m if m[-2:] in ("01", "06") or i == 0 else "" for i, m in
                           enumerate(months)], rotation=45, ha="right")
+        ax.text(0.99, 0.5, f"still in post after {months[-1]}:\n{after['mean']:.0%} "
+                f"(90% interval {after['lo']:.0%}-{after['hi']:.0%})", transform=ax.transAxes,
+                ha="right", va="center", fontsize=8, color=PALETTE["text"])
         ax.set_ylim(0, 1.08)
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         club = t["club"].iloc[0] if len(t) else ""

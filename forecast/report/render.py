@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from pathlib import Path
 
 import arviz as az
 import jinja2
+import matplotlib
 import matplotlib.pyplot as plt
 
 from forecast.outcomes import slug
@@ -44,7 +46,10 @@ def draw_figures(content: ReportContent, idata) -> list[dict]:
         ax = plot_sources(content.sources)
         figures.append({"name": "sources", "section": "sources", "title": "Source reliability",
                         "png": _png(ax.figure)})
-    with plt.rc_context(STYLE):
+    with plt.rc_context(STYLE), warnings.catch_warnings():
+        # ArviZ 0.2x calls a matplotlib helper deprecated in matplotlib 3.11; harmless until 3.13.
+        warnings.filterwarnings("ignore", "Passing a dict or None as alias_mapping",
+                                matplotlib.MatplotlibDeprecationWarning)
         axes = az.plot_rank(idata, var_names=[v for v in RANK_VARS if v in idata.posterior],
                             coords={"candidate": idata.posterior["candidate"].values[:3]})
         fig = axes.ravel()[0].figure

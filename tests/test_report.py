@@ -1,0 +1,122 @@
+"""The report renders from a small result built without MCMC; data text is escaped; it opens in Chromium."""
+
+import csv
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from forecast.fit import SamplerSettings, diagnose
+from forecast.inputs import build_inputs
+from forecast.outcomes import outcome_draws
+from forecast.priors import resolve_priors
+from forecast.report.content import build_content
+from forecast.report.render import render_html, write_report
+from forecast.results import ForecastResult
+from forecast.scenario import Scenario
+from forecast.simulate import prior_idata
+
+
+def prior_result(scenario):
+    """A ForecastResult whose 'posterior' is 2 x 40 prior draws: no sampling."""
+    inputs = build_inputs(scenario)
+    priors = resolve_priors(scenario.spec.priors)
+    idata = prior_idata(inputs, priors, np.random.default_rng(0), chains=2, draws=40)
+    idata.posterior = idata.posterior.assign(outcome_draws(inputs, idata.posterior))
+    diagnostics = diagnose(idata, ["sack_base", "appeal"])
+    return ForecastResult.from_fit(scenario, inputs, priors, idata, diagnostics,
+                                   SamplerSettings(draws=40, chains=2))
+
+
+@pytest.fixture(scope="module")
+def result():
+    scenario = Scenario.load()
+    return scenario, prior_result(scenario)
+
+
+def test_content_is_complete(result):
+    scenario, res = result
+    content = build_content(res, scenario, influence_draws=40)
+    assert len(content.evidence) == len(res.inputs.rumours)
+    assert set(content.evidence["status"]) <= {"counted", "echo", "repeat", "not modelled"}
+    counted = content.evidence[content.evidence["status"] == "counted"]
+    assert counted["effect"].str.contains("pp").all()
+    assert set(content.sources["source"]) == set(res.inputs.units)
+    assert ((content.sources["lo"] >= 0.5) & (content.sources["hi"] <= 1.0)).all()
+    assert any("most likely next coach of Real Madrid" in h for h in content.headlines)
+    sums = res.successor.groupby("club")["mean"].sum()
+    np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-9)
+    assert content.priors["citation"].str.len().min() > 10
+
+
+def test_failed_run_shows_a_banner(result):
+    scenario, res = result
+    content = build_content(res, scenario, influence_draws=20)
+    content.diagnostics = {**content.diagnostics, "passed": False}
+    assert 'role="alert"' in render_html(content, [])
+    content.diagnostics = {**content.diagnostics, "passed": True}
+    assert 'role="alert"' not in render_html(content, [])
+
+
+def test_text_from_data_is_escaped(scenario_copy):
+    path = scenario_copy.parent.parent / "rumours" / "real-madrid-2024.csv"
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[-1]["summary"] = '<script>alert("x")</script> <b>bold</b>'
+    rows[-1]["url"] = 'javascript:alert(1)" onmouseover="x'
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    scenario = Scenario.load(scenario_copy)
+    html = render_html(build_content(prior_result(scenario), scenario, influence_draws=20), [])
+    assert "<script>" not in html and "<b>bold</b>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert 'onmouseover="x' not in html
+
+
+def test_report_files_are_written(result, tmp_path):
+    scenario, res = result
+    path = write_report(res, scenario, tmp_path)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"report.html", "successor_real_madrid.png", "departure_xabi_alonso.png", "rank.png",
+            "energy.png", "evidence.csv", "successor.csv", "departure.csv"} <= names
+    assert not [n for n in names if n.startswith(".")]  # no temporary files left behind
+    html = path.read_text()
+    assert html.count("data:image/png;base64,") >= 5 and "http://" not in html.split("<body>")[0]
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHECK = """<script>
+window.addEventListener('load', () => {
+  const imgs = [...document.images];
+  const bad = imgs.filter(i => !(i.complete && i.naturalWidth > 0)).length;
+  document.body.setAttribute('data-check', `images=${imgs.length} broken=${bad}`);
+});
+</script>"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_report_opens_in_headless_chromium(result, tmp_path):
+    scenario, res = result
+    path = write_report(res, scenario, tmp_path)
+    probe = tmp_path / "probe.html"
+    probe.write_text(path.read_text().replace("</body>", CHECK + "</body>"))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+             "--virtual-time-budget=5000"]
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", probe.as_uri()], capture_output=True,
+                         text=True, timeout=120)
+    assert 'data-check="images=' in dom.stdout, dom.stderr[-2000:]
+    check = dom.stdout.split('data-check="')[1].split('"')[0]
+    n_images = int(check.split()[0].split("=")[1])
+    assert n_images >= 5 and check.endswith("broken=0"), check
+    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert not console, console
+    shot = subprocess.run([CHROMIUM, *flags, "--window-size=1200,2400",
+                           f"--screenshot={tmp_path / 'shot.png'}", path.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert (tmp_path / "shot.png").stat().st_size > 10_000, shot.stderr[-2000:]
