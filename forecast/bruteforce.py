@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import pytensor
 
-from forecast.inputs import ModelInputs
+from forecast.inputs import ModelInputs, model_data
 from forecast.likelihood import (
     choice_probs,
     departure_factors,
@@ -31,14 +31,15 @@ def local_factors(inputs: ModelInputs, values: dict) -> list[dict]:
 def compile_local_factors(inputs: ModelInputs):
     """Compile ``f(values) -> [per-post dict of p_own, loglik, mask, choice]``."""
     params = symbolic_params(inputs)
-    psi = reliability_logit(params, inputs)
+    data = model_data(inputs)
+    psi = reliability_logit(params, data)
     appeals = split_appeal(params, inputs)
     outputs = []
     for i, post in enumerate(inputs.posts):
-        p_own, _ = departure_factors(params, post, inputs.season_end)
-        outs = [p_own, evidence_loglik(post, psi)]
+        p_own, _ = departure_factors(params, data, i, inputs.season_end)
+        outs = [p_own, evidence_loglik(data, i, psi)]
         if post.has_successor:
-            outs.append(choice_probs(params, post, *appeals[i], inputs.season_end))
+            outs.append(choice_probs(params, data, i, post, *appeals[i], inputs.season_end))
         outputs.append(outs)
     flat = [o for outs in outputs for o in outs]
     fn = pytensor.function(list(params.values()), flat, on_unused_input="ignore")

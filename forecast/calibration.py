@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from forecast.bruteforce import compile_local_factors
+from forecast.inputs import model_data
 from forecast.model import build_model
 from forecast.outcomes import compile_state_posterior
 from forecast.priors import resolve_priors
@@ -81,6 +82,7 @@ def run_sbc(n_sims: int, seed: int = 0, draws: int = 300, tune: int = 300, chain
     inputs, props, units, strengths = random_design(design_rng, T, n_cand, n_units, n_terms)
     compiled = nutpie.compile_pymc_model(build_model(inputs, priors))
     factors_of = compile_local_factors(inputs)
+    evaluate = compile_state_posterior(inputs)
     rng = np.random.default_rng(seed + 1)
     rank_rows, outcome_rows = [], []
     for s in range(n_sims):
@@ -88,7 +90,7 @@ def run_sbc(n_sims: int, seed: int = 0, draws: int = 300, tune: int = 300, chain
         states = simulate_outcome(rng, inputs, factors_of(truth))
         asserted = simulate_reports(rng, inputs, props, units, strengths, truth, states)
         set_terms(inputs, asserted, units, strengths)
-        data = {f"truth_{i}": p.truth for i, p in enumerate(inputs.posts) if p.truth.shape[0]}
+        data = {f"truth_{i}": p.truth for i, p in enumerate(inputs.posts)}
         trace = nutpie.sample(compiled.with_data(**data), draws=draws, tune=tune, chains=chains,
                               seed=int(rng.integers(2**31)), progress_bar=False)
         thin = np.linspace(0, draws * chains - 1, n_ranks).astype(int)
@@ -96,7 +98,7 @@ def run_sbc(n_sims: int, seed: int = 0, draws: int = 300, tune: int = 300, chain
                           for name in RANKED})
         # Forecast of the simulated outcome: P(post 0 falls vacant before the horizon),
         # averaged over posterior draws.
-        evaluate = compile_state_posterior(inputs)
+        data = model_data(inputs)
         post = inputs.posts[0]
         dep, succ = post.states(inputs.T)
         names = list(truth)
@@ -104,7 +106,7 @@ def run_sbc(n_sims: int, seed: int = 0, draws: int = 300, tune: int = 300, chain
         for j in np.linspace(0, draws * chains - 1, 40).astype(int):
             values = {n: trace.posterior[n].values.reshape(-1, *trace.posterior[n].shape[2:])[j]
                       for n in names if n in trace.posterior}
-            probs.append(evaluate(values)[1][0])
+            probs.append(evaluate(values, data)[1][0])
         marg = np.mean(probs, axis=0)
         outcome_rows.append({"event": "vacancy", "p": float(marg[dep < inputs.T].sum()),
                              "happened": float(dep[states[0]] < inputs.T)})

@@ -55,6 +55,46 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
     run.add_argument("--no-progress", action="store_true", help="hide the sampling progress bar")
 
+    rumour = sub.add_parser("rumour", help="add, list or remove rumours of a scenario",
+                            description="Manage a scenario's rumours. Writes are atomic and locked; "
+                                        "a refused rumour leaves the file unchanged (exit 2).")
+    rsub = rumour.add_subparsers(dest="rumour_command", required=True)
+    add = rsub.add_parser(
+        "add", help="add a rumour, then refresh the forecast and show what moved",
+        description="Append one rumour. Without field flags (on a terminal) it asks for each field. "
+                    "The forecast then refreshes as of the later of the scenario's as-of date and "
+                    "the rumour's date: by reweighting the last full run when that is accurate "
+                    "enough, else by a full fit.",
+    )
+    add.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    for flag, text in (("--date", "publication date YYYY-MM-DD"), ("--source", "outlet (sources.csv)"),
+                       ("--subject", "coach the claim is about"),
+                       ("--claim", "leaves, joins, shortlisted, talks, agreement, stays or denial"),
+                       ("--club", "club the claim is about"), ("--window", "YYYY-MM or YYYY-MM/YYYY-MM"),
+                       ("--strength", "weak, medium or strong"),
+                       ("--cites", "rumour id or outlet this report repeats"),
+                       ("--journalist", "named reporter"), ("--url", "link to the report"),
+                       ("--summary", "one line in your own words"), ("--id", "rumour id (default: next)")):
+        add.add_argument(flag, help=text)
+    add.add_argument("--no-refresh", action="store_true", help="only record the rumour")
+    add.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    add.add_argument("--seed", type=int, default=20241115, help="seed of a full refit if one is needed")
+    lst = rsub.add_parser("list", help="list a scenario's rumours and how each counts")
+    lst.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    rm = rsub.add_parser("remove", help="record that a rumour no longer counts (it stays on file)")
+    rm.add_argument("id", help="rumour id")
+    rm.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    rm.add_argument("--reason", required=True, help="why it is removed")
+
+    tl = sub.add_parser("timeline", help="replay the forecast as of each rumour date",
+                        description="Fit the scenario as of each rumour date (a year back from its "
+                                    "as-of date to today) and plot the headline probabilities; "
+                                    "writes <out>/<scenario>/timeline/, which later reports include.")
+    tl.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    tl.add_argument("--draws", type=_positive, default=500, help="draws per chain (default: 500)")
+    tl.add_argument("--seed", type=int, default=20241115, help="random seed (default: 20241115)")
+    tl.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+
     val = sub.add_parser("validate", help="check a scenario and all its tables",
                          description="Run every data check; print 'ok' with counts, or every "
                                      "problem with file, line and field (exit code 2).")
@@ -68,7 +108,7 @@ def cmd_validate(args) -> int:
     from forecast.scenario import Scenario
 
     scenario = Scenario.load(args.scenario)
-    active = (scenario.rumours["status"].fillna("active") == "active").sum()
+    active = len(scenario.active_rumours())
     print(
         f"ok: {scenario.id}: {len(scenario.spec.posts)} posts, {len(scenario.spec.questions)} "
         f"questions, {active} rumours ({len(scenario.rumours) - active} removed), "
@@ -81,8 +121,10 @@ def cmd_validate(args) -> int:
 def cmd_run(args) -> int:
     """Fit a scenario and write its outputs."""
     from forecast.fit import SamplerSettings, fit
+    from forecast.history import record_run
     from forecast.report.render import write_report
     from forecast.scenario import Scenario
+    from forecast.timeline import read_timeline
 
     scenario = Scenario.load(args.scenario)
     settings = SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
@@ -93,17 +135,94 @@ def cmd_run(args) -> int:
           file=sys.stderr)
     result = fit(scenario, args.as_of, settings)
     folder = result.save(args.out)
-    write_report(result, scenario, folder)
+    write_report(result, scenario, folder, timeline=read_timeline(args.out, scenario.id))
+    record_run(result, args.out)
     for line in result.headlines():
         print(line)
     print(f"Wrote {folder}/summary.json, idata.nc and report.html")
     return 0 if result.diagnostics["passed"] else 3
 
 
+FIELDS = ("id", "date", "source", "journalist", "subject", "claim", "club", "window", "strength",
+          "cites", "url", "summary")
+
+
+def _ask(scenario, fields: dict) -> dict:
+    """Ask for each missing field on the terminal, with choices and defaults."""
+    from forecast.schemas import CLAIM_KINDS, STRENGTHS
+
+    choices = {
+        "source": sorted(scenario.sources["name"]), "subject": sorted(scenario.coaches()),
+        "club": sorted(scenario.clubs()), "claim": list(CLAIM_KINDS), "strength": list(STRENGTHS),
+    }
+    defaults = {"date": dt.date.today().isoformat()}
+    for name in FIELDS:
+        if fields.get(name) or name == "id":
+            continue
+        options = f" [{', '.join(choices[name])}]" if name in choices else ""
+        default = f" (default {defaults[name]})" if name in defaults else ""
+        answer = input(f"{name}{options}{default}: ").strip()
+        fields[name] = answer or defaults.get(name, "")
+    return fields
+
+
+def cmd_rumour(args) -> int:
+    """Add, list or remove rumours."""
+    from forecast.inputs import build_inputs
+    from forecast.scenario import Scenario
+    from forecast.store import add_rumour, remove_rumour
+
+    scenario = Scenario.load(args.scenario)
+    if args.rumour_command == "list":
+        inputs = build_inputs(scenario, max([scenario.spec.as_of, *scenario.rumours["date"]]))
+        status = {e.rumour_id: f"{e.status}: {e.note}" for e in inputs.evidence}
+        removed = set(scenario.removals["id"])
+        for row in scenario.rumours.itertuples():
+            how = "removed" if row.id in removed else status.get(row.id, "")
+            print(f"{row.id}\t{row.date}\t{row.source}\t{row.subject} {row.claim} {row.club}"
+                  f"{' ' + row.window if row.window else ''}\t{how}")
+        return 0
+    if args.rumour_command == "remove":
+        row = remove_rumour(scenario, args.id, args.reason)
+        print(f"recorded: {row.id} removed on {row.date} ({row.reason})")
+        return 0
+    fields = {name: getattr(args, name) for name in FIELDS}
+    if not any(fields.values()) and sys.stdin.isatty():
+        fields = _ask(scenario, fields)
+    row = add_rumour(scenario, fields)
+    scenario = Scenario.load(args.scenario)
+    as_of = max(scenario.spec.as_of, row.date)
+    item = next(e for e in build_inputs(scenario, as_of).evidence if e.rumour_id == row.id)
+    print(f"added {row.id} to {scenario.files['rumours']}: {item.status} ({item.note})")
+    if args.no_refresh:
+        return 0
+    from forecast.refresh import refresh
+
+    return refresh(scenario, as_of, row.id, args.out, args.seed)
+
+
+def cmd_timeline(args) -> int:
+    """Replay a scenario and plot its headline numbers."""
+    from forecast.fit import SamplerSettings
+    from forecast.scenario import Scenario
+    from forecast.timeline import replay, timeline_dates, write_timeline
+
+    scenario = Scenario.load(args.scenario)
+    dates = timeline_dates(scenario)
+    settings = SamplerSettings(draws=args.draws, tune=args.draws, seed=args.seed)
+    print(f"Replaying {scenario.id} as of {len(dates)} dates...", file=sys.stderr)
+    table = replay(scenario, settings, dates, progress=lambda k, n, d: print(
+        f"  [{k}/{n}] as of {d}", file=sys.stderr))
+    folder = write_timeline(table, scenario, args.out)
+    print(f"Wrote {folder}/timeline.csv and timeline.png")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
-    commands = {"run": cmd_run, "validate": cmd_validate}
+    commands = {"run": cmd_run, "validate": cmd_validate, "rumour": cmd_rumour,
+                "timeline": cmd_timeline}
     try:
         return commands[args.command](args)
     except DataValidationError as exc:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import arviz as az
 import numpy as np
 import pymc as pm
+import xarray as xr
 
-from forecast.inputs import build_inputs
-from forecast.model import build_model
+from forecast.inputs import ModelInputs, build_inputs, model_data
+from forecast.model import SOURCE, build_model
 from forecast.outcomes import outcome_draws
 from forecast.priors import resolve_priors
 from forecast.results import ForecastResult
@@ -39,18 +40,41 @@ class SamplerSettings:
     progressbar: bool = False
 
 
-def sample(model: pm.Model, settings: SamplerSettings) -> az.InferenceData:
-    """Run NUTS on the continuous parameters (the discrete outcome is already summed out)."""
-    kwargs = dict(
-        draws=settings.draws, tune=settings.tune, chains=settings.chains,
-        random_seed=settings.seed, progressbar=settings.progressbar,
-        target_accept=settings.target_accept, compute_convergence_checks=False,
-    )
+_COMPILED: dict[tuple, object] = {}
+
+
+def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | None = None,
+           priors: dict | None = None) -> az.InferenceData:
+    """Run NUTS on the continuous parameters (the discrete outcome is already summed out).
+
+    With nutpie, the compiled model is kept for the process and reused (with new data) for any
+    later fit of the same structure: a new rumour, another as-of date.
+    """
+    if settings.sampler == "nutpie":
+        import nutpie
+
+        key = None
+        if inputs is not None:
+            key = (inputs.structure_key(), tuple(sorted((k, v.mu, v.sigma) for k, v in priors.items())))
+        compiled = _COMPILED.get(key) if key else None
+        if compiled is None:
+            compiled = nutpie.compile_pymc_model(model)
+            if key:
+                _COMPILED[key] = compiled
+        else:
+            compiled = compiled.with_data(**model_data(inputs))
+        idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
+                              chains=settings.chains, seed=settings.seed,
+                              progress_bar=settings.progressbar, save_warmup=False,
+                              target_accept=settings.target_accept)
+        if SOURCE in idata.posterior.dims and inputs is not None:
+            idata = idata.assign_coords({SOURCE: list(inputs.units)}, groups="posterior")
+        return idata
+    logging.getLogger("pymc").setLevel(logging.ERROR)
     with model:
-        if settings.sampler == "nutpie":
-            return pm.sample(nuts_sampler="nutpie", **kwargs)
-        logging.getLogger("pymc").setLevel(logging.ERROR)
-        return pm.sample(cores=1, **kwargs)
+        return pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains,
+                         cores=1, random_seed=settings.seed, progressbar=settings.progressbar,
+                         target_accept=settings.target_accept, compute_convergence_checks=False)
 
 
 def diagnose(idata: az.InferenceData, var_names: list[str]) -> dict:
@@ -95,7 +119,13 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     inputs = build_inputs(scenario, as_of)
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
     model = build_model(inputs, priors)
-    idata = sample(model, settings)
+    idata = sample(model, settings, inputs, priors)
+    # The exact data of this fit, so a later update can reweight its draws (forecast.update).
+    constant = xr.Dataset({k: xr.DataArray(v, dims=[f"{k}_dim_{j}" for j in range(v.ndim)])
+                           for k, v in model_data(inputs).items()})
+    if "constant_data" in idata.groups():
+        del idata.constant_data
+    idata.add_groups(constant_data=constant)
     outcomes = outcome_draws(inputs, idata.posterior)
     idata.posterior = idata.posterior.assign(outcomes)
     # Convergence is judged on every parameter and every reported probability.

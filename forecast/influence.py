@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.inputs import ModelInputs
+from forecast.inputs import ModelInputs, model_data
 from forecast.model import SCALARS
-from forecast.outcomes import compile_state_posterior
+from forecast.outcomes import cached_state_posterior
 
 
 def headline_metrics(inputs: ModelInputs, top: dict[int, int], by_month: dict[int, int]):
@@ -56,15 +56,33 @@ def _thin(posterior: xr.Dataset, max_draws: int) -> list[dict]:
     return [{n: v[j] for n, v in stacked.items()} for j in idx]
 
 
-def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_draws: int = 800):
-    """Return one row per counted rumour: each headline with and without it, in points.
+def default_metrics(result):
+    """Return a result's headline metrics as ``[(label, f(marginals))]``.
+
+    Its most likely successor per vacancy, and each asked-about coach leaving by the end of the
+    first summer.
+    """
+    inputs = result.inputs
+    top = {}
+    for i, p in enumerate(inputs.posts):
+        if p.has_successor:
+            table = result.successor[result.successor["club"] == p.club].iloc[: p.n_cand + 1]
+            top[i] = int(np.argmax(table["mean"].to_numpy()))
+    last = inputs.grid.labels.index(result.first_summer_end())
+    by_month = {i: last for i, p in enumerate(inputs.posts) if p.coach in result.asked}
+    return headline_metrics(inputs, top, by_month)
+
+
+def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_draws: int = 800,
+                     only: set[str] | None = None):
+    """Return one row per counted rumour (or those in ``only``): each headline with and without it.
 
     Returns
     -------
     pandas.DataFrame
         ``rumour_id, metric, with, without, change_pp, weight_ess``.
     """
-    evaluate = compile_state_posterior(inputs)
+    evaluate = cached_state_posterior(inputs)
     draws = _thin(posterior, max_draws)
     full = [evaluate(v) for v in draws]
     full_logz = np.array([f[0] for f in full])
@@ -72,11 +90,14 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_dr
     counted = [e for e in inputs.evidence if e.status == "counted"]
     rows = []
     for item in counted:
+        if only is not None and item.rumour_id not in only:
+            continue
         i = item.proposition.post
         j = [e.rumour_id for e in counted if e.proposition.post == i].index(item.rumour_id)
-        weights = [np.ones(p.truth.shape[0]) for p in inputs.posts]
-        weights[i][j] = 0.0
-        loo = [evaluate(v, weights) for v in draws]
+        data = model_data(inputs)
+        data[f"weight_{i}"] = data[f"weight_{i}"].copy()
+        data[f"weight_{i}"][j] = 0.0
+        loo = [evaluate(v, data) for v in draws]
         log_w = np.array([r[0] for r in loo]) - full_logz
         w = np.exp(log_w - log_w.max())
         w /= w.sum()

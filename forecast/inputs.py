@@ -19,6 +19,7 @@ from forecast.periods import MonthGrid, month_end
 from forecast.scenario import Scenario
 
 NOT_LISTED = "not listed"
+SPARE = "(spare)"  # placeholder reliability units that keep shapes fixed when sources are added
 STRENGTH_LEVELS = ("weak", "medium", "strong")
 
 
@@ -47,6 +48,7 @@ class PostInputs:
     truth: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (n_terms, n_obs)
     term_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     term_strength: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    term_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 0: padding
     mask: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_obs,) 0 where a fact rules out
     children: list[tuple[int, int]] = field(default_factory=list)  # (child post, candidate index)
 
@@ -84,7 +86,7 @@ class ModelInputs:
     posts: list[PostInputs]
     order: list[int]  # post indices, children before parents
     roots: list[int]
-    units: list[str]  # sources (outlets or journalists) that carry counted evidence
+    units: list[str]  # sources that carry counted evidence, then spare placeholders
     unit_tier: np.ndarray  # (J,) 0-based tier
     evidence: list[EvidenceItem]
     rumours: pd.DataFrame  # rumours known at the as-of date
@@ -93,6 +95,19 @@ class ModelInputs:
     def T(self) -> int:
         """Return the number of months."""
         return self.grid.size
+
+    def structure_key(self) -> tuple:
+        """Return what compiled functions of these inputs depend on besides their data values."""
+        return (
+            tuple((k, v.shape) for k, v in model_data(self).items()),
+            tuple(self.grid.labels), tuple(float(x) for x in self.season_end),
+            tuple(self.posts_links()), tuple(tuple(p.candidates) for p in self.posts),
+            tuple(tuple(p.buyout) + tuple(p.ties) + tuple(p.appeal_mu) for p in self.posts),
+        )
+
+    def posts_links(self) -> list[tuple[int, int, int]]:
+        """Return ``(parent, child, candidate index)`` for every candidate who is an incumbent."""
+        return [(i, c, k) for i, p in enumerate(self.posts) for c, k in p.children]
 
 
 @dataclass
@@ -127,8 +142,10 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInput
     """
     spec = scenario.spec
     as_of = as_of or spec.as_of
-    # The question's window is fixed by the scenario; a later as-of date only adds information.
-    grid = MonthGrid.between(min(as_of, spec.as_of), spec.horizon_month)
+    # The question's window is fixed by the scenario (its as-of month to its horizon); another
+    # as-of date only changes what is known. Before the window opens, the forecast is for the
+    # window, given the coaches are still in post when it opens.
+    grid = MonthGrid.between(spec.as_of, spec.horizon_month)
     if grid.size == 0:
         raise DataValidationError(
             [Problem(str(scenario.path), None, "horizon", f"horizon is before the as-of date {as_of}")]
@@ -178,9 +195,6 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInput
             for c in q.candidates
         ])
 
-    rumours = scenario.rumours
-    rumours = rumours[(rumours["date"] <= as_of) & (rumours["status"].fillna("active") == "active")]
-    rumours = rumours.sort_values(["date", "line"], kind="stable")
     journalists = set(scenario.sources.loc[scenario.sources["kind"] == "journalist", "name"])
     ctx = EvidenceContext(
         clubs=[p.club for p in posts],
@@ -190,24 +204,70 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInput
         source_alias=scenario.source_names(),
         journalists=journalists,
     )
-    evidence = classify_rumours(rumours, ctx, grid)
+    rumours, evidence = _classify(scenario, ctx, grid, as_of)
     counted = [e for e in evidence if e.status == "counted"]
-    units = sorted({e.unit for e in counted})
+    # Shapes come from every rumour in the file (at its latest date) plus spare room, so one
+    # compiled model serves every as-of date and a few added rumours.
+    latest = max([as_of, *scenario.rumours["date"]])
+    everything = [e for e in _classify(scenario, ctx, grid, latest)[1] if e.status == "counted"]
+    units = sorted({e.unit for e in everything} | {e.unit for e in counted})
+    units += [f"{SPARE} {j + 1}" for j in range(_round_up(len(units) + 2, 4) - len(units))]
     tier_of = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))
-    unit_tier = np.array([tier_of[u] - 1 for u in units], dtype=int)
+    unit_tier = np.array([tier_of.get(u, 4) - 1 for u in units], dtype=int)
 
     for i, p in enumerate(posts):
         dep, succ = p.states(T)
         mine = [e for e in counted if e.proposition.post == i]
-        p.truth = np.array([e.proposition.truth(dep, succ) for e in mine]).reshape(len(mine), p.n_obs(T))
-        p.term_unit = np.array([units.index(e.unit) for e in mine], dtype=int)
-        p.term_strength = np.array([STRENGTH_LEVELS.index(e.strength) for e in mine], dtype=int)
+        cap = _round_up(sum(e.proposition.post == i for e in everything) + 4, 8)
+        p.truth = np.zeros((cap, p.n_obs(T)))
+        p.term_unit = np.zeros(cap, dtype=int)
+        p.term_strength = np.zeros(cap, dtype=int)
+        p.term_weight = np.zeros(cap)
+        for j, e in enumerate(mine):
+            p.truth[j] = e.proposition.truth(dep, succ)
+            p.term_unit[j] = units.index(e.unit)
+            p.term_strength[j] = STRENGTH_LEVELS.index(e.strength)
+            p.term_weight[j] = 1.0
         p.mask = np.ones(p.n_obs(T))
 
     _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
     order, roots = _tree_order(posts)
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, evidence,
                        rumours)
+
+
+def _round_up(n: int, step: int) -> int:
+    return max(step, -(-n // step) * step)
+
+
+def _classify(scenario: Scenario, ctx: EvidenceContext, grid: MonthGrid, as_of: dt.date):
+    rumours = scenario.active_rumours()
+    rumours = rumours[rumours["date"] <= as_of]
+    rumours = rumours.sort_values(["date", "line"], kind="stable")
+    return rumours, classify_rumours(rumours, ctx, grid)
+
+
+def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
+    """Return the arrays that may change between forecasts of one scenario, by data name.
+
+    Per post ``i``: ``form_i``, ``expiry_i``, ``final_year_i``, ``mask_i``, ``truth_i``,
+    ``unit_i``, ``strength_i``, ``weight_i``; for a vacancy also ``employed_i`` and
+    ``cand_form_i``; and ``unit_tier``. Their shapes depend only on the scenario's structure.
+    """
+    data: dict[str, np.ndarray] = {"unit_tier": np.asarray(inputs.unit_tier, dtype=int)}
+    for i, p in enumerate(inputs.posts):
+        data[f"form_{i}"] = np.asarray(p.form, dtype=float)
+        data[f"expiry_{i}"] = np.asarray(p.expiry, dtype=float)
+        data[f"final_year_{i}"] = np.asarray(p.final_year, dtype=float)
+        data[f"mask_{i}"] = np.asarray(p.mask, dtype=float)
+        data[f"truth_{i}"] = np.asarray(p.truth, dtype=float)
+        data[f"unit_{i}"] = np.asarray(p.term_unit, dtype=int)
+        data[f"strength_{i}"] = np.asarray(p.term_strength, dtype=int)
+        data[f"weight_{i}"] = np.asarray(p.term_weight, dtype=float)
+        if p.has_successor:
+            data[f"employed_{i}"] = np.asarray(p.employed, dtype=float)
+            data[f"cand_form_{i}"] = np.asarray(p.cand_form, dtype=float)
+    return data
 
 
 def _team_names(scenario: Scenario):
@@ -230,7 +290,8 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
     T = grid.size
     file = str(scenario.files.get("facts", scenario.path))
     now = grid.index(as_of)
-    now = T if now is None and as_of > month_end(*grid.months[-1]) else (now or 0)
+    if now is None:
+        now = T if as_of > month_end(*grid.months[-1]) else 0
     appointed = {p.club: p.appointed for p in scenario.spec.posts}
     for p in posts:
         dep, succ = p.states(T)

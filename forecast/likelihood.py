@@ -39,29 +39,29 @@ from __future__ import annotations
 import numpy as np
 import pytensor.tensor as pt
 
-from forecast.inputs import ModelInputs, PostInputs
+from forecast.inputs import ModelInputs, PostInputs, model_data
 from forecast.priors import STRENGTH_OFFSET
 
 LOG_HALF = float(np.log(0.5))
 
 
-def reliability_logit(params: dict, inputs: ModelInputs):
+def reliability_logit(params: dict, data: dict):
     r"""Return each reliability unit's logit :math:`\psi_j` (tier mean plus partial-pooled offset)."""
-    tiers = pt.stack([params["tier1"], params["tier2"], params["tier3"], params["tier4"]])
-    if len(inputs.units) == 0:
+    if "source_z" not in params:
         return pt.zeros(0)
-    return tiers[inputs.unit_tier] + params["source_sd"] * params["source_z"]
+    tiers = pt.stack([params["tier1"], params["tier2"], params["tier3"], params["tier4"]])
+    return tiers[data["unit_tier"]] + params["source_sd"] * params["source_z"]
 
 
-def departure_factors(params: dict, post: PostInputs, season_end: np.ndarray):
-    r"""Return ``(p_own, surv)``: own-departure pmf over ``0..T`` and :math:`P(\ell \ge c)`."""
-    logit_sack = params["sack_base"] + params["sack_season_end"] * season_end - params[
-        "sack_form"] * post.form
+def departure_factors(params: dict, data: dict, i: int, season_end: np.ndarray):
+    r"""Return ``(p_own, surv)`` of post ``i``: own-departure pmf over ``0..T`` and :math:`P(\ell \ge c)`."""
+    logit_sack = (params["sack_base"] + params["sack_season_end"] * season_end
+                  - params["sack_form"] * data[f"form_{i}"])
     logit_quit = (
         params["quit_base"]
         + params["quit_season_end"] * season_end
-        + params["quit_expiry"] * post.expiry
-        + params["quit_final_year"] * post.final_year
+        + params["quit_expiry"] * data[f"expiry_{i}"]
+        + params["quit_final_year"] * data[f"final_year_{i}"]
     )
     log_stay = -pt.softplus(logit_sack) - pt.softplus(logit_quit)  # log(1 - h_m)
     hazard = 1.0 - pt.exp(log_stay)
@@ -71,15 +71,16 @@ def departure_factors(params: dict, post: PostInputs, season_end: np.ndarray):
     return p_own, surv
 
 
-def choice_probs(params: dict, post: PostInputs, appeal, not_listed, season_end: np.ndarray):
-    """Return the (T, K+1) successor distribution for a vacancy in each month."""
-    employed = post.employed
+def choice_probs(params: dict, data: dict, i: int, post: PostInputs, appeal, not_listed,
+                 season_end: np.ndarray):
+    """Return the (T, K+1) successor distribution for a vacancy at post ``i`` in each month."""
+    employed = data[f"employed_{i}"]
     mid = employed * (1.0 - season_end[:, None])
     end = employed * season_end[:, None]
     named = (
         appeal[None, :]
         + params["tie"] * post.ties[None, :]
-        + params["pull_form"] * post.cand_form[None, :]
+        + params["pull_form"] * data[f"cand_form_{i}"][None, :]
         + params["avail_mid"] * mid
         + params["avail_season_end"] * end
         + params["buyout"] * post.buyout[None, :] * employed
@@ -88,34 +89,30 @@ def choice_probs(params: dict, post: PostInputs, appeal, not_listed, season_end:
     return pt.special.softmax(pt.concatenate([named, other], axis=1), axis=1)
 
 
-def outcome_matrix(params: dict, post: PostInputs, season_end: np.ndarray, appeal=None,
-                   not_listed=None):
-    r"""Return :math:`P(o \mid c)` as a (T+1, n_obs) matrix."""
+def outcome_matrix(params: dict, data: dict, i: int, post: PostInputs, season_end: np.ndarray,
+                   appeal=None, not_listed=None):
+    r"""Return :math:`P(o \mid c)` of post ``i`` as a (T+1, n_obs) matrix."""
     T = len(season_end)
-    p_own, surv = departure_factors(params, post, season_end)
+    p_own, surv = departure_factors(params, data, i, season_end)
     lower = np.tril(np.ones((T + 1, T + 1)), k=-1)  # d < c
     dep = p_own[None, :] * lower + pt.diag(surv)  # P(d | c)
     if not post.has_successor:
         return dep
-    choice = choice_probs(params, post, appeal, not_listed, season_end)
+    choice = choice_probs(params, data, i, post, appeal, not_listed, season_end)
     vacancy = (dep[:, :T, None] * choice[None, :, :]).reshape((T + 1, T * (post.n_cand + 1)))
     return pt.concatenate([vacancy, dep[:, T:]], axis=1)
 
 
-def evidence_loglik(post: PostInputs, psi, weights=None, truth=None):
-    """Return the rumour log-likelihood of each observable state of a post.
+def evidence_loglik(data: dict, i: int, psi):
+    """Return the rumour log-likelihood of each observable state of post ``i``.
 
-    ``weights`` (one per term, default 1) switch terms off for leave-one-out influence;
-    ``truth`` replaces ``post.truth`` by a tensor of the same shape (model data).
+    Terms with weight 0 (padding, or a rumour left out) contribute nothing.
     """
-    if post.truth.shape[0] == 0:
-        return pt.zeros(post.mask.shape[0])
-    x = psi[post.term_unit] + np.asarray(STRENGTH_OFFSET)[post.term_strength]
-    log_true = LOG_HALF + pt.log1p(pt.sigmoid(x))  # log rho
-    log_false = LOG_HALF - pt.softplus(x)  # log (1 - rho)
-    if weights is not None:
-        log_true, log_false = log_true * weights, log_false * weights
-    truth = post.truth if truth is None else truth
+    x = psi[data[f"unit_{i}"]] + pt.as_tensor(np.asarray(STRENGTH_OFFSET))[data[f"strength_{i}"]]
+    weight = data[f"weight_{i}"]
+    log_true = (LOG_HALF + pt.log1p(pt.sigmoid(x))) * weight  # log rho
+    log_false = (LOG_HALF - pt.softplus(x)) * weight  # log (1 - rho)
+    truth = data[f"truth_{i}"]
     return pt.dot(log_true, truth) + pt.dot(log_false, 1.0 - truth)
 
 
@@ -136,8 +133,8 @@ def split_appeal(params: dict, inputs: ModelInputs):
     return out
 
 
-def log_evidence(params: dict, inputs: ModelInputs, etas: list | None = None,
-                 weights: list | None = None, truths: dict | None = None):
+def log_evidence(params: dict, inputs: ModelInputs, data: dict | None = None,
+                 etas: list | None = None):
     r"""Return the log evidence :math:`\log Z` with the outcome summed out exactly.
 
     Parameters
@@ -146,17 +143,18 @@ def log_evidence(params: dict, inputs: ModelInputs, etas: list | None = None,
         Model parameters by name (see :mod:`forecast.priors`), plus ``appeal``,
         ``not_listed`` and ``source_z`` vectors.
     inputs : ModelInputs
-        The scenario's arrays.
+        The scenario's structure (months, posts, candidates, links).
+    data : dict, optional
+        The arrays of :func:`forecast.inputs.model_data` as tensors or arrays (default: the
+        inputs' own arrays). In the PyMC model they are ``pm.Data``, so a compiled model is
+        reused when rumours, facts or results change but shapes do not.
     etas : list of tensors, optional
         Per-post offsets on the observable states; their gradient at zero is the posterior
         distribution of each post's outcome.
-    weights : list of tensors, optional
-        Per-post weights of the rumour terms (default all one).
-    truths : dict of tensors, optional
-        Post index -> truth matrix tensor standing in for ``post.truth`` (PyMC data).
     """
+    data = model_data(inputs) if data is None else data
     T = inputs.T
-    psi = reliability_logit(params, inputs)
+    psi = reliability_logit(params, data)
     appeals = split_appeal(params, inputs)
     messages: dict[int, object] = {}
     log_scales: dict[int, object] = {}
@@ -164,13 +162,12 @@ def log_evidence(params: dict, inputs: ModelInputs, etas: list | None = None,
     for i in inputs.order:
         post = inputs.posts[i]
         appeal, not_listed = appeals.get(i, (None, None))
-        matrix = outcome_matrix(params, post, inputs.season_end, appeal, not_listed)
-        local = evidence_loglik(post, psi, None if weights is None else weights[i],
-                                (truths or {}).get(i))
+        matrix = outcome_matrix(params, data, i, post, inputs.season_end, appeal, not_listed)
+        local = evidence_loglik(data, i, psi)
         if etas is not None:
             local = local + etas[i]
         top = pt.max(local)
-        weight = post.mask * pt.exp(local - top)
+        weight = data[f"mask_{i}"] * pt.exp(local - top)
         log_scale = top
         for child, k in post.children:
             weight = weight * messages[child][pull_index(post, k, T)]

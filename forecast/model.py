@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 
-from forecast.inputs import ModelInputs
+from forecast.inputs import ModelInputs, model_data
 from forecast.likelihood import log_evidence
 from forecast.priors import Prior
 
@@ -50,7 +50,7 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
     pymc.Model
         Free variables: the scalars in :data:`SCALARS`, ``source_sd``, ``appeal`` (dim
         ``candidate``), ``not_listed`` (dim ``vacancy``), ``source_z`` (dim ``source``, only with
-        counted rumours). Data ``truth_<post>`` holds each post's rumour truth table.
+        counted rumours). Data: the arrays of :func:`forecast.inputs.model_data`.
         Deterministic ``reliability`` (dim ``source``) is the probability a medium-strength
         claim of that source is right. The potential ``evidence`` is the log evidence with the
         discrete outcome summed out.
@@ -75,9 +75,8 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
                 ),
                 dims=SOURCE,
             )
-        # Rumour truth tables are data, so a compiled model can be reused with new reports of
-        # the same shape (simulation-based calibration swaps them without recompiling).
-        truths = {i: pm.Data(f"truth_{i}", p.truth) for i, p in enumerate(inputs.posts)
-                  if p.truth.shape[0]}
-        pm.Potential("evidence", log_evidence(params, inputs, truths=truths))
+        # Everything that changes between forecasts of one scenario (rumours, facts, form) is
+        # data, so a compiled model is reused as long as shapes do not change.
+        data = {name: pm.Data(name, value) for name, value in model_data(inputs).items()}
+        pm.Potential("evidence", log_evidence(params, inputs, data))
     return model

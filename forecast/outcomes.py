@@ -14,7 +14,7 @@ import pytensor
 import pytensor.tensor as pt
 import xarray as xr
 
-from forecast.inputs import NOT_LISTED, ModelInputs
+from forecast.inputs import NOT_LISTED, ModelInputs, model_data
 from forecast.likelihood import log_evidence
 from forecast.model import SCALARS
 
@@ -32,26 +32,35 @@ def symbolic_params(inputs: ModelInputs) -> dict:
     return params
 
 
-def compile_state_posterior(inputs: ModelInputs):
-    """Compile ``f(params, weights=None) -> (log Z, [posterior over each post's states])``.
+def symbolic_data(inputs: ModelInputs) -> dict:
+    """Return one symbolic input per array of :func:`forecast.inputs.model_data`."""
+    return {
+        name: pt.tensor(name, dtype=value.dtype, shape=(None,) * value.ndim)
+        for name, value in model_data(inputs).items()
+    }
 
-    ``weights`` is an optional list (one array per post) of rumour-term weights, 1 by default;
-    setting one to 0 leaves that rumour out.
+
+def compile_state_posterior(inputs: ModelInputs):
+    """Compile ``f(params, data=None) -> (log Z, [posterior over each post's states])``.
+
+    ``data`` (default: the inputs' own arrays) may be any arrays of the same structure, for
+    example with a rumour's weight set to 0 to leave it out, or the arrays of a later as-of date.
     """
     params = symbolic_params(inputs)
+    data = symbolic_data(inputs)
     etas = [pt.vector(f"eta{i}", dtype="float64") for i in range(len(inputs.posts))]
-    weights = [pt.vector(f"w{i}", dtype="float64") for i in range(len(inputs.posts))]
-    log_z = log_evidence(params, inputs, etas, weights)
+    log_z = log_evidence(params, inputs, data, etas)
     grads = pytensor.grad(log_z, etas)
-    fn = pytensor.function([*params.values(), *etas, *weights], [log_z, *grads],
+    fn = pytensor.function([*params.values(), *data.values(), *etas], [log_z, *grads],
                            on_unused_input="ignore")
     names = list(params)
     zeros = [np.zeros(p.n_obs(inputs.T)) for p in inputs.posts]
-    ones = [np.ones(p.truth.shape[0]) for p in inputs.posts]
+    own = model_data(inputs)
 
-    def evaluate(values: dict, term_weights: list | None = None) -> tuple[float, list[np.ndarray]]:
-        out = fn(*[np.asarray(values[n], dtype="float64") for n in names], *zeros,
-                 *(term_weights or ones))
+    def evaluate(values: dict, data_values: dict | None = None) -> tuple[float, list[np.ndarray]]:
+        arrays = own if data_values is None else data_values
+        out = fn(*[np.asarray(values[n], dtype="float64") for n in names],
+                 *[arrays[n] for n in data], *zeros)
         return float(out[0]), [np.asarray(g) for g in out[1:]]
 
     return evaluate
@@ -62,54 +71,78 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-def outcome_draws(inputs: ModelInputs, posterior: xr.Dataset) -> xr.Dataset:
-    """Compute forecast probabilities for every posterior draw.
+def state_marginals(inputs: ModelInputs, posterior: xr.Dataset) -> list[np.ndarray]:
+    """Return each post's posterior state distribution per draw, shaped (chain, draw, n_obs)."""
+    evaluate = cached_state_posterior(inputs)
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    names = [*SCALARS, "source_sd", "appeal", "not_listed"] + (["source_z"] if inputs.units else [])
+    values = {n: posterior[n].values for n in names}
+    data = model_data(inputs)
+    out = [np.zeros((n_chain, n_draw, p.n_obs(inputs.T))) for p in inputs.posts]
+    for c in range(n_chain):
+        for d in range(n_draw):
+            _, marg = evaluate({n: v[c, d] for n, v in values.items()}, data)
+            for i, m in enumerate(marg):
+                out[i][c, d] = m
+    return out
+
+
+def outcomes_from_marginals(inputs: ModelInputs, marginals: list[np.ndarray],
+                            chain=None, draw=None) -> xr.Dataset:
+    """Turn per-draw state distributions into departure, successor and joint probabilities.
 
     Returns
     -------
     xarray.Dataset
         ``departure`` (chain, draw, post, month_out); for each vacancy with slug ``s``:
-        ``successor_s`` (chain, draw, s_choice) summing to one with "no vacancy", and ``joint_s``
+        ``successor_s`` (chain, draw, s_outcome) summing to one with "no vacancy", and ``joint_s``
         (chain, draw, month, s_choice) the probability the choice is appointed in that month.
     """
-    evaluate = compile_state_posterior(inputs)
     T = inputs.T
-    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    names = [*SCALARS, "source_sd", "appeal", "not_listed"] + (["source_z"] if inputs.units else [])
-    values = {n: posterior[n].values for n in names}
+    n_chain, n_draw = marginals[0].shape[:2]
     dep = np.zeros((n_chain, n_draw, len(inputs.posts), T + 1))
-    joints = {i: np.zeros((n_chain, n_draw, T, p.n_cand + 1))
-              for i, p in enumerate(inputs.posts) if p.has_successor}
-    for c in range(n_chain):
-        for d in range(n_draw):
-            _, marg = evaluate({n: v[c, d] for n, v in values.items()})
-            for i, post in enumerate(inputs.posts):
-                probs = marg[i]
-                if post.has_successor:
-                    joint = probs[:-1].reshape(T, post.n_cand + 1)
-                    joints[i][c, d] = joint
-                    dep[c, d, i, :T] = joint.sum(axis=1)
-                    dep[c, d, i, T] = probs[-1]
-                else:
-                    dep[c, d, i] = probs
     months = inputs.grid.labels
-    data = {
-        "departure": xr.DataArray(
-            dep, dims=("chain", "draw", "post", "month_out"),
-            coords={"post": [p.coach for p in inputs.posts], "month_out": [*months, AFTER]},
-        )
-    }
-    for i, joint in joints.items():
-        post = inputs.posts[i]
+    data = {}
+    for i, post in enumerate(inputs.posts):
+        probs = marginals[i]
+        if not post.has_successor:
+            dep[:, :, i] = probs
+            continue
+        joint = probs[..., :-1].reshape(n_chain, n_draw, T, post.n_cand + 1)
+        dep[:, :, i, :T] = joint.sum(axis=-1)
+        dep[:, :, i, T] = probs[..., -1]
         s = slug(post.club)
         choices = [*post.candidates, NOT_LISTED]
         data[f"joint_{s}"] = xr.DataArray(
             joint, dims=("chain", "draw", "month", f"{s}_choice"),
             coords={"month": months, f"{s}_choice": choices},
         )
-        successor = np.concatenate([joint.sum(axis=2), dep[:, :, i, T:]], axis=2)
+        successor = np.concatenate([joint.sum(axis=2), probs[..., -1:]], axis=2)
         data[f"successor_{s}"] = xr.DataArray(
             successor, dims=("chain", "draw", f"{s}_outcome"),
             coords={f"{s}_outcome": [*choices, NO_VACANCY]},
         )
-    return xr.Dataset(data, coords={"chain": posterior["chain"], "draw": posterior["draw"]})
+    data["departure"] = xr.DataArray(
+        dep, dims=("chain", "draw", "post", "month_out"),
+        coords={"post": [p.coach for p in inputs.posts], "month_out": [*months, AFTER]},
+    )
+    coords = {"chain": np.arange(n_chain) if chain is None else chain,
+              "draw": np.arange(n_draw) if draw is None else draw}
+    return xr.Dataset(data, coords=coords)
+
+
+def outcome_draws(inputs: ModelInputs, posterior: xr.Dataset) -> xr.Dataset:
+    """Compute forecast probabilities for every posterior draw (see :func:`outcomes_from_marginals`)."""
+    return outcomes_from_marginals(inputs, state_marginals(inputs, posterior),
+                                   posterior["chain"], posterior["draw"])
+
+
+_CACHE: dict[tuple, object] = {}
+
+
+def cached_state_posterior(inputs: ModelInputs):
+    """Return :func:`compile_state_posterior` for this structure, compiled once per process."""
+    key = inputs.structure_key()
+    if key not in _CACHE:
+        _CACHE[key] = compile_state_posterior(inputs)
+    return _CACHE[key]

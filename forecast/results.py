@@ -69,6 +69,8 @@ class ForecastResult:
     successor: pd.DataFrame
     departure: pd.DataFrame
     joint: pd.DataFrame
+    asked: list[str]
+    scenario: object = None
 
     @classmethod
     def from_fit(cls, scenario, inputs, priors, idata, diagnostics, settings) -> ForecastResult:
@@ -107,10 +109,13 @@ class ForecastResult:
             "seed": int(settings.seed),
             "sampler_settings": json.dumps(asdict(settings)),
             "priors": json.dumps({k: asdict(v) for k, v in priors.items()}),
+            "diagnostics": json.dumps(diagnostics),
+            "method": "nuts",
         })
+        asked = [q.coach for q in scenario.spec.questions if q.kind == "departure"]
         return cls(scenario.id, digest, inputs.as_of, inputs, priors, idata, diagnostics, settings,
                    pd.DataFrame(successor_rows), pd.DataFrame(departure_rows),
-                   pd.DataFrame(joint_rows))
+                   pd.DataFrame(joint_rows), asked, scenario)
 
     # -- plain-words answers -------------------------------------------------------------
     def departure_windows(self) -> pd.DataFrame:
@@ -126,6 +131,30 @@ class ForecastResult:
                 rows.append({"coach": str(coach), "window": window,
                              **dict(zip(("mean", "lo", "hi"), _stats(dep[..., idx].sum(-1)),
                                         strict=True))})
+        return pd.DataFrame(rows)
+
+    def first_summer_end(self) -> str:
+        """Return the last month of the first summer window in the forecast months."""
+        labels = self.inputs.grid.labels
+        windows = [window_of(x) for x in labels]
+        summers = [w for w in windows if w.startswith("summer")]
+        if not summers:
+            return labels[-1]
+        return [x for x, w in zip(labels, windows, strict=True) if w == summers[0]][-1]
+
+    def headline_table(self) -> pd.DataFrame:
+        """Return the tracked numbers with 90% intervals (``metric, mean, lo, hi``).
+
+        Every successor outcome, and each asked-about coach leaving by the end of the first summer.
+        """
+        rows = [{"metric": f"P({r.outcome} next {r.club} coach)" if r.outcome != NO_VACANCY
+                 else f"P(no vacancy at {r.club})", "mean": r.mean, "lo": r.lo, "hi": r.hi}
+                for r in self.successor.itertuples()]
+        by = self.first_summer_end()
+        for coach in self.asked:
+            r = self.departure[(self.departure["coach"] == coach) & (self.departure["month"] == by)].iloc[0]
+            rows.append({"metric": f"P({coach} leaves {r.club} by {by})", "mean": r.cum_mean,
+                         "lo": r.cum_lo, "hi": r.cum_hi})
         return pd.DataFrame(rows)
 
     def headlines(self) -> list[str]:
@@ -150,6 +179,13 @@ class ForecastResult:
                 f"(90% interval {best.lo:.0%}-{best.hi:.0%})."
             )
         verdict = "passed" if self.diagnostics["passed"] else "FAILED"
+        if "weight_ess" in self.diagnostics:
+            lines.append(
+                f"{self.diagnostics['method'].capitalize()}: weight ESS "
+                f"{self.diagnostics['weight_ess']:.0f} of {self.diagnostics['draws']} draws "
+                f"(needs {self.diagnostics['thresholds']['min_weight_ess']}): {verdict}."
+            )
+            return lines
         lines.append(
             f"Convergence {verdict}: max R-hat {self.diagnostics['max_rhat']:.3f}, min bulk ESS "
             f"{self.diagnostics['min_ess_bulk']:.0f}, min tail ESS "
@@ -197,13 +233,25 @@ class ForecastResult:
         return Path(out) / self.scenario_id / self.as_of.isoformat()
 
     def save(self, out: Path) -> Path:
-        """Write ``idata.nc`` and ``summary.json`` atomically; return the folder."""
+        """Write ``summary.json`` and the draws atomically; return the folder.
+
+        A full run's draws go to ``idata.nc`` (the base later updates reweight); an importance
+        update's go to ``update.nc``, so it never replaces the full run it came from.
+        """
         folder = self.output_dir(out)
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / "summary.json",
                      lambda p: Path(p).write_text(json.dumps(self.summary(), indent=2)))
-        atomic_write(folder / "idata.nc", lambda p: self.idata.to_netcdf(p))
+        name = "idata.nc" if self.idata.posterior.attrs.get("method") == "nuts" else "update.nc"
+        atomic_write(folder / name, lambda p: self.idata.to_netcdf(p))
         return folder
+
+    def report(self, path: Path) -> Path:
+        """Write the HTML report (with its PNG and CSV files) into the folder ``path``."""
+        from forecast.report.render import write_report
+
+        Path(path).mkdir(parents=True, exist_ok=True)
+        return write_report(self, self.scenario, Path(path))
 
 
 def atomic_write(path: Path, writer) -> None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from forecast.errors import DataValidationError, Problem, ScenarioNotFoundError
 from forecast.schemas import (
     FactRow,
+    RemovalRow,
     ResultRow,
     RumourRow,
     SourceRow,
@@ -156,6 +157,11 @@ def _yaml_lines(text: str) -> dict[tuple, int]:
     return lines
 
 
+def removals_path(rumours: Path) -> Path:
+    """Return the file that records removed rumours, next to the rumour file."""
+    return rumours.with_name(rumours.stem + ".removals.csv")
+
+
 def resolve_scenario_path(scenario: str | os.PathLike | None) -> Path:
     """Turn a scenario id or path into the YAML file's path."""
     if scenario is None:
@@ -186,7 +192,7 @@ class Scenario:
         The parsed YAML document.
     path : Path
         The YAML file.
-    rumours, sources, results, facts, team_names, track_record : pandas.DataFrame
+    rumours, sources, results, facts, team_names, track_record, removals : pandas.DataFrame
         Validated tables; each keeps a ``line`` column pointing into its file.
     """
 
@@ -198,6 +204,7 @@ class Scenario:
     facts: pd.DataFrame
     team_names: pd.DataFrame
     track_record: pd.DataFrame
+    removals: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -243,18 +250,25 @@ class Scenario:
             raise DataValidationError(problems) from None
 
         base = path.parent
+
+        def under(relative: str) -> Path:
+            return Path(os.path.normpath(base / relative))
+
         files = {
-            "rumours": base / spec.data.rumours,
-            "sources": base / spec.data.sources,
+            "rumours": under(spec.data.rumours),
+            "sources": under(spec.data.sources),
         }
+        removals = removals_path(files["rumours"])
+        if removals.exists():
+            files["removals"] = removals
         if spec.data.team_names:
-            files["team_names"] = base / spec.data.team_names
+            files["team_names"] = under(spec.data.team_names)
         if spec.data.facts:
-            files["facts"] = base / spec.data.facts
+            files["facts"] = under(spec.data.facts)
         if spec.data.track_record:
-            files["track_record"] = base / spec.data.track_record
+            files["track_record"] = under(spec.data.track_record)
         for i, results in enumerate(spec.data.results):
-            files[f"results{i}"] = base / results
+            files[f"results{i}"] = under(results)
 
         problems: list[Problem] = []
 
@@ -267,6 +281,7 @@ class Scenario:
 
         sources = load("sources", SourceRow)
         rumours = load("rumours", RumourRow)
+        removed = load("removals", RemovalRow)
         facts = load("facts", FactRow)
         team_names = load("team_names", TeamNameRow)
         track_record = load("track_record", TrackRecordRow)
@@ -280,11 +295,27 @@ class Scenario:
             if result_frames
             else rows_to_frame([], ResultRow)
         )
-        scenario = cls(spec, path, rumours, sources, results, facts, team_names, track_record, files)
+        scenario = cls(spec, path, rumours, sources, results, facts, team_names, track_record,
+                       removed, files)
         problems.extend(scenario._cross_check(lines, today or dt.date.today()))
         if problems:
             raise DataValidationError(problems)
         return scenario
+
+    def add_rumour(self, **fields) -> Scenario:
+        """Append a rumour to the scenario's file (validated, atomic) and return the reloaded scenario.
+
+        Raises :class:`forecast.errors.RumourRefusedError` and leaves the file unchanged when the
+        rumour is invalid, dated in the future, or an exact duplicate.
+        """
+        from forecast.store import add_rumour
+
+        add_rumour(self, fields)
+        return Scenario.load(self.path)
+
+    def active_rumours(self) -> pd.DataFrame:
+        """Return the rumours not recorded as removed."""
+        return self.rumours[~self.rumours["id"].isin(self.removals["id"])]
 
     # -- names ------------------------------------------------------------------------------
     def coaches(self) -> set[str]:
@@ -377,7 +408,8 @@ class Scenario:
                         )
                     linked[cand.name] = q.club or ""
         problems += self._check_cycles(linked, incumbents, file)
-        problems += self._check_rumours(today)
+        problems += self.check_rumours(self.rumours, today)
+        problems += self._check_removals(today)
         problems += self._check_facts(today)
         problems += self._check_results()
         return problems
@@ -394,13 +426,26 @@ class Scenario:
                 coach = next((c for c, k in incumbents.items() if k == club), None)
         return []
 
-    def _check_rumours(self, today: dt.date) -> list[Problem]:
+    def _check_removals(self, today: dt.date) -> list[Problem]:
+        if "removals" not in self.files:
+            return []
+        file, ids = str(self.files["removals"]), set(self.rumours["id"])
+        problems = []
+        for row in self.removals.itertuples():
+            if row.id not in ids:
+                problems.append(Problem(file, row.line, "id", f"no rumour {row.id!r} to remove"))
+            if row.date > today:
+                problems.append(Problem(file, row.line, "date", f"{row.date} is in the future"))
+        return problems
+
+    def check_rumours(self, rumours: pd.DataFrame, today: dt.date) -> list[Problem]:
+        """Check rumour rows against the scenario (sources, coaches, clubs, dates, ids, cites)."""
         file = str(self.files["rumours"])
         problems = []
         sources = self.source_names()
         coaches, clubs = sorted(self.coaches()), sorted(self.clubs())
-        ids = self.rumours["id"].tolist()
-        for row in self.rumours.itertuples():
+        ids = rumours["id"].tolist()
+        for row in rumours.itertuples():
             if ids.count(row.id) > 1:
                 problems.append(Problem(file, row.line, "id", f"duplicate id {row.id!r}"))
             if row.source.lower() not in sources:
@@ -426,7 +471,7 @@ class Scenario:
                             f"{row.cites!r} is neither a rumour id nor a known source")
                 )
             if row.cites in ids:
-                cited = self.rumours.loc[self.rumours["id"] == row.cites, "date"].iloc[0]
+                cited = rumours.loc[rumours["id"] == row.cites, "date"].iloc[0]
                 if cited > row.date:
                     problems.append(
                         Problem(file, row.line, "cites", f"cites {row.cites}, which is dated later")

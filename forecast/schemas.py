@@ -147,9 +147,14 @@ class RumourRow(_ClaimFields):
     date: Date
     cites: OptText = None
     url: Text
-    status: Annotated[
-        Literal["active", "removed"] | None, BeforeValidator(_blank_to_none)
-    ] = None
+
+
+class RemovalRow(_Row):
+    """A rumour taken out of a scenario: recorded, never deleted."""
+
+    id: Text
+    date: Date
+    reason: Text
 
 
 class TrackRecordRow(_ClaimFields):

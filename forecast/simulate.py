@@ -84,6 +84,7 @@ def set_terms(inputs: ModelInputs, props, units, strengths) -> None:
         post.truth = np.array([props[j].truth(dep, succ) for j in mine]).reshape(len(mine), post.n_obs(T))
         post.term_unit = np.asarray([units[j] for j in mine], dtype=int)
         post.term_strength = np.asarray([strengths[j] for j in mine], dtype=int)
+        post.term_weight = np.ones(len(mine))
 
 
 def draw_params(rng: np.random.Generator, priors: dict[str, Prior], inputs: ModelInputs) -> dict:

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from forecast import __version__
-from forecast.influence import headline_metrics, rumour_influence
-from forecast.outcomes import AFTER, NO_VACANCY
+from forecast.influence import default_metrics, rumour_influence
+from forecast.inputs import SPARE
+from forecast.outcomes import AFTER
 from forecast.priors import STRENGTH_OFFSET
 from forecast.results import ForecastResult, window_of
 
@@ -40,37 +41,19 @@ class ReportContent:
     timeline: pd.DataFrame | None = None
 
 
-def _first_summer_end(result: ForecastResult, i: int) -> int:
-    """Index of the last month of the first summer window in the grid (or the last month)."""
-    labels = result.inputs.grid.labels
-    windows = [window_of(x) for x in labels]
-    summers = [j for j, w in enumerate(windows) if w.startswith("summer")]
-    if not summers:
-        return len(labels) - 1
-    first = windows[summers[0]]
-    return max(j for j, w in enumerate(windows) if w == first)
-
-
 def build_content(result: ForecastResult, scenario, influence_draws: int = 800) -> ReportContent:
     """Compute the report's content from a fitted result and its scenario."""
     inputs = result.inputs
     spec = scenario.spec
-    # Headline metrics for the evidence table.
-    top = {}
-    for i, p in enumerate(inputs.posts):
-        if p.has_successor:
-            t = result.successor[(result.successor["club"] == p.club)
-                                 & (result.successor["outcome"] != NO_VACANCY)]
-            top[i] = int(np.argmax(t["mean"].to_numpy()))
-    asked = [q.coach for q in spec.questions if q.kind == "departure"]
-    by_month = {i: _first_summer_end(result, i) for i, p in enumerate(inputs.posts) if p.coach in asked}
-    metrics = headline_metrics(inputs, top, by_month)
+    metrics = default_metrics(result)
     influence = rumour_influence(inputs, result.idata.posterior, metrics, influence_draws)
 
     reliability = {}
     if "reliability" in result.idata.posterior:
         rel = result.idata.posterior["reliability"]
         for unit in rel["source"].values:
+            if str(unit).startswith(SPARE):
+                continue
             draws = rel.sel(source=unit).values.reshape(-1)
             reliability[str(unit)] = (float(draws.mean()), *np.quantile(draws, [0.05, 0.95]))
 

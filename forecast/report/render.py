@@ -16,6 +16,7 @@ from forecast.outcomes import slug
 from forecast.report.content import ReportContent, build_content
 from forecast.report.plots import STYLE, plot_departure, plot_sources, plot_successor, plot_timeline
 from forecast.results import atomic_write
+from forecast.timeline import plotted_metrics
 
 RANK_VARS = ["sack_base", "quit_base", "quit_season_end", "appeal", "not_listed"]
 
@@ -39,7 +40,7 @@ def draw_figures(content: ReportContent, idata) -> list[dict]:
         figures.append({"name": f"departure_{slug(coach)}", "section": "departure",
                         "title": f"Departure of {coach}", "png": _png(ax.figure)})
     if content.timeline is not None and len(content.timeline):
-        ax = plot_timeline(content.timeline)
+        ax = plot_timeline(plotted_metrics(content.timeline))
         figures.append({"name": "timeline", "section": "timeline", "title": "Forecast timeline",
                         "png": _png(ax.figure)})
     if len(content.sources):
@@ -74,10 +75,13 @@ def render_html(content: ReportContent, figures: list[dict]) -> str:
     return env.get_template("report.html").render(c=content, images=images)
 
 
-def write_report(result, scenario, folder: Path, content: ReportContent | None = None) -> Path:
+def write_report(result, scenario, folder: Path, content: ReportContent | None = None,
+                 timeline=None) -> Path:
     """Write ``report.html``, one PNG per figure and one CSV per table into ``folder``."""
     folder = Path(folder)
     content = content or build_content(result, scenario)
+    if timeline is not None:
+        content.timeline = timeline
     figures = draw_figures(content, result.idata)
     for fig in figures:
         atomic_write(folder / f"{fig['name']}.png", lambda p, b=fig["png"]: Path(p).write_bytes(b))
