@@ -15,7 +15,17 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from forecast.fit import fit  # noqa: E402
-from forecast.scenario import Scenario  # noqa: E402
-
 __all__ = ["Scenario", "fit", "__version__"]
+
+
+def __getattr__(name):
+    # Lazy, so that validating data or recording a rumour does not pay for importing PyMC.
+    if name == "Scenario":
+        from forecast.scenario import Scenario
+
+        return Scenario
+    if name == "fit":
+        from forecast.fit import fit
+
+        return fit
+    raise AttributeError(f"module 'forecast' has no attribute {name!r}")

@@ -37,7 +37,7 @@ def compile_local_factors(inputs: ModelInputs):
     outputs = []
     for i, post in enumerate(inputs.posts):
         p_own, _ = departure_factors(params, data, i, inputs.season_end)
-        outs = [p_own, evidence_loglik(data, i, psi)]
+        outs = [p_own, evidence_loglik(params, data, i, psi)]
         if post.has_successor:
             outs.append(choice_probs(params, data, i, post, *appeals[i], inputs.season_end))
         outputs.append(outs)

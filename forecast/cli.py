@@ -95,6 +95,28 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--seed", type=int, default=20241115, help="random seed (default: 20241115)")
     tl.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
 
+    srcs = sub.add_parser("sources", help="learn source reliability from the track record",
+                          description="Fit the track-record model on claims resolved before the "
+                                      "as-of date; print each source's reliability with its 90% "
+                                      "interval and claim count; write sources.csv and sources.png "
+                                      "to <out>/sources/<as-of>/.")
+    srcs.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    srcs.add_argument("--as-of", type=_date, help="learn from claims resolved before this date "
+                      "(default: the scenario's as_of)")
+    srcs.add_argument("--all", action="store_true", help="list sources without resolved claims too")
+    srcs.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+
+    bt = sub.add_parser("backtest", help="score the forecaster on resolved historical cases",
+                        description="Forecast every case in --cases at its cutoff (nothing dated "
+                                    "later is used), score who and when against what happened and "
+                                    "against baselines, and write report.html, CSV tables and a "
+                                    "reliability diagram to <out>/backtest/.")
+    bt.add_argument("--cases", type=Path, default=None, help="folder of case folders "
+                    "(default: data/cases)")
+    bt.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+    bt.add_argument("--draws", type=_positive, default=1000, help="draws per chain (default: 1000)")
+    bt.add_argument("--jobs", type=_positive, default=2, help="cases fitted at once (default: 2)")
+
     val = sub.add_parser("validate", help="check a scenario and all its tables",
                          description="Run every data check; print 'ok' with counts, or every "
                                      "problem with file, line and field (exit code 2).")
@@ -122,6 +144,7 @@ def cmd_run(args) -> int:
     """Fit a scenario and write its outputs."""
     from forecast.fit import SamplerSettings, fit
     from forecast.history import record_run
+    from forecast.refresh import cache_dir
     from forecast.report.render import write_report
     from forecast.scenario import Scenario
     from forecast.timeline import read_timeline
@@ -133,7 +156,7 @@ def cmd_run(args) -> int:
     print(f"Fitting {scenario.id} as of {args.as_of or scenario.spec.as_of} "
           f"({settings.chains} chains x {settings.draws} draws, {settings.sampler})...",
           file=sys.stderr)
-    result = fit(scenario, args.as_of, settings)
+    result = fit(scenario, args.as_of, settings, cache_dir=cache_dir(args.out))
     folder = result.save(args.out)
     write_report(result, scenario, folder, timeline=read_timeline(args.out, scenario.id))
     record_run(result, args.out)
@@ -204,6 +227,7 @@ def cmd_rumour(args) -> int:
 def cmd_timeline(args) -> int:
     """Replay a scenario and plot its headline numbers."""
     from forecast.fit import SamplerSettings
+    from forecast.refresh import cache_dir
     from forecast.scenario import Scenario
     from forecast.timeline import replay, timeline_dates, write_timeline
 
@@ -212,9 +236,56 @@ def cmd_timeline(args) -> int:
     settings = SamplerSettings(draws=args.draws, tune=args.draws, seed=args.seed)
     print(f"Replaying {scenario.id} as of {len(dates)} dates...", file=sys.stderr)
     table = replay(scenario, settings, dates, progress=lambda k, n, d: print(
-        f"  [{k}/{n}] as of {d}", file=sys.stderr))
+        f"  [{k}/{n}] as of {d}", file=sys.stderr), cache_dir=cache_dir(args.out))
     folder = write_timeline(table, scenario, args.out)
     print(f"Wrote {folder}/timeline.csv and timeline.png")
+    return 0
+
+
+def cmd_sources(args) -> int:
+    """Learn and show source reliabilities."""
+    from forecast.priors import resolve_priors
+    from forecast.refresh import cache_dir
+    from forecast.reliability import learn_reliability, write_sources
+    from forecast.scenario import Scenario
+
+    scenario = Scenario.load(args.scenario)
+    as_of = args.as_of or scenario.spec.as_of
+    fit = learn_reliability(scenario, as_of, resolve_priors(scenario.spec.priors),
+                            cache_dir=cache_dir(args.out))
+    if fit is None:
+        print(f"error: {scenario.id} has no track record (data.track_record)", file=sys.stderr)
+        return 2
+    table = fit.table if args.all else fit.table[fit.table["claims"] > 0]
+    table = table.sort_values("rho_mean", ascending=False)
+    print(f"Reliability as of {as_of} from {fit.diagnostics['claims_used']} resolved claims "
+          f"(probability a medium-strength claim is right, 90% interval):")
+    for r in table.itertuples():
+        print(f"  {r.source:<28} tier {r.tier} {r.country} {r.claims:>3} claims ({r.true} true)  "
+              f"{r.rho_mean:.2f} ({r.rho_lo:.2f}-{r.rho_hi:.2f})")
+    d = fit.diagnostics
+    print(f"Convergence: max R-hat {d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
+          f"{d['divergences']} divergences")
+    folder = write_sources(table, Path(args.out) / "sources" / as_of.isoformat())
+    print(f"Wrote {folder}/sources.csv and sources.png")
+    return 0
+
+
+def cmd_backtest(args) -> int:
+    """Run the backtest and print its overall table."""
+    import pandas as pd
+
+    from forecast.backtest import run_backtest, write_backtest
+    from forecast.refresh import cache_dir
+    from forecast.scenario import data_dir
+
+    cases = args.cases or data_dir() / "cases"
+    forecasts = run_backtest(cases, jobs=args.jobs, draws=args.draws, cache_dir=cache_dir(args.out),
+                             progress=lambda k, n, name: print(f"  [{k}/{n}] {name}", file=sys.stderr))
+    folder = write_backtest(forecasts, args.out / "backtest")
+    table = pd.read_csv(folder / "overall.csv")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"Wrote {folder}/report.html")
     return 0
 
 
@@ -222,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     commands = {"run": cmd_run, "validate": cmd_validate, "rumour": cmd_rumour,
-                "timeline": cmd_timeline}
+                "timeline": cmd_timeline, "sources": cmd_sources, "backtest": cmd_backtest}
     try:
         return commands[args.command](args)
     except DataValidationError as exc:

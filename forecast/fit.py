@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from dataclasses import dataclass
 
 import arviz as az
@@ -15,6 +16,7 @@ from forecast.inputs import ModelInputs, build_inputs, model_data
 from forecast.model import SOURCE, build_model
 from forecast.outcomes import outcome_draws
 from forecast.priors import resolve_priors
+from forecast.reliability import learn_reliability
 from forecast.results import ForecastResult
 from forecast.scenario import Scenario
 
@@ -79,7 +81,11 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
 
 def diagnose(idata: az.InferenceData, var_names: list[str]) -> dict:
     """Return R-hat, ESS and divergences over ``var_names`` with a pass/fail verdict."""
-    summary = az.summary(idata, var_names=var_names, kind="diagnostics")
+    with warnings.catch_warnings():
+        # Probabilities that facts fix at 0 or 1 have no variance: their R-hat is undefined (NaN,
+        # skipped below), and ArviZ warns about the division.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        summary = az.summary(idata, var_names=var_names, kind="diagnostics")
     divergences = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
     max_rhat = float(np.nanmax(summary["r_hat"]))
     min_bulk = float(np.nanmin(summary["ess_bulk"]))
@@ -96,7 +102,7 @@ def diagnose(idata: az.InferenceData, var_names: list[str]) -> dict:
 
 
 def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSettings | None = None,
-        **overrides) -> ForecastResult:
+        cache_dir=None, **overrides) -> ForecastResult:
     """Fit the succession model to a scenario as of a date.
 
     Parameters
@@ -107,6 +113,8 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
         Forecast date (default the scenario's); nothing dated later is used.
     settings : SamplerSettings, optional
         Sampler settings; keyword ``overrides`` (``draws=``, ``seed=``...) replace single fields.
+    cache_dir : path, optional
+        Where learned source reliabilities are cached between commands.
 
     Returns
     -------
@@ -116,8 +124,10 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     settings = settings or SamplerSettings()
     if overrides:
         settings = SamplerSettings(**{**settings.__dict__, **overrides})
-    inputs = build_inputs(scenario, as_of)
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
+    reliability = learn_reliability(scenario, as_of or scenario.spec.as_of, priors,
+                                    cache_dir=cache_dir)
+    inputs = build_inputs(scenario, as_of, reliability)
     model = build_model(inputs, priors)
     idata = sample(model, settings, inputs, priors)
     # The exact data of this fit, so a later update can reweight its draws (forecast.update).
@@ -132,4 +142,6 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     params = [v.name for v in model.free_RVs]
     reported = [n for n in outcomes.data_vars]
     diagnostics = diagnose(idata, params + reported)
-    return ForecastResult.from_fit(scenario, inputs, priors, idata, diagnostics, settings)
+    result = ForecastResult.from_fit(scenario, inputs, priors, idata, diagnostics, settings)
+    result.reliability = reliability
+    return result

@@ -49,6 +49,9 @@ class PostInputs:
     term_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     term_strength: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     term_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 0: padding
+    term_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # same claim
+    term_lead: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1: first of its group
+    term_dissent: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1: contradicts lead
     mask: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_obs,) 0 where a fact rules out
     children: list[tuple[int, int]] = field(default_factory=list)  # (child post, candidate index)
 
@@ -90,6 +93,7 @@ class ModelInputs:
     unit_tier: np.ndarray  # (J,) 0-based tier
     evidence: list[EvidenceItem]
     rumours: pd.DataFrame  # rumours known at the as-of date
+    unit_prior: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # learned, mu, sd
 
     @property
     def T(self) -> int:
@@ -130,7 +134,7 @@ class EvidenceContext:
         return self.source_alias.get(source.lower(), source)
 
 
-def build_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInputs:
+def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=None) -> ModelInputs:
     """Cut a scenario at ``as_of`` and build the model's arrays.
 
     Parameters
@@ -139,6 +143,9 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInput
         A validated scenario.
     as_of : date, optional
         Forecast date; default the scenario's own. Nothing dated after it is used.
+    reliability : forecast.reliability.ReliabilityFit, optional
+        Learned source reliabilities (from claims resolved before ``as_of``); sources without
+        one keep their tier prior.
     """
     spec = scenario.spec
     as_of = as_of or spec.as_of
@@ -228,12 +235,39 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInput
             p.term_unit[j] = units.index(e.unit)
             p.term_strength[j] = STRENGTH_LEVELS.index(e.strength)
             p.term_weight[j] = 1.0
+        set_groups(p, [e.proposition for e in mine])
         p.mask = np.ones(p.n_obs(T))
 
     _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
     order, roots = _tree_order(posts)
+    unit_prior = np.zeros((len(units), 3))
+    unit_prior[:, 2] = 1.0
+    for j, unit in enumerate(units):
+        learned = reliability.unit_prior(unit) if reliability is not None else None
+        if learned is not None:
+            unit_prior[j] = (1.0, *learned)
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, evidence,
-                       rumours)
+                       rumours, unit_prior)
+
+
+def set_groups(post: PostInputs, props: list) -> None:
+    """Group a post's terms by the claim they make (negation aside).
+
+    Marks each group's first term and the terms that contradict it.
+    """
+    cap = post.truth.shape[0]
+    post.term_group = np.zeros(cap, dtype=int)
+    post.term_lead = np.zeros(cap)
+    post.term_dissent = np.zeros(cap)
+    first: dict[tuple, int] = {}
+    for j, prop in enumerate(props):
+        key = (prop.kind, prop.candidate, prop.months)
+        if key not in first:
+            first[key] = j
+            post.term_lead[j] = 1.0
+        lead = props[first[key]]
+        post.term_group[j] = list(first).index(key)
+        post.term_dissent[j] = float(prop.negated != lead.negated)
 
 
 def _round_up(n: int, step: int) -> int:
@@ -251,10 +285,18 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     """Return the arrays that may change between forecasts of one scenario, by data name.
 
     Per post ``i``: ``form_i``, ``expiry_i``, ``final_year_i``, ``mask_i``, ``truth_i``,
-    ``unit_i``, ``strength_i``, ``weight_i``; for a vacancy also ``employed_i`` and
-    ``cand_form_i``; and ``unit_tier``. Their shapes depend only on the scenario's structure.
+    ``unit_i``, ``strength_i``, ``weight_i``, ``group_i``, ``lead_i``, ``dissent_i``; for a
+    vacancy also ``employed_i`` and ``cand_form_i``; and per reliability unit ``unit_tier``,
+    ``unit_learned`` (1 when the track record gives its reliability), ``unit_mu`` and
+    ``unit_sd`` (that learned logit's mean and sd).
+    Their shapes depend only on the scenario's structure.
     """
-    data: dict[str, np.ndarray] = {"unit_tier": np.asarray(inputs.unit_tier, dtype=int)}
+    data: dict[str, np.ndarray] = {
+        "unit_tier": np.asarray(inputs.unit_tier, dtype=int),
+        "unit_learned": np.asarray(inputs.unit_prior[:, 0], dtype=float),
+        "unit_mu": np.asarray(inputs.unit_prior[:, 1], dtype=float),
+        "unit_sd": np.asarray(inputs.unit_prior[:, 2], dtype=float),
+    }
     for i, p in enumerate(inputs.posts):
         data[f"form_{i}"] = np.asarray(p.form, dtype=float)
         data[f"expiry_{i}"] = np.asarray(p.expiry, dtype=float)
@@ -264,6 +306,9 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         data[f"unit_{i}"] = np.asarray(p.term_unit, dtype=int)
         data[f"strength_{i}"] = np.asarray(p.term_strength, dtype=int)
         data[f"weight_{i}"] = np.asarray(p.term_weight, dtype=float)
+        data[f"group_{i}"] = np.asarray(p.term_group, dtype=int)
+        data[f"lead_{i}"] = np.asarray(p.term_lead, dtype=float)
+        data[f"dissent_{i}"] = np.asarray(p.term_dissent, dtype=float)
         if p.has_successor:
             data[f"employed_{i}"] = np.asarray(p.employed, dtype=float)
             data[f"cand_form_{i}"] = np.asarray(p.cand_form, dtype=float)
@@ -300,7 +345,12 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
         left = mine[(mine["kind"] == "left") & (mine["coach"] == p.coach)] if len(mine) else mine
         if len(left):
             fact = left.sort_values("date").iloc[0]
-            month = grid.index(fact.date)
+            # An announced departure takes effect on its value date, else at the announcement;
+            # one announced before the window opens takes effect when the contract ends.
+            effective = fact.value or fact.date
+            if (effective.year, effective.month) < grid.months[0]:
+                effective = p.contract_end
+            month = grid.index(effective)
             if month is None:
                 raise DataValidationError([Problem(
                     file, int(fact.line), "date",
@@ -315,9 +365,10 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
                          & (mine["coach"] != p.coach)]
             if len(hires):
                 fact = hires.sort_values("date").iloc[0]
+                # A successor is often announced before the incumbent's exit takes effect, so
+                # the appointment fixes who, and only that the post falls vacant in the window.
                 k = p.candidates.index(fact.coach) if fact.coach in p.candidates else p.n_cand
-                month = grid.index(fact.date)
-                p.mask *= (succ == k) & (dep <= (month if month is not None else T))
+                p.mask *= (succ == k) & (dep < T)
         if not p.mask.any():
             raise DataValidationError(
                 [Problem(file, None, None, f"the facts about {p.club} contradict each other")]

@@ -46,11 +46,15 @@ LOG_HALF = float(np.log(0.5))
 
 
 def reliability_logit(params: dict, data: dict):
-    r"""Return each reliability unit's logit :math:`\psi_j` (tier mean plus partial-pooled offset)."""
+    r"""Return each reliability unit's logit :math:`\psi_j`: learned, or tier mean plus offset."""
     if "source_z" not in params:
         return pt.zeros(0)
     tiers = pt.stack([params["tier1"], params["tier2"], params["tier3"], params["tier4"]])
-    return tiers[data["unit_tier"]] + params["source_sd"] * params["source_z"]
+    z = params["source_z"]
+    from_tier = tiers[data["unit_tier"]] + params["source_sd"] * z
+    # A source with a track record takes its learned reliability (forecast.reliability) instead.
+    learned = data["unit_mu"] + data["unit_sd"] * z
+    return data["unit_learned"] * learned + (1.0 - data["unit_learned"]) * from_tier
 
 
 def departure_factors(params: dict, data: dict, i: int, season_end: np.ndarray):
@@ -103,17 +107,31 @@ def outcome_matrix(params: dict, data: dict, i: int, post: PostInputs, season_en
     return pt.concatenate([vacancy, dep[:, T:]], axis=1)
 
 
-def evidence_loglik(data: dict, i: int, psi):
-    """Return the rumour log-likelihood of each observable state of post ``i``.
+def evidence_loglik(params: dict, data: dict, i: int, psi):
+    r"""Return the rumour log-likelihood of each observable state of post ``i``.
 
-    Terms with weight 0 (padding, or a rumour left out) contribute nothing.
+    Reports of the same proposition form a group (a chorus). With probability
+    :math:`c = \sigma(\text{chorus})` a group is one signal that the other outlets copied without
+    saying so (all agree with its first report, whose reliability alone counts); otherwise its
+    reports are independent. Per group,
+    :math:`L = c\,L_{first}\,[\text{all agree}] + (1-c)\prod_t L_t`. Terms with weight 0
+    (padding, or a rumour left out) contribute nothing.
     """
     x = psi[data[f"unit_{i}"]] + pt.as_tensor(np.asarray(STRENGTH_OFFSET))[data[f"strength_{i}"]]
     weight = data[f"weight_{i}"]
     log_true = (LOG_HALF + pt.log1p(pt.sigmoid(x))) * weight  # log rho
     log_false = (LOG_HALF - pt.softplus(x)) * weight  # log (1 - rho)
     truth = data[f"truth_{i}"]
-    return pt.dot(log_true, truth) + pt.dot(log_false, 1.0 - truth)
+    per_term = log_true[:, None] * truth + log_false[:, None] * (1.0 - truth)  # (terms, states)
+    group = data[f"group_{i}"]
+    member = pt.eq(group[:, None], pt.arange(truth.shape[0])[None, :])  # (terms, groups)
+    independent = pt.dot(member.T, per_term)
+    first = pt.dot(member.T, data[f"lead_{i}"][:, None] * per_term)
+    dissent = pt.dot(member.T, data[f"dissent_{i}"] * weight)  # reports disagreeing with the first
+    log_c = -pt.softplus(-params["chorus"])
+    log_not_c = -pt.softplus(params["chorus"])
+    copied = log_c + first - 1e4 * pt.gt(dissent, 0)[:, None]
+    return pt.sum(pt.logaddexp(copied, log_not_c + independent), axis=0)
 
 
 def pull_index(parent: PostInputs, k: int, T: int) -> np.ndarray:
@@ -163,7 +181,7 @@ def log_evidence(params: dict, inputs: ModelInputs, data: dict | None = None,
         post = inputs.posts[i]
         appeal, not_listed = appeals.get(i, (None, None))
         matrix = outcome_matrix(params, data, i, post, inputs.season_end, appeal, not_listed)
-        local = evidence_loglik(data, i, psi)
+        local = evidence_loglik(params, data, i, psi)
         if etas is not None:
             local = local + etas[i]
         top = pt.max(local)

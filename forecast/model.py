@@ -6,7 +6,7 @@ import numpy as np
 import pymc as pm
 
 from forecast.inputs import ModelInputs, model_data
-from forecast.likelihood import log_evidence
+from forecast.likelihood import log_evidence, reliability_logit
 from forecast.priors import Prior
 
 #: Dimension names, defined once.
@@ -17,7 +17,7 @@ SOURCE = "source"
 SCALARS = (
     "sack_base", "sack_season_end", "sack_form", "quit_base", "quit_season_end", "quit_expiry",
     "quit_final_year", "tie", "avail_mid", "avail_season_end", "buyout", "pull_form",
-    "tier1", "tier2", "tier3", "tier4",
+    "tier1", "tier2", "tier3", "tier4", "chorus",
 )
 
 
@@ -67,16 +67,11 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
         )
         if inputs.units:
             params["source_z"] = pm.Normal("source_z", 0.0, 1.0, dims=SOURCE)
-            tiers = pm.math.stack([params[f"tier{t}"] for t in (1, 2, 3, 4)])
-            pm.Deterministic(
-                "reliability",
-                0.5 + 0.5 * pm.math.sigmoid(
-                    tiers[inputs.unit_tier] + params["source_sd"] * params["source_z"]
-                ),
-                dims=SOURCE,
-            )
-        # Everything that changes between forecasts of one scenario (rumours, facts, form) is
-        # data, so a compiled model is reused as long as shapes do not change.
+        # Everything that changes between forecasts of one scenario (rumours, facts, form,
+        # learned reliabilities) is data, so a compiled model is reused while shapes hold.
         data = {name: pm.Data(name, value) for name, value in model_data(inputs).items()}
+        if inputs.units:
+            pm.Deterministic("reliability", 0.5 + 0.5 * pm.math.sigmoid(
+                reliability_logit(params, data)), dims=SOURCE)
         pm.Potential("evidence", log_evidence(params, inputs, data))
     return model

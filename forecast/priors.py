@@ -92,6 +92,11 @@ DEFAULT_PRIORS: tuple[Prior, ...] = (
     Prior("tier3", -0.25, 0.75, "reliability logit of tier-3 sources", _RUMOURS),
     Prior("tier4", -1.25, 0.75, "reliability logit of tier-4 sources", _RUMOURS),
     Prior("source_sd", 0.0, 0.5, "spread of sources around their tier", _RUMOURS, positive=True),
+    Prior("chorus", 0.0, 1.0,
+          "log-odds that outlets reporting the same claim copied one signal without citing it",
+          "Transfer gossip is heavily recycled (MODEL.md: an echo is not new evidence); a "
+          "per-claim track record cannot tell copies from independent confirmations, so the "
+          "prior is centred on even odds."),
 )
 
 #: Reliability logit offset of each claim strength (weak, medium, strong).

@@ -16,6 +16,11 @@ from forecast.scenario import Scenario
 from forecast.update import importance_update
 
 
+def cache_dir(out: Path) -> Path:
+    """Return the cache folder inside the reports folder."""
+    return Path(out) / ".cache"
+
+
 def find_base_run(out: Path, scenario_id: str, as_of: dt.date) -> Path | None:
     """Return the newest full run's ``idata.nc`` of the scenario dated on or before ``as_of``."""
     runs = []
@@ -36,7 +41,8 @@ def updated_forecast(scenario: Scenario, as_of: dt.date, out: Path, seed: int,
     result = None
     if base is not None:
         try:
-            result = importance_update(load_idata(base), scenario, as_of, seed=seed)
+            result = importance_update(load_idata(base), scenario, as_of, seed=seed,
+                                       cache_dir=cache_dir(out))
         except ResultsMismatchError as exc:
             say(f"cannot reuse {base}: {exc}")
     if result is not None and result.diagnostics["passed"]:
@@ -45,7 +51,7 @@ def updated_forecast(scenario: Scenario, as_of: dt.date, out: Path, seed: int,
            "the earlier run has another structure" if result is None else
            f"reweighting keeps only {result.diagnostics['weight_ess']:.0f} effective draws")
     say(f"full refit ({why})...")
-    return fit(scenario, as_of, SamplerSettings(seed=seed))
+    return fit(scenario, as_of, SamplerSettings(seed=seed), cache_dir=cache_dir(out))
 
 
 def refresh(scenario: Scenario, as_of: dt.date, rumour_id: str, out: Path, seed: int) -> int:

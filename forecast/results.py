@@ -71,6 +71,7 @@ class ForecastResult:
     joint: pd.DataFrame
     asked: list[str]
     scenario: object = None
+    reliability: object = None  # forecast.reliability.ReliabilityFit used, if any
 
     @classmethod
     def from_fit(cls, scenario, inputs, priors, idata, diagnostics, settings) -> ForecastResult:

@@ -410,6 +410,7 @@ class Scenario:
         problems += self._check_cycles(linked, incumbents, file)
         problems += self.check_rumours(self.rumours, today)
         problems += self._check_removals(today)
+        problems += self._check_track_record(today)
         problems += self._check_facts(today)
         problems += self._check_results()
         return problems
@@ -425,6 +426,28 @@ class Scenario:
                 seen.add(club)
                 coach = next((c for c, k in incumbents.items() if k == club), None)
         return []
+
+    def _check_track_record(self, today: dt.date) -> list[Problem]:
+        if "track_record" not in self.files:
+            return []
+        file, problems = str(self.files["track_record"]), []
+        sources = self.source_names()
+        ids = self.track_record["id"].tolist()
+        for row in self.track_record.itertuples():
+            if ids.count(row.id) > 1:
+                problems.append(Problem(file, row.line, "id", f"duplicate id {row.id!r}"))
+            if row.source.lower() not in sources:
+                problems.append(Problem(file, row.line, "source", f"unknown source {row.source!r}",
+                                        _closest(row.source, list(self.sources["name"]))))
+            if row.resolution_date < row.claim_date:
+                problems.append(Problem(file, row.line, "resolution_date",
+                                        "resolved before the claim was made"))
+            if row.resolution_date > today:
+                problems.append(Problem(file, row.line, "resolution_date",
+                                        f"{row.resolution_date} is in the future"))
+            if row.echo_of and row.echo_of not in ids:
+                problems.append(Problem(file, row.line, "echo_of", f"no claim {row.echo_of!r}"))
+        return problems
 
     def _check_removals(self, today: dt.date) -> list[Problem]:
         if "removals" not in self.files:

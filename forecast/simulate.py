@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.evidence import Proposition
-from forecast.inputs import ModelInputs, PostInputs
+from forecast.inputs import ModelInputs, PostInputs, set_groups
 from forecast.model import SCALARS
 from forecast.periods import MonthGrid
 from forecast.priors import Prior
@@ -53,8 +53,9 @@ def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
         posts[1].children = [(2, 0)]
     order = [2, 1, 0] if chain else [1, 0]
     units = [f"source {j}" for j in range(n_units)]
+    unit_prior = np.column_stack([np.zeros(n_units), np.zeros(n_units), np.ones(n_units)])
     inputs = ModelInputs(dt.date(2030, 1, 1), grid, season_end, posts, order, [0], units,
-                         rng.integers(0, 4, n_units), [], pd.DataFrame())
+                         rng.integers(0, 4, n_units), [], pd.DataFrame(), unit_prior)
     for p in posts:
         p.mask = np.ones(p.n_obs(T))
     props = [random_proposition(rng, inputs) for _ in range(n_terms)]
@@ -85,6 +86,7 @@ def set_terms(inputs: ModelInputs, props, units, strengths) -> None:
         post.term_unit = np.asarray([units[j] for j in mine], dtype=int)
         post.term_strength = np.asarray([strengths[j] for j in mine], dtype=int)
         post.term_weight = np.ones(len(mine))
+        set_groups(post, [props[j] for j in mine])
 
 
 def draw_params(rng: np.random.Generator, priors: dict[str, Prior], inputs: ModelInputs) -> dict:
@@ -128,14 +130,22 @@ def simulate_reports(rng: np.random.Generator, inputs: ModelInputs, props, units
     from forecast.priors import STRENGTH_OFFSET
 
     tiers = np.array([values[f"tier{t}"] for t in (1, 2, 3, 4)])
-    psi = tiers[inputs.unit_tier] + values["source_sd"] * values["source_z"]
-    asserted = []
+    learned, mu, sd = inputs.unit_prior.T
+    z = values["source_z"]
+    psi = learned * (mu + sd * z) + (1 - learned) * (tiers[inputs.unit_tier] + values["source_sd"] * z)
+    # A chorus (reports of one claim) is, with probability c, one signal copied by every outlet.
+    chorus = 1 / (1 + np.exp(-values["chorus"]))
+    copied, signal, asserted = {}, {}, []
     for prop, u, g in zip(props, units, strengths, strict=True):
         post = inputs.posts[prop.post]
         dep, succ = post.states(inputs.T)
         true = bool(prop.truth(dep, succ)[states[prop.post]])
+        key = (prop.post, prop.kind, prop.candidate, prop.months)
+        if key not in copied:
+            copied[key] = rng.random() < chorus
         rho = 0.5 + 0.5 / (1 + np.exp(-(psi[u] + STRENGTH_OFFSET[g])))
-        says_true = rng.random() < rho
+        says_true = signal[key] if copied[key] and key in signal else rng.random() < rho
+        signal.setdefault(key, says_true)
         negate = (true and not says_true) or (not true and says_true)
         asserted.append(Proposition(prop.post, prop.kind, prop.candidate, prop.months,
                                     prop.negated != negate))
@@ -155,7 +165,10 @@ def prior_idata(inputs: ModelInputs, priors: dict[str, Prior], rng: np.random.Ge
     posterior = {n: np.array([[s[n] for s in chain] for chain in samples]) for n in names}
     if inputs.units:
         tiers = np.stack([posterior[f"tier{t}"] for t in (1, 2, 3, 4)], axis=-1)
-        psi = tiers[..., inputs.unit_tier] + posterior["source_sd"][..., None] * posterior["source_z"]
+        z = posterior["source_z"]
+        learned, mu, sd = inputs.unit_prior.T
+        psi = learned * (mu + sd * z) + (1 - learned) * (
+            tiers[..., inputs.unit_tier] + posterior["source_sd"][..., None] * z)
         posterior["reliability"] = 0.5 + 0.5 / (1 + np.exp(-psi))
     else:
         posterior.pop("source_z")

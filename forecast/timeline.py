@@ -22,7 +22,7 @@ def timeline_dates(scenario: Scenario, today: dt.date | None = None) -> list[dt.
 
 
 def replay(scenario: Scenario, settings: SamplerSettings, dates: list[dt.date] | None = None,
-           progress=None) -> pd.DataFrame:
+           progress=None, cache_dir=None) -> pd.DataFrame:
     """Fit the scenario as of each date (one compiled model, new data each time).
 
     Returns
@@ -33,7 +33,7 @@ def replay(scenario: Scenario, settings: SamplerSettings, dates: list[dt.date] |
     frames = []
     dates = dates or timeline_dates(scenario)
     for k, date in enumerate(dates):
-        result = fit(scenario, date, settings)
+        result = fit(scenario, date, settings, cache_dir=cache_dir)
         table = result.headline_table()
         table.insert(0, "as_of", date.isoformat())
         table["passed"] = result.diagnostics["passed"]

@@ -24,19 +24,21 @@ from forecast.inputs import build_inputs, model_data
 from forecast.model import SCALARS
 from forecast.outcomes import cached_state_posterior, outcomes_from_marginals
 from forecast.priors import resolve_priors
+from forecast.reliability import learn_reliability
 from forecast.results import ForecastResult
 from forecast.scenario import Scenario
 
 
 def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date,
-                      max_draws: int = 1000, seed: int = 0) -> ForecastResult | None:
+                      max_draws: int = 1000, seed: int = 0, cache_dir=None) -> ForecastResult | None:
     """Return the forecast on the scenario's current data, reweighting ``base``; None if impossible.
 
     ``base`` must be a full run (``method == "nuts"``) of the same structure and priors.
     """
     attrs = base.posterior.attrs
-    inputs = build_inputs(scenario, as_of)
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
+    reliability = learn_reliability(scenario, as_of, priors, cache_dir=cache_dir)
+    inputs = build_inputs(scenario, as_of, reliability)
     new = model_data(inputs)
     if attrs.get("method") != "nuts" or "constant_data" not in base.groups():
         return None

@@ -24,6 +24,6 @@ def scenario_copy(tmp_path):
     """A writable copy of the default scenario and its tables, laid out like data/."""
     for sub in ("scenarios", "rumours", "results"):
         shutil.copytree(DATA / sub, tmp_path / sub)
-    for name in ("sources.csv", "facts.csv"):
+    for name in ("sources.csv", "facts.csv", "track_record.csv"):
         shutil.copy(DATA / name, tmp_path / name)
     return tmp_path / "scenarios" / "real-madrid-2024.yaml"

@@ -67,7 +67,7 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
             "id": row.id, "date": row.date.isoformat(), "source": row.source,
             "journalist": row.journalist or "", "subject": row.subject, "claim": row.claim,
             "club": row.club, "window": row.window or "", "strength": item.strength,
-            "status": item.status, "how it counts": item.note, "reliability unit": item.unit,
+            "status": item.status, "how_it_counts": item.note, "reliability_unit": item.unit,
             "reliability": f"{rel[0]:.2f}" if rel else "",
             "effect": "; ".join(f"{m}: {c:+.1f} pp" for m, c in
                                 zip(effects["metric"], effects["change_pp"], strict=True)),
@@ -81,17 +81,28 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
     kinds = dict(zip(scenario.sources["name"], scenario.sources["kind"], strict=True))
     countries = dict(zip(scenario.sources["name"], scenario.sources["country"], strict=True))
     rng = np.random.default_rng(0)
+    learned = result.reliability.table.set_index("source") if result.reliability is not None else None
     for unit, (mean, lo, hi) in reliability.items():
         tier = tiers[unit]
-        prior = priors[f"tier{tier}"]
-        # Prior reliability of a medium claim by a source of this tier, by simulation.
-        x = rng.normal(prior.mu, prior.sigma, 4000) + np.abs(
-            rng.normal(0, priors["source_sd"].sigma, 4000)) * rng.normal(0, 1, 4000)
+        j = inputs.units.index(unit)
+        track = learned.loc[unit] if learned is not None and unit in learned.index else None
+        if inputs.unit_prior[j, 0]:
+            # Prior from the track record (claims resolved before the as-of date).
+            x = rng.normal(inputs.unit_prior[j, 1], inputs.unit_prior[j, 2], 4000)
+        else:
+            prior = priors[f"tier{tier}"]
+            x = rng.normal(prior.mu, prior.sigma, 4000) + np.abs(
+                rng.normal(0, priors["source_sd"].sigma, 4000)) * rng.normal(0, 1, 4000)
         prior_draws = 0.5 + 0.5 / (1 + np.exp(-(x + STRENGTH_OFFSET[1])))
-        n = int((evidence["reliability unit"] == unit).sum()) if len(evidence) else 0
-        counted = int(((evidence["reliability unit"] == unit) & (evidence["status"] == "counted")).sum())
+        n = int((evidence["reliability_unit"] == unit).sum()) if len(evidence) else 0
+        counted = int(((evidence["reliability_unit"] == unit) & (evidence["status"] == "counted")).sum())
         source_rows.append({
             "source": unit, "kind": kinds[unit], "country": countries[unit], "tier": tier,
+            "prior": ("tier" if not inputs.unit_prior[j, 0] else
+                      "track record" if track is not None and track["claims"] else
+                      "track record of its groups"),
+            "resolved_claims": int(track["claims"]) if track is not None else 0,
+            "came_true": int(track["true"]) if track is not None else 0,
             "prior_mean": float(prior_draws.mean()), "prior_lo": float(np.quantile(prior_draws, 0.05)),
             "prior_hi": float(np.quantile(prior_draws, 0.95)),
             "mean": mean, "lo": float(lo), "hi": float(hi), "reports": n, "counted": counted,

@@ -81,7 +81,7 @@ def plot_sources(table: pd.DataFrame, ax=None):
         t = table.sort_values("mean").reset_index(drop=True)
         y = np.arange(len(t))
         ax.hlines(y - 0.15, t["prior_lo"], t["prior_hi"], color=PALETTE["prior"], lw=3,
-                  label="prior (tier), 90%")
+                  label="prior (track record or tier), 90%")
         ax.plot(t["prior_mean"], y - 0.15, "o", color=PALETTE["prior"], ms=4)
         ax.hlines(y + 0.15, t["lo"], t["hi"], color=PALETTE["main"], lw=3, label="posterior, 90%")
         ax.plot(t["mean"], y + 0.15, "o", color=PALETTE["main"], ms=4)
@@ -108,4 +108,39 @@ def plot_timeline(history: pd.DataFrame, rumours: pd.DataFrame | None = None, ax
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.set_title("How the forecast moved (grey lines: rumour dates)")
         ax.legend(fontsize=7, frameon=False, loc="upper left")
+    return ax
+
+
+def plot_reliability(table: pd.DataFrame, ax=None):
+    """Forest plot of learned reliabilities with each source's number of resolved claims."""
+    with plt.rc_context(STYLE):
+        ax = _axes(ax, (7, 0.22 * max(len(table), 1) + 1.2))
+        t = table.sort_values("rho_mean").reset_index(drop=True)
+        y = np.arange(len(t))
+        ax.hlines(y, t["rho_lo"], t["rho_hi"], color=PALETTE["main"], lw=2)
+        ax.plot(t["rho_mean"], y, "o", color=PALETTE["main"], ms=3)
+        ax.set_yticks(y, [f"{s} ({n})" for s, n in zip(t["source"], t["claims"], strict=True)],
+                      fontsize=6)
+        ax.set_xlim(0.5, 1.0)
+        ax.set_xlabel("probability a medium-strength claim is right (90% interval)")
+        ax.set_title("Source reliability from the track record (resolved claims)")
+    return ax
+
+
+def plot_calibration(bins: pd.DataFrame, ax=None):
+    """Reliability diagram: observed frequency against mean forecast, with the count per bin."""
+    with plt.rc_context(STYLE):
+        ax = _axes(ax, (4.8, 4.2))
+        t = bins.dropna()
+        ax.plot([0, 1], [0, 1], color=PALETTE["prior"], ls="--", lw=1, label="perfect calibration")
+        ax.plot(t["mean_forecast"], t["observed"], "o-", color=PALETTE["main"], label="model")
+        for r in t.itertuples():
+            ax.annotate(f"n={r.count}", (r.mean_forecast, r.observed), textcoords="offset points",
+                        xytext=(5, -10), fontsize=7)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("forecast probability")
+        ax.set_ylabel("observed frequency")
+        ax.set_title("Backtest reliability diagram")
+        ax.legend(fontsize=8, frameon=False, loc="upper left")
     return ax

@@ -1,0 +1,528 @@
+"""Benchmarks of the forecast package, as ratios measured in one run on one machine.
+
+    python benchmarks/bench.py [--quick] [--out benchmarks/results.json] [--only ess,cli,update,scaling]
+
+Sections (see benchmarks/README.md for what each number means):
+
+1. ``ess``: effective samples per second of the headline probability (Xabi Alonso is the next
+   Real Madrid coach), the marginalised model (``forecast.fit.fit``, nutpie) against a naive
+   PyMC model that samples the discrete outcome (``benchmarks/naive.py``).
+2. ``cli``: cold (fresh caches) and warm wall time of ``forecast run --no-progress --out DIR``.
+3. ``update``: rumour-update latencies: in-process refit, fresh ``forecast rumour add`` CLI,
+   and the bare ``python -c "import pymc"`` for scale.
+4. ``scaling``: wall time and peak memory as rumours, sources, candidates and periods grow,
+   with the fitted growth exponent of each.
+
+Nothing under ``forecast/``, ``tests/`` or ``data/`` is touched: every write goes to copies of
+``data/`` and to temporary folders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DATA = REPO / "data"
+SCENARIO_YAML = "scenarios/real-madrid-2024.yaml"
+HEADLINE = ("Real Madrid", "Xabi Alonso")
+
+# A rumour about the default scenario, dated on its as-of day (so the default fit counts it),
+# from an outlet already counted (so shapes and the compiled model are unchanged).
+RUMOUR = dict(date="2024-11-15", source="Football Espana", subject="Xabi Alonso",
+              club="Real Madrid", claim="talks", strength="weak", window="2025-05/2025-08",
+              summary="benchmark rumour (benchmarks/bench.py)")
+
+FULL = dict(draws=1000, tune=1000, chains=4)  # forecast run's defaults
+QUICK = dict(draws=100, tune=100, chains=2)
+
+SCALING_FULL = dict(
+    draws=300, tune=300, chains=2,
+    axes={"rumours": [10, 100, 1000, 10000], "sources": [5, 50, 500],
+          "candidates": [3, 10, 30], "periods": [6, 12, 24]},
+)
+SCALING_QUICK = dict(
+    draws=100, tune=100, chains=1,
+    axes={"rumours": [10, 1000], "sources": [5, 50], "candidates": [3, 10], "periods": [6, 12]},
+)
+# Baseline design; each axis varies one field.
+BASE = {"n_terms": 10, "n_units": 5, "n_cand": 3, "T": 6}
+AXIS_FIELD = {"rumours": "n_terms", "sources": "n_units", "candidates": "n_cand", "periods": "T"}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def copy_data(root: Path, name: str) -> Path:
+    """Copy data/ to ``root/name`` (without editor lock files) and return the copy."""
+    dest = root / name
+    shutil.copytree(DATA, dest, ignore=shutil.ignore_patterns("*.lock", "__pycache__"))
+    return dest
+
+
+def forecast_cmd() -> list[str]:
+    exe = shutil.which("forecast")
+    return [exe] if exe else [sys.executable, "-m", "forecast"]
+
+
+def fresh_env(data: Path, caches: Path) -> dict:
+    """Environment of a subprocess with its own data copy and its own compile caches."""
+    env = dict(os.environ)
+    env["FORECAST_DATA"] = str(data)
+    env["NUMBA_CACHE_DIR"] = str(caches / "numba")
+    flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f and
+             not f.startswith(("compiledir=", "base_compiledir="))]
+    env["PYTENSOR_FLAGS"] = ",".join([*flags, f"compiledir={caches / 'pytensor'}"])
+    env["PYTHONWARNINGS"] = "ignore"
+    (caches / "numba").mkdir(parents=True, exist_ok=True)
+    (caches / "pytensor").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def timed_run(cmd: list[str], env: dict, label: str, timeout: float = 3600) -> dict:
+    """Run a command, return wall time, exit code, child CPU time and peak RSS."""
+    log(f"{label}: {' '.join(cmd[-8:])}")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = {"wall_s": wall, "returncode": proc.returncode,
+           "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+           "stdout_tail": proc.stdout.strip().splitlines()[-6:]}
+    if proc.returncode not in (0, 3):  # 3: ran, but a convergence check failed
+        out["stderr_tail"] = proc.stderr.strip().splitlines()[-15:]
+        log(f"{label} FAILED (exit {proc.returncode}): {out['stderr_tail'][-3:]}")
+    log(f"{label}: {wall:.1f} s (exit {proc.returncode})")
+    return out
+
+
+# -- 1. ESS per second: marginalised vs naive ---------------------------------------------------
+
+class _Clock:
+    """Wraps functions in place to add up their wall time (no file is edited)."""
+
+    def __init__(self):
+        self.total: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def patch(self, owner, name: str, key: str):
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.total[key] = self.total.get(key, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, name, wrapper)
+        try:
+            yield
+        finally:
+            setattr(owner, name, original)
+
+
+def timed_fit(scenario, settings: dict, seed: int):
+    """Run ``forecast.fit.fit`` and split its wall time into compile, sampling and the rest."""
+    import nutpie
+
+    import forecast.fit as F
+
+    clock = _Clock()
+    t0, c0 = time.perf_counter(), time.process_time()
+    with clock.patch(F, "sample", "sample"), clock.patch(nutpie, "compile_pymc_model", "compile"), \
+            clock.patch(F, "learn_reliability", "reliability"), \
+            clock.patch(F, "outcome_draws", "outcomes"):
+        result = F.fit(scenario, seed=seed, **settings)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    t = clock.total
+    compile_s = t.get("compile", 0.0)
+    return result, {
+        "total_s": wall, "cpu_total_s": cpu,
+        "reliability_s": t.get("reliability", 0.0),
+        "compile_s": compile_s,
+        "sample_s": t.get("sample", 0.0) - compile_s,  # nutpie tuning + draws
+        "outcomes_s": t.get("outcomes", 0.0),
+        "compiled_model_reused": compile_s == 0.0,
+    }
+
+
+def headline_marginal(result):
+    club, coach = HEADLINE
+    from forecast.outcomes import slug
+
+    s = slug(club)
+    return result.idata.posterior[f"successor_{s}"].sel({f"{s}_outcome": coach})
+
+
+def ess_stats(draws) -> dict:
+    """Mean, MCSE and bulk/tail ESS of a (chain, draw) DataArray."""
+    import arviz as az
+
+    ds = draws.rename("x").to_dataset()
+    ess = float(az.ess(ds, method="bulk")["x"])
+    return {"mean": float(draws.mean()), "sd": float(draws.std()),
+            "ess_bulk": ess, "ess_tail": float(az.ess(ds, method="tail")["x"]),
+            "mcse": float(az.mcse(ds)["x"]), "rhat": float(az.rhat(ds)["x"])}
+
+
+def bench_ess(settings: dict, seed: int, data: Path) -> tuple[dict, object, object]:
+    """Section 1; returns its results, the scenario and the fit (reused by section 3a)."""
+    os.environ["FORECAST_DATA"] = str(data)
+    sys.path.insert(0, str(HERE))
+    import naive
+    from forecast.inputs import build_inputs
+    from forecast.priors import resolve_priors
+    from forecast.reliability import learn_reliability
+    from forecast.scenario import Scenario
+
+    scenario = Scenario.load()
+    log(f"ess: marginalised fit {settings}")
+    result, marg_t = timed_fit(scenario, settings, seed)
+    marg = ess_stats(headline_marginal(result))
+    marg.update(marg_t)
+    marg["diagnostics_passed"] = bool(result.diagnostics["passed"])
+    log(f"ess: marginalised {marg['total_s']:.1f} s, sampling {marg['sample_s']:.1f} s, "
+        f"mean {marg['mean']:.3f}, ESS {marg['ess_bulk']:.0f}")
+
+    # Same inputs as the fit: the learned reliabilities are cached in this process.
+    priors = resolve_priors(scenario.spec.priors, str(scenario.path))
+    reliability = learn_reliability(scenario, scenario.spec.as_of, priors)
+    inputs = build_inputs(scenario, reliability=reliability)
+    log(f"ess: naive model {settings}")
+    c0 = time.process_time()
+    idata, naive_t = naive.sample_naive(inputs, priors, seed=seed, **settings)
+    cpu = time.process_time() - c0
+    nv = ess_stats(naive.xabi_indicator(idata, inputs, *HEADLINE))
+    nv.update(naive_t)
+    nv["total_s"] = sum(naive_t.values())
+    nv["cpu_total_s"] = cpu
+    # The continuous parameters' worst ESS too, as a mixing check of the compound sampler.
+    import arviz as az
+
+    names = [v for v in ("appeal", "not_listed", "sack_base", "quit_base") if v in idata.posterior]
+    nv["min_ess_bulk_params"] = float(az.ess(idata, var_names=names).to_array().min())
+    log(f"ess: naive {nv['total_s']:.1f} s, sampling {nv['sample_s']:.1f} s, "
+        f"mean {nv['mean']:.3f}, ESS {nv['ess_bulk']:.0f}")
+
+    for d in (marg, nv):
+        d["ess_per_s_sampling"] = d["ess_bulk"] / d["sample_s"]
+        d["ess_per_s_total"] = d["ess_bulk"] / d["total_s"]
+        d["ess_per_cpu_s_total"] = d["ess_bulk"] / d["cpu_total_s"]
+    diff = marg["mean"] - nv["mean"]
+    se = (marg["mcse"] ** 2 + nv["mcse"] ** 2) ** 0.5
+    out = {
+        "settings": settings,
+        "headline": f"P({HEADLINE[1]} is the next {HEADLINE[0]} coach)",
+        "marginalised": marg,
+        "naive": nv,
+        "ratio_ess_per_s_sampling": marg["ess_per_s_sampling"] / nv["ess_per_s_sampling"],
+        "ratio_ess_per_s_total": marg["ess_per_s_total"] / nv["ess_per_s_total"],
+        "ratio_ess_per_cpu_s_total": marg["ess_per_cpu_s_total"] / nv["ess_per_cpu_s_total"],
+        "mean_difference": diff,
+        "mean_difference_z": diff / se if se > 0 else float("nan"),
+        "means_agree_3mcse": bool(abs(diff) <= 3 * se),
+    }
+    return out, scenario, result
+
+
+# -- 3a. In-process rumour update -----------------------------------------------------------------
+
+def bench_inprocess_update(scenario, settings: dict, seed: int) -> dict:
+    """Add a rumour to the data copy and time a second fit in the same process."""
+    log("update: in-process add_rumour + fit")
+    t0 = time.perf_counter()
+    updated = scenario.add_rumour(**RUMOUR, url="https://example.org/bench/in-process")
+    add_s = time.perf_counter() - t0
+    result, t = timed_fit(updated, settings, seed)
+    out = {"add_rumour_s": add_s, **{f"fit_{k}": v for k, v in t.items()},
+           "latency_s": add_s + t["total_s"], "goal_s": 2.0,
+           "headline_after": float(headline_marginal(result).mean())}
+    out["meets_goal"] = bool(out["latency_s"] <= out["goal_s"])
+    log(f"update: in-process {out['latency_s']:.2f} s (reused compiled: "
+        f"{t['compiled_model_reused']})")
+    return out
+
+
+# -- 2 and 3b/3c: fresh processes -----------------------------------------------------------------
+
+def bench_cli(root: Path, settings: dict, quick: bool) -> tuple[dict, dict]:
+    """Cold and warm ``forecast run``; then ``forecast rumour add`` and ``import pymc``."""
+    data = copy_data(root, "data-cli")
+    caches = root / "caches-cli"
+    env = fresh_env(data, caches)
+    out_dir = root / "reports-cli"
+    out_dir.mkdir()
+    extra = [] if not quick else ["--draws", str(settings["draws"]), "--tune",
+                                  str(settings["tune"]), "--chains", str(settings["chains"])]
+    run = [*forecast_cmd(), "run", "--no-progress", "--out", str(out_dir), *extra]
+    cold = timed_run(run, env, "cli: cold forecast run")
+    warm = timed_run(run, env, "cli: warm forecast run")
+    cli = {"command": " ".join(["forecast", *run[len(forecast_cmd()):]]),
+           "caches": "NUMBA_CACHE_DIR and PYTENSOR_FLAGS=compiledir= in a new temp folder; "
+                     "warm = second run, same caches and same --out",
+           "cold": cold, "warm": warm, "ratio_cold_over_warm": cold["wall_s"] / warm["wall_s"]}
+
+    scenario_path = data / SCENARIO_YAML
+    fields = {**RUMOUR, "url": "https://example.org/bench/cli"}
+    add = [*forecast_cmd(), "rumour", "add", "--scenario", str(scenario_path), "--out",
+           str(out_dir), *[x for k, v in fields.items() for x in (f"--{k}", v)]]
+    rumour = timed_run(add, env, "update: CLI rumour add")
+    refit = any("full refit" in line for line in rumour["stdout_tail"])
+    imports = [timed_run([sys.executable, "-c", "import pymc"], env, f"update: import pymc #{k}")
+               for k in range(3)]
+    bare = min(r["wall_s"] for r in imports)
+    upd = {"cli_rumour_add": rumour, "cli_full_refit": refit,
+           "import_pymc_s": [r["wall_s"] for r in imports], "import_pymc_best_s": bare,
+           "ratio_cli_over_import": rumour["wall_s"] / bare, "goal_ratio": 3.0}
+    upd["meets_goal"] = bool(upd["ratio_cli_over_import"] <= upd["goal_ratio"])
+    return cli, upd
+
+
+# -- 4. Scaling ---------------------------------------------------------------------------------
+
+def scale_worker(spec: dict) -> None:
+    """One scaling configuration, in its own process; print its measurements as JSON."""
+    t_start = time.perf_counter()
+    import numpy as np
+    import nutpie
+
+    import forecast.simulate as sim
+    from forecast.model import build_model
+    from forecast.periods import MonthGrid
+    from forecast.priors import resolve_priors
+
+    def grid(start, end):
+        # random_design asks for MonthGrid((2030, 1), (2030, T)), which stops at December:
+        # roll the end month over so T > 12 really gives T months.
+        (y, m) = end
+        return MonthGrid(start, (y + (m - 1) // 12, (m - 1) % 12 + 1))
+
+    sim.MonthGrid = grid
+    base_rss = _vm_hwm_kb()
+    t_import = time.perf_counter() - t_start
+    rng = np.random.default_rng(spec.get("seed", 0))
+    t0 = time.perf_counter()
+    inputs = sim.random_design(rng, T=spec["T"], n_cand=spec["n_cand"], n_units=spec["n_units"],
+                               n_terms=spec["n_terms"])[0]
+    assert inputs.T == spec["T"], (inputs.T, spec["T"])
+    model = build_model(inputs, resolve_priors())
+    t1 = time.perf_counter()
+    compiled = nutpie.compile_pymc_model(model)
+    t2 = time.perf_counter()
+    idata = nutpie.sample(compiled, draws=spec["draws"], tune=spec["tune"], chains=spec["chains"],
+                          cores=1, seed=1, progress_bar=False, target_accept=0.9)
+    t3 = time.perf_counter()
+    steps = idata.sample_stats["n_steps"].values if "n_steps" in idata.sample_stats else None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(json.dumps({
+        "import_s": t_import, "build_s": t1 - t0, "compile_s": t2 - t1, "sample_s": t3 - t2,
+        "total_s": t3 - t0, "peak_rss_mb": peak / 1024, "rss_after_import_mb": base_rss / 1024,
+        "peak_over_import_mb": (peak - base_rss) / 1024,
+        "mean_leapfrog_steps": float(np.mean(steps)) if steps is not None else None,
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+        "n_obs_post0": int(inputs.posts[0].n_obs(inputs.T)),
+    }))
+
+
+def _vm_hwm_kb() -> float:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1])
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def slope(sizes, values) -> float:
+    import numpy as np
+
+    if len(sizes) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(sizes), np.log(values), 1)[0])
+
+
+def bench_scaling(cfg: dict, out: dict, save=None) -> dict:
+    env = dict(os.environ)
+    env["PYTHONWARNINGS"] = "ignore"
+    out.update({"settings": {k: cfg[k] for k in ("draws", "tune", "chains")}, "base": BASE,
+           "sampler": "nutpie, cores=1", "axes": {}})
+    done: dict[str, dict] = {}  # the base design is shared by every axis: run it once
+    for axis, sizes in cfg["axes"].items():
+        rows = []
+        for size in sizes:
+            spec = {**BASE, AXIS_FIELD[axis]: size, **out["settings"]}
+            key = json.dumps(spec, sort_keys=True)
+            if key not in done:
+                cmd = [sys.executable, str(Path(__file__).resolve()), "--scale-worker", key]
+                res = timed_run(cmd, env, f"scaling: {axis}={size}", timeout=1800)
+                row = {"wall_s_process": res["wall_s"], "returncode": res["returncode"]}
+                if res["returncode"] == 0:
+                    row.update(json.loads(res["stdout_tail"][-1]))
+                else:
+                    row["error"] = res.get("stderr_tail", [])[-3:]
+                done[key] = row
+            rows.append({"size": size, **done[key]})
+        ok = [r for r in rows if "total_s" in r]
+        sz = [r["size"] for r in ok]
+        out["axes"][axis] = {
+            "field": AXIS_FIELD[axis], "rows": rows,
+            "exponent_total": slope(sz, [r["total_s"] for r in ok]),
+            "exponent_sample": slope(sz, [r["sample_s"] for r in ok]),
+            "exponent_compile": slope(sz, [r["compile_s"] for r in ok]),
+            "exponent_peak_over_import_mb": slope(sz, [max(r["peak_over_import_mb"], 1.0)
+                                                       for r in ok]),
+        }
+        if save:
+            save()
+    return out
+
+
+# -- Table ----------------------------------------------------------------------------------------
+
+def table(res: dict) -> str:
+    lines = []
+
+    def row(name, value, note=""):
+        lines.append(f"{name:<58} {value:>14}  {note}")
+
+    def f(x, spec=".2f"):
+        return "n/a" if x is None else format(x, spec)
+
+    if "ess" in res:
+        e = res["ess"]
+        m, n = e["marginalised"], e["naive"]
+        s = e["settings"]
+        lines.append(f"1. ESS/s of {e['headline']}  ({s['chains']} chains x {s['draws']} draws, "
+                     f"{s['tune']} tune)")
+        row("   mean  marginalised / naive", f"{m['mean']:.3f} / {n['mean']:.3f}",
+            f"diff {e['mean_difference']:+.3f} = {e['mean_difference_z']:+.1f} MCSE"
+            f"{'' if e['means_agree_3mcse'] else '  (DISAGREE)'}")
+        row("   ESS bulk  marginalised / naive", f"{m['ess_bulk']:.0f} / {n['ess_bulk']:.0f}")
+        row("   sampling wall s  marginalised / naive", f"{m['sample_s']:.1f} / {n['sample_s']:.1f}")
+        row("   total wall s (compile+sample+outputs)", f"{m['total_s']:.1f} / {n['total_s']:.1f}",
+            f"marginalised incl. reliability fit {m['reliability_s']:.1f} s")
+        row("   ESS/s sampling  marginalised / naive",
+            f"{m['ess_per_s_sampling']:.1f} / {n['ess_per_s_sampling']:.2f}")
+        row("   RATIO ESS/s sampling (marginalised / naive)", f"{e['ratio_ess_per_s_sampling']:.0f}x")
+        row("   ratio ESS/s total wall", f"{e['ratio_ess_per_s_total']:.0f}x")
+        row("   ratio ESS per CPU-s total", f"{e['ratio_ess_per_cpu_s_total']:.0f}x")
+    if "cli" in res:
+        c = res["cli"]
+        lines.append("2. forecast run --no-progress (fresh process)")
+        row("   cold wall s (empty numba/pytensor caches, empty --out)", f(c["cold"]["wall_s"], ".1f"),
+            f"exit {c['cold']['returncode']}")
+        row("   warm wall s (same caches)", f(c["warm"]["wall_s"], ".1f"),
+            f"exit {c['warm']['returncode']}")
+        row("   ratio cold / warm", f"{c['ratio_cold_over_warm']:.2f}x")
+    if "update" in res:
+        u = res["update"]
+        lines.append("3. rumour update latency")
+        if "in_process" in u:
+            ip = u["in_process"]
+            row("   (a) in-process add_rumour + fit s (goal <= 2 s)", f"{ip['latency_s']:.2f}",
+                f"{'MET' if ip['meets_goal'] else 'MISSED'}; sample {ip['fit_sample_s']:.2f}, "
+                f"outcomes {ip['fit_outcomes_s']:.2f}, compile {ip['fit_compile_s']:.2f}")
+        if "cli_rumour_add" in u:
+            row("   (b) CLI forecast rumour add (with refresh) s", f"{u['cli_rumour_add']['wall_s']:.2f}",
+                f"exit {u['cli_rumour_add']['returncode']}"
+                f"{', FULL REFIT' if u['cli_full_refit'] else ', importance update'}")
+            row("   (c) python -c 'import pymc' s (best of 3)", f"{u['import_pymc_best_s']:.2f}")
+            row("   ratio (b)/(c) (goal <= 3x)", f"{u['ratio_cli_over_import']:.2f}x",
+                "MET" if u["meets_goal"] else "MISSED")
+    if "scaling" in res:
+        sc = res["scaling"]
+        st = sc["settings"]
+        lines.append(f"4. scaling (random_design, nutpie 1 core, {st['chains']} chain(s) x "
+                     f"{st['draws']} draws + {st['tune']} tune; base {BASE})")
+        for axis, a in sc["axes"].items():
+            cells = ", ".join(
+                f"{r['size']}: {r['total_s']:.1f}s/{r['peak_rss_mb']:.0f}MB" if "total_s" in r
+                else f"{r['size']}: FAILED" for r in a["rows"])
+            lines.append(f"   {axis:<10} {cells}")
+            lines.append(f"   {'':<10} exponent total {f(a['exponent_total'])}, sample "
+                         f"{f(a['exponent_sample'])}, compile {f(a['exponent_compile'])}, "
+                         f"peak-mem {f(a['exponent_peak_over_import_mb'])}")
+    return "\n".join(lines)
+
+
+# -- Main -----------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small settings to check it works")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json", help="JSON output")
+    parser.add_argument("--only", default="ess,cli,update,scaling",
+                        help="comma-separated sections (default: all)")
+    parser.add_argument("--seed", type=int, default=20241115)
+    parser.add_argument("--scale-worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    if args.scale_worker:
+        scale_worker(json.loads(args.scale_worker))
+        return 0
+
+    import numpy
+    import nutpie
+    import pymc
+    import pytensor
+
+    only = set(args.only.split(","))
+    settings = QUICK if args.quick else FULL
+    res: dict = {"meta": {
+        "started": dt.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
+        "python": platform.python_version(), "machine": platform.machine(),
+        "cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg(),
+        "versions": {"pymc": pymc.__version__, "pytensor": pytensor.__version__,
+                     "nutpie": nutpie.__version__, "numpy": numpy.__version__},
+        "settings": settings,
+    }}
+    t_all = time.perf_counter()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save():
+        res["meta"]["elapsed_s"] = time.perf_counter() - t_all
+        args.out.write_text(json.dumps(res, indent=2, default=str))
+
+    with tempfile.TemporaryDirectory(prefix="forecast-bench-") as tmp:
+        root = Path(tmp)
+        if "cli" in only or "update" in only:
+            cli, upd = bench_cli(root, settings, args.quick)
+            if "cli" in only:
+                res["cli"] = cli
+            res["update"] = upd
+            save()
+        if "ess" in only or "update" in only:
+            data = copy_data(root, "data-inprocess")
+            ess, scenario, _ = bench_ess(settings, args.seed, data)
+            if "ess" in only:
+                res["ess"] = ess
+                save()
+            if "update" in only:
+                res.setdefault("update", {})["in_process"] = bench_inprocess_update(
+                    scenario, settings, args.seed)
+        if "scaling" in only:
+            res["scaling"] = {}
+            bench_scaling(SCALING_QUICK if args.quick else SCALING_FULL, res["scaling"], save)
+    save()
+    print(table(res))
+    print(f"\nwrote {args.out} ({res['meta']['elapsed_s']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""A NAIVE PyMC model of the default scenario: the discrete outcome is sampled, not summed out.
+
+This is what a typical user would write for the same generative story as
+:mod:`forecast.likelihood`, and the baseline of ``benchmarks/bench.py``:
+
+* per post ``i`` a ``pm.Categorical`` own-departure month ``own_i`` over ``0..T`` with the
+  model's hazard pmf (:func:`forecast.likelihood.departure_factors`);
+* per vacancy post a vector ``succ_i`` of ``T`` ``pm.Categorical`` successors, one per possible
+  vacancy month, with the model's softmax (:func:`forecast.likelihood.choice_probs`);
+* the coupling ``dep_child = min(own_child, pull)`` where ``pull`` is the parent's departure
+  month if the child's coach is the parent's successor, else ``T``;
+* the rumour log-likelihood (:func:`forecast.likelihood.evidence_loglik`) and the facts mask
+  of each post's observable state, added with ``pm.Potential`` indexed by the sampled state.
+
+The continuous parameters, their priors and the data arrays are exactly those of
+:func:`forecast.model.build_model`, so both models have the same posterior over parameters and
+outcomes. PyMC assigns ``CategoricalGibbsMetropolis`` to the categoricals and NUTS to the rest.
+Nothing under ``forecast/`` is changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from forecast.inputs import ModelInputs, model_data
+from forecast.likelihood import (
+    choice_probs,
+    departure_factors,
+    evidence_loglik,
+    reliability_logit,
+    split_appeal,
+)
+from forecast.model import CANDIDATE, SCALARS, SOURCE, VACANCY, coords
+
+
+def default_inputs(with_learned_reliability: bool = True):
+    """Return ``(scenario, inputs, priors)`` of the default scenario.
+
+    ``forecast.fit.fit`` builds its inputs with the source reliabilities learned from the track
+    record; the naive model must see the same arrays for the two posteriors to agree, so by
+    default they are learned here too (cached per process, so after a ``fit`` this is free).
+    """
+    from forecast.inputs import build_inputs
+    from forecast.priors import resolve_priors
+    from forecast.reliability import learn_reliability
+    from forecast.scenario import Scenario
+
+    scenario = Scenario.load()
+    priors = resolve_priors(scenario.spec.priors, str(scenario.path))
+    reliability = None
+    if with_learned_reliability:
+        reliability = learn_reliability(scenario, scenario.spec.as_of, priors)
+    return scenario, build_inputs(scenario, reliability=reliability), priors
+
+
+def build_naive_model(inputs: ModelInputs, priors: dict) -> pm.Model:
+    """Build the naive model (free discrete ``own_i`` and ``succ_i``; deterministic ``obs_i``).
+
+    Deterministics: ``dep_i`` (observed departure month, ``T`` = after the horizon), ``obs_i``
+    (observable state index as in :class:`forecast.inputs.PostInputs`) and, for every vacancy
+    post ``i``, ``successor_i`` (successor index, ``K`` = not listed, ``-1`` = no vacancy).
+    """
+    T = inputs.T
+    season_end = inputs.season_end
+    appeal_mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
+    parent = {child: (i, k) for i, p in enumerate(inputs.posts) for child, k in p.children}
+    with pm.Model(coords=coords(inputs)) as model:
+        params = {name: pm.Normal(name, priors[name].mu, priors[name].sigma) for name in SCALARS}
+        params["source_sd"] = pm.HalfNormal("source_sd", priors["source_sd"].sigma)
+        params["appeal"] = pm.Normal(
+            "appeal", priors["appeal"].mu + appeal_mu, priors["appeal"].sigma, dims=CANDIDATE
+        )
+        params["not_listed"] = pm.Normal(
+            "not_listed", priors["not_listed"].mu, priors["not_listed"].sigma, dims=VACANCY
+        )
+        if inputs.units:
+            params["source_z"] = pm.Normal("source_z", 0.0, 1.0, dims=SOURCE)
+        data = {name: pm.Data(name, value) for name, value in model_data(inputs).items()}
+        psi = reliability_logit(params, data)
+        appeals = split_appeal(params, inputs)
+
+        own, succ = {}, {}
+        for i, post in enumerate(inputs.posts):
+            p_own, _ = departure_factors(params, data, i, season_end)
+            # Start every chain at "still in post" (always allowed unless a fact rules it out).
+            own[i] = pm.Categorical(f"own_{i}", p=p_own, initval=_feasible_own(post, T))
+            if post.has_successor:
+                appeal, not_listed = appeals[i]
+                choice = choice_probs(params, data, i, post, appeal, not_listed, season_end)
+                succ[i] = pm.Categorical(f"succ_{i}", p=choice, shape=T,
+                                         initval=np.full(T, post.n_cand, dtype="int64"))
+
+        # Observed departures: parents before children (reverse of children-first order).
+        dep, chosen = {}, {}
+        for i in reversed(inputs.order):
+            post = inputs.posts[i]
+            d = own[i]
+            if i in parent:
+                p, k = parent[i]
+                pull = pt.switch(pt.eq(chosen[p], k), dep[p], T)
+                d = pt.minimum(d, pull)
+            dep[i] = pm.Deterministic(f"dep_{i}", d)
+            if post.has_successor:
+                s = succ[i][pt.minimum(dep[i], T - 1)]
+                chosen[i] = pm.Deterministic(f"successor_{i}", pt.switch(pt.lt(dep[i], T), s, -1))
+        for i, post in enumerate(inputs.posts):
+            if post.has_successor:
+                obs = pt.switch(pt.lt(dep[i], T), dep[i] * (post.n_cand + 1) + chosen[i],
+                                T * (post.n_cand + 1))
+            else:
+                obs = dep[i]
+            obs = pm.Deterministic(f"obs_{i}", obs)
+            local = evidence_loglik(data, i, psi)
+            pm.Potential(f"evidence_{i}", local[obs] + pt.log(data[f"mask_{i}"][obs]))
+    return model
+
+
+def _feasible_own(post, T: int) -> int:
+    """Return an own-departure month allowed by the facts mask (``T`` when possible)."""
+    dep, _ = post.states(T)
+    allowed = dep[post.mask > 0]
+    return int(T if (allowed == T).any() else allowed.max())
+
+
+def xabi_indicator(idata, inputs: ModelInputs, club: str = "Real Madrid",
+                   coach: str = "Xabi Alonso"):
+    """Return the per-draw indicator "``coach`` is the next ``club`` coach" (chain, draw)."""
+    i = next(j for j, p in enumerate(inputs.posts) if p.club == club)
+    k = inputs.posts[i].candidates.index(coach)
+    return (idata.posterior[f"successor_{i}"] == k).astype(float)
+
+
+def sample_naive(inputs: ModelInputs, priors: dict, draws: int, tune: int, chains: int,
+                 seed: int, target_accept: float = 0.9, cores: int = 1):
+    """Build and sample the naive model; return ``(idata, timings)``.
+
+    ``timings``: ``build_s`` (model graph), ``compile_s`` (step methods, i.e. PyTensor
+    compilation) and ``sample_s`` (``pm.sample`` with the ready steps: tuning plus draws).
+    """
+    import logging
+    import time
+
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    t0 = time.perf_counter()
+    model = build_naive_model(inputs, priors)
+    t1 = time.perf_counter()
+    with model:
+        discrete = [v for v in model.free_RVs if v.name.startswith(("own_", "succ_"))]
+        continuous = [v for v in model.free_RVs if v not in discrete]
+        steps = [pm.NUTS(continuous, target_accept=target_accept),
+                 pm.CategoricalGibbsMetropolis(discrete)]
+    t2 = time.perf_counter()
+    with model:
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=cores, step=steps,
+                          random_seed=seed, progressbar=False, compute_convergence_checks=False)
+    t3 = time.perf_counter()
+    return idata, {"build_s": t1 - t0, "compile_s": t2 - t1, "sample_s": t3 - t2}

@@ -1,0 +1,275 @@
+r"""Source reliability learned from a track record of resolved claims.
+
+A claim of kind :math:`k` by source :math:`j` at strength :math:`g` came true with probability
+
+.. math:: \operatorname{logit} P(\text{true}) = \beta_k + \log\bigl(1 + 2 e^{\psi_j + \kappa_g}\bigr),
+
+which is Bayes' rule for the succession model's report channel: a source asserts the truth with
+probability :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi + \kappa)`, so a report multiplies the
+odds of its proposition by :math:`\rho/(1-\rho) = 1 + 2e^{\psi+\kappa}`, and :math:`\beta_k` is
+the log-odds such a proposition has before anyone reports it. Sources are partially pooled:
+
+.. math:: \psi_j = \mu_{tier(j)} + a_{kind(j)} + c_{country(j)} + \sigma z_j,
+
+so a source with three claims borrows from its tier, kind and country, and one with fifty speaks
+for itself. Only claims resolved before the as-of date are used. The posterior of each
+:math:`\psi_j` (or, for a source with no resolved claim, the prediction for a new member of its
+groups) becomes the succession model's prior for that source: a cut, so a scenario's own
+unresolved rumours do not teach the model that their sources are reliable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from forecast.priors import Prior
+from forecast.schemas import CLAIM_KINDS, DEFAULT_STRENGTH, SOURCE_KINDS, STRENGTHS
+
+#: Priors of the track-record model (the tier centres are the succession model's tier priors).
+RELIABILITY_PRIORS = (
+    Prior("base_rate", -0.5, 1.0, "log-odds a claimed proposition of a kind holds before any report",
+          "Weak: rumoured moves are plausible ones; about 40% before a report."),
+    Prior("strength_weak", -0.75, 0.5, "reliability offset of a weakly stated claim", "Weak prior."),
+    Prior("strength_strong", 0.75, 0.5, "reliability offset of a firmly stated claim", "Weak prior."),
+    Prior("kind_sd", 0.0, 0.5, "spread of source kinds around their tier", "Weak prior.", positive=True),
+    Prior("country_sd", 0.0, 0.5, "spread of countries", "Weak prior.", positive=True),
+)
+
+
+@dataclass
+class TrackInputs:
+    """Claims and the sources they come from, as arrays."""
+
+    sources: pd.DataFrame  # name, kind, country, tier of every modelled source
+    claims: pd.DataFrame  # the resolved claims used
+    source_idx: np.ndarray
+    kind_idx: np.ndarray
+    strength_idx: np.ndarray
+    came_true: np.ndarray
+    countries: list[str]
+    used: np.ndarray  # 1 for claims resolved before the as-of date
+
+
+def unit_of(row, journalists: set[str], alias: dict[str, str]) -> str:
+    """Return the reliability unit of a claim: its journalist if known as a source, else its outlet."""
+    if row.journalist and row.journalist.lower() in alias and alias[row.journalist.lower()] in journalists:
+        return alias[row.journalist.lower()]
+    return alias.get(row.source.lower(), row.source)
+
+
+def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
+                 alias: dict[str, str]) -> TrackInputs:
+    """Index every claim (echoes aside); ``used`` marks those resolved before ``as_of``.
+
+    All claims keep their place whatever the date, so the compiled model is the same for every
+    as-of date and only the mask changes.
+    """
+    claims = track[track["echo_of"].isna()].copy().reset_index(drop=True)
+    journalists = set(sources.loc[sources["kind"] == "journalist", "name"])
+    claims["unit"] = [unit_of(r, journalists, alias) for r in claims.itertuples()]
+    table = sources[["name", "kind", "country", "tier"]].reset_index(drop=True)
+    index = {n: i for i, n in enumerate(table["name"])}
+    countries = sorted(table["country"].unique())
+    strength = claims["strength"].fillna(claims["claim"].map(DEFAULT_STRENGTH))
+    return TrackInputs(
+        sources=table, claims=claims,
+        source_idx=np.array([index[u] for u in claims["unit"]], dtype=int),
+        kind_idx=np.array([CLAIM_KINDS.index(c) for c in claims["claim"]], dtype=int),
+        strength_idx=np.array([STRENGTHS.index(s) for s in strength], dtype=int),
+        came_true=claims["came_true"].to_numpy(dtype=int), countries=countries,
+        used=(claims["resolution_date"] < as_of).to_numpy(dtype=float),
+    )
+
+
+def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
+                            learn_sources: bool = True) -> pm.Model:
+    """Build the track-record model; ``learn_sources=False`` is the tier-prior-only baseline."""
+    src = inputs.sources
+    tier_idx = src["tier"].to_numpy(dtype=int) - 1
+    kind_idx = np.array([SOURCE_KINDS.index(k) for k in src["kind"]])
+    country_idx = np.array([inputs.countries.index(c) for c in src["country"]])
+    rp = {p.name: p for p in RELIABILITY_PRIORS}
+    coords = {"source": list(src["name"]), "claim_kind": list(CLAIM_KINDS),
+              "source_kind": list(SOURCE_KINDS), "country": inputs.countries, "tier": [1, 2, 3, 4]}
+    with pm.Model(coords=coords) as model:
+        base = pm.Normal("base_rate", rp["base_rate"].mu, rp["base_rate"].sigma, dims="claim_kind")
+        weak = pm.Normal("strength_weak", rp["strength_weak"].mu, rp["strength_weak"].sigma)
+        strong = pm.Normal("strength_strong", rp["strength_strong"].mu, rp["strength_strong"].sigma)
+        offset = pm.math.stack([weak, 0.0, strong])
+        if learn_sources:
+            mu = pm.Normal("tier_mean", [priors[f"tier{t}"].mu for t in (1, 2, 3, 4)],
+                           [priors[f"tier{t}"].sigma for t in (1, 2, 3, 4)], dims="tier")
+            kind_sd = pm.HalfNormal("kind_sd", rp["kind_sd"].sigma)
+            country_sd = pm.HalfNormal("country_sd", rp["country_sd"].sigma)
+            source_sd = pm.HalfNormal("source_sd", priors["source_sd"].sigma)
+            kind = pm.Normal("kind_z", 0, 1, dims="source_kind") * kind_sd
+            country = pm.Normal("country_z", 0, 1, dims="country") * country_sd
+            z = pm.Normal("source_z", 0, 1, dims="source")
+            psi = pm.Deterministic("psi", mu[tier_idx] + kind[kind_idx] + country[country_idx]
+                                   + source_sd * z, dims="source")
+        else:
+            psi = pm.Data("psi", np.array([priors[f"tier{t}"].mu for t in tier_idx + 1]),
+                          dims="source")
+        x = psi[inputs.source_idx] + offset[inputs.strength_idx]
+        logit = base[inputs.kind_idx] + pt.log1p(2 * pt.exp(x))
+        used = pm.Data("used", inputs.used)
+        y = inputs.came_true
+        # Bernoulli log-likelihood of the claims resolved before the as-of date only.
+        loglik = y * -pt.softplus(-logit) + (1 - y) * -pt.softplus(logit)
+        pm.Potential("came_true", pt.sum(used * loglik))
+    return model
+
+
+@dataclass
+class ReliabilityFit:
+    """Learned reliability of every source as of a date."""
+
+    as_of: dt.date
+    table: pd.DataFrame  # source, kind, country, tier, claims, true, psi_mean, psi_sd, rho_*
+    idata: object  # None when loaded from the cache
+    diagnostics: dict
+
+    def unit_prior(self, unit: str) -> tuple[float, float] | None:
+        """Return (mean, sd) of a source's reliability logit, or None if unknown."""
+        row = self.table[self.table["source"] == unit]
+        return (float(row["psi_mean"].iloc[0]), float(row["psi_sd"].iloc[0])) if len(row) else None
+
+
+_FITS: dict[tuple, ReliabilityFit] = {}
+
+
+def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: int = 1,
+                      draws: int = 1000, cache_dir=None) -> ReliabilityFit | None:
+    """Fit the track-record model as of ``as_of``; None without a track record.
+
+    Fits are cached per process, and in ``cache_dir`` (a table per set of claims used) when
+    given, so a fresh command does not refit what an earlier one learned.
+    """
+    import logging
+
+    import arviz as az
+
+    track = scenario.track_record
+    if not len(track):
+        return None
+    inputs = track_inputs(track, scenario.sources, as_of, scenario.source_names())
+    digest = hashlib.sha256(pd.util.hash_pandas_object(track.drop(columns="line")).values.tobytes()
+                            + pd.util.hash_pandas_object(scenario.sources.drop(columns="line"))
+                            .values.tobytes()).hexdigest()
+    key = (digest, inputs.used.tobytes(), seed, draws,
+           tuple(sorted((k, v.mu, v.sigma) for k, v in priors.items())))
+    if key in _FITS:
+        return _FITS[key]
+    stored = None
+    if cache_dir is not None:
+        name = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+        stored = Path(cache_dir) / "reliability" / f"{name}.json"
+        if stored.exists():
+            saved = json.loads(stored.read_text())
+            fit = ReliabilityFit(as_of, pd.DataFrame(saved["table"]), None, saved["diagnostics"])
+            _FITS[key] = fit
+            return fit
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    with build_reliability_model(inputs, priors):
+        idata = pm.sample(draws, tune=1000, chains=4, cores=1, random_seed=seed,
+                          target_accept=0.95, progressbar=False, compute_convergence_checks=False)
+    psi = idata.posterior["psi"]
+    rho = 0.5 + 0.5 / (1 + np.exp(-psi))
+    used = inputs.claims[inputs.used == 1]
+    counts = used.groupby("unit")["came_true"].agg(["size", "sum"])
+    table = inputs.sources.rename(columns={"name": "source"}).copy()
+    table["claims"] = table["source"].map(counts["size"]).fillna(0).astype(int)
+    table["true"] = table["source"].map(counts["sum"]).fillna(0).astype(int)
+    table["psi_mean"] = psi.mean(("chain", "draw")).values
+    table["psi_sd"] = psi.std(("chain", "draw")).values
+    table["rho_mean"] = rho.mean(("chain", "draw")).values
+    table["rho_lo"] = rho.quantile(0.05, ("chain", "draw")).values
+    table["rho_hi"] = rho.quantile(0.95, ("chain", "draw")).values
+    summary = az.summary(idata, var_names=["~psi"], kind="diagnostics")
+    diagnostics = {"max_rhat": float(summary["r_hat"].max()),
+                   "min_ess_bulk": float(summary["ess_bulk"].min()),
+                   "divergences": int(idata.sample_stats["diverging"].sum()),
+                   "claims_used": int(inputs.used.sum())}
+    fit = ReliabilityFit(as_of, table, idata, diagnostics)
+    _FITS[key] = fit
+    if stored is not None:
+        from forecast.results import atomic_write
+
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"table": table.to_dict(orient="list"), "diagnostics": diagnostics})
+        atomic_write(stored, lambda p: Path(p).write_text(payload))
+    return fit
+
+
+def predictive_log_score(idata, inputs: TrackInputs, claims: pd.DataFrame, alias, priors,
+                         learn_sources: bool = True) -> np.ndarray:
+    """Return each claim's posterior-predictive log probability of its outcome."""
+    post = idata.posterior
+    journalists = set(inputs.sources.loc[inputs.sources["kind"] == "journalist", "name"])
+    index = {n: i for i, n in enumerate(inputs.sources["name"])}
+    units = [index[unit_of(r, journalists, alias)] for r in claims.itertuples()]
+    kinds = [CLAIM_KINDS.index(c) for c in claims["claim"]]
+    strength = claims["strength"].fillna(claims["claim"].map(DEFAULT_STRENGTH))
+    g = np.array([STRENGTHS.index(s) for s in strength])
+    base = post["base_rate"].values.reshape(-1, len(CLAIM_KINDS))[:, kinds]
+    if learn_sources:
+        psi = post["psi"].values.reshape(-1, len(index))[:, units]
+    else:
+        tiers = inputs.sources["tier"].to_numpy(dtype=int)
+        psi = np.array([priors[f"tier{tiers[u]}"].mu for u in units])[None, :]
+    offs = np.stack([post["strength_weak"].values.reshape(-1), np.zeros(base.shape[0]),
+                     post["strength_strong"].values.reshape(-1)], axis=1)[:, g]
+    p = 1 / (1 + np.exp(-(base + np.log1p(2 * np.exp(psi + offs)))))
+    y = claims["came_true"].to_numpy(dtype=int)
+    probs = np.where(y == 1, p, 1 - p).mean(axis=0)
+    return np.log(probs)
+
+
+def write_sources(table: pd.DataFrame, folder: Path) -> Path:
+    """Write a reliability table as CSV and a forest plot as PNG into ``folder``."""
+    from forecast.report.plots import plot_reliability
+    from forecast.results import atomic_write
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(folder / "sources.csv", lambda p: table.to_csv(p, index=False))
+    ax = plot_reliability(table)
+    atomic_write(folder / "sources.png", lambda p: ax.figure.savefig(p, dpi=110))
+    return folder
+
+
+def out_of_time(scenario, split: dt.date, priors: dict[str, Prior], seed: int = 1) -> dict:
+    """Learn from claims resolved before ``split``; score claims made on or after it.
+
+    Returns the mean log score (higher is better) of the learned model and of the tier-prior-only
+    model (same base rates and strength offsets, no source-specific learning) on the later claims.
+    """
+    import logging
+
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    alias = scenario.source_names()
+    inputs = track_inputs(scenario.track_record, scenario.sources, split, alias)
+    later = inputs.claims[inputs.claims["claim_date"] >= split]
+    scores = {}
+    for learn in (True, False):
+        with build_reliability_model(inputs, priors, learn_sources=learn):
+            idata = pm.sample(1000, tune=1000, chains=4, cores=1, random_seed=seed,
+                              target_accept=0.95, progressbar=False,
+                              compute_convergence_checks=False)
+        scores["learned" if learn else "tier_only"] = float(
+            predictive_log_score(idata, inputs, later, alias, priors, learn).mean())
+    scores.update({"split": split.isoformat(), "train_claims": int(inputs.used.sum()),
+                   "test_claims": int(len(later)),
+                   "base_rate_only": float(np.mean(np.log(np.where(
+                       later["came_true"] == 1, inputs.came_true[inputs.used == 1].mean(),
+                       1 - inputs.came_true[inputs.used == 1].mean()))))})
+    return scores

@@ -1,0 +1,73 @@
+"""Source reliability from the track record: time-respecting, recovers known reliabilities."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+
+from forecast.priors import resolve_priors
+from forecast.reliability import build_reliability_model, track_inputs
+from forecast.scenario import Scenario
+from forecast.schemas import CLAIM_KINDS
+
+
+def test_only_claims_resolved_before_the_as_of_date_count():
+    s = Scenario.load()
+    inputs = track_inputs(s.track_record, s.sources, dt.date(2022, 1, 1), s.source_names())
+    used = inputs.claims[inputs.used == 1]
+    assert len(used) > 0 and (used["resolution_date"] < dt.date(2022, 1, 1)).all()
+    later = inputs.claims[inputs.used == 0]
+    assert (later["resolution_date"] >= dt.date(2022, 1, 1)).all()
+
+
+def test_track_record_meets_its_floor():
+    s = Scenario.load()
+    track = s.track_record
+    units = set(track["source"])
+    countries = set(s.sources.set_index("name").loc[sorted(units), "country"])
+    assert len(track) >= 300 and len(units) >= 40 and len(countries) >= 5
+    assert 0.25 < track["came_true"].mean() < 0.75  # failures collected as well as hits
+
+
+def _simulated(rng, n_sources=12, n_claims=60):
+    tiers = np.repeat([1, 2, 3, 4], n_sources // 4)
+    psi = np.array([2.0, 0.75, -0.25, -1.25])[tiers - 1] + rng.normal(0, 0.8, n_sources)
+    sources = pd.DataFrame({"name": [f"s{j}" for j in range(n_sources)], "kind": "sports_daily",
+                            "country": "GB", "tier": tiers, "line": 0})
+    rows = []
+    for j in range(n_sources):
+        for k in range(n_claims):
+            logit = -1.0 + np.log1p(2 * np.exp(psi[j]))
+            rows.append({"id": f"c{j}-{k}", "source": f"s{j}", "journalist": None, "claim": "joins",
+                         "strength": "medium", "echo_of": None,
+                         "resolution_date": dt.date(2020, 1, 1),
+                         "came_true": int(rng.random() < 1 / (1 + np.exp(-logit)))})
+    return psi, sources, pd.DataFrame(rows)
+
+
+def test_recovers_known_reliabilities():
+    rng = np.random.default_rng(4)
+    psi, sources, track = _simulated(rng)
+    alias = {n.lower(): n for n in sources["name"]}
+    inputs = track_inputs(track, sources, dt.date(2021, 1, 1), alias)
+    with build_reliability_model(inputs, resolve_priors()) as model:
+        model["base_rate"]  # noqa: B018 - the model has per-kind base rates
+        idata = pm.sample(500, tune=500, chains=2, cores=1, random_seed=3, progressbar=False,
+                          target_accept=0.95, compute_convergence_checks=False)
+    post = idata.posterior["psi"].values.reshape(-1, len(psi))
+    lo, hi = np.quantile(post, [0.05, 0.95], axis=0)
+    covered = np.mean((psi >= lo) & (psi <= hi))
+    assert covered >= 0.75, (psi, lo, hi)
+    assert np.corrcoef(post.mean(axis=0), psi)[0, 1] > 0.7
+    base = idata.posterior["base_rate"].sel(claim_kind="joins").values
+    assert abs(base.mean() - (-1.0)) < 1.0 and CLAIM_KINDS.index("joins") >= 0
+
+
+@pytest.mark.slow
+def test_learned_beats_tier_priors_out_of_time():
+    from forecast.reliability import out_of_time
+
+    scores = out_of_time(Scenario.load(), dt.date(2023, 7, 1), resolve_priors())
+    assert scores["learned"] > scores["tier_only"], scores
