@@ -26,6 +26,19 @@ def _positive(text: str) -> int:
     return value
 
 
+def _scenario_arg(parser, flag: bool = False) -> None:
+    help_text = f"scenario id in data/scenarios or a YAML path (default: {DEFAULT_SCENARIO})"
+    if flag:
+        parser.add_argument("--scenario", default=DEFAULT_SCENARIO, help=help_text)
+    else:
+        parser.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help=help_text)
+
+
+def _out_arg(parser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("reports"),
+                        help="output folder (default: reports)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser (also documents the CLI in ``--help``)."""
     parser = argparse.ArgumentParser(
@@ -42,8 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "summary.json and report.html (with PNG figures and CSV tables) to "
                     "<out>/<scenario id>/<as-of>/.",
     )
-    run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
-                     help=f"scenario id in data/scenarios or a YAML path (default: {DEFAULT_SCENARIO})")
+    _scenario_arg(run)
     run.add_argument("--as-of", type=_date, help="forecast date; nothing dated later is used "
                      "(default: the scenario's as_of)")
     run.add_argument("--seed", type=int, default=20241115, help="random seed (default: 20241115)")
@@ -52,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chains", type=_positive, default=4, help="chains (default: 4)")
     run.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie",
                      help="NUTS implementation (default: nutpie)")
-    run.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+    _out_arg(run)
     run.add_argument("--no-progress", action="store_true", help="hide the sampling progress bar")
 
     rumour = sub.add_parser("rumour", help="add, list or remove rumours of a scenario",
@@ -66,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "the rumour's date: by reweighting the last full run when that is accurate "
                     "enough, else by a full fit.",
     )
-    add.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    _scenario_arg(add, flag=True)
     for flag, text in (("--date", "publication date YYYY-MM-DD"), ("--source", "outlet (sources.csv)"),
                        ("--subject", "coach the claim is about"),
                        ("--claim", "leaves, joins, shortlisted, talks, agreement, stays or denial"),
@@ -77,34 +89,34 @@ def build_parser() -> argparse.ArgumentParser:
                        ("--summary", "one line in your own words"), ("--id", "rumour id (default: next)")):
         add.add_argument(flag, help=text)
     add.add_argument("--no-refresh", action="store_true", help="only record the rumour")
-    add.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    _out_arg(add)
     add.add_argument("--seed", type=int, default=20241115, help="seed of a full refit if one is needed")
     lst = rsub.add_parser("list", help="list a scenario's rumours and how each counts")
-    lst.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    _scenario_arg(lst, flag=True)
     rm = rsub.add_parser("remove", help="record that a rumour no longer counts (it stays on file)")
     rm.add_argument("id", help="rumour id")
-    rm.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    _scenario_arg(rm, flag=True)
     rm.add_argument("--reason", required=True, help="why it is removed")
 
     tl = sub.add_parser("timeline", help="replay the forecast as of each rumour date",
                         description="Fit the scenario as of each rumour date (a year back from its "
                                     "as-of date to today) and plot the headline probabilities; "
                                     "writes <out>/<scenario>/timeline/, which later reports include.")
-    tl.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    _scenario_arg(tl)
     tl.add_argument("--draws", type=_positive, default=500, help="draws per chain (default: 500)")
     tl.add_argument("--seed", type=int, default=20241115, help="random seed (default: 20241115)")
-    tl.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+    _out_arg(tl)
 
     srcs = sub.add_parser("sources", help="learn source reliability from the track record",
                           description="Fit the track-record model on claims resolved before the "
                                       "as-of date; print each source's reliability with its 90% "
                                       "interval and claim count; write sources.csv and sources.png "
                                       "to <out>/sources/<as-of>/.")
-    srcs.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="scenario id or YAML path")
+    _scenario_arg(srcs)
     srcs.add_argument("--as-of", type=_date, help="learn from claims resolved before this date "
                       "(default: the scenario's as_of)")
     srcs.add_argument("--all", action="store_true", help="list sources without resolved claims too")
-    srcs.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+    _out_arg(srcs)
 
     bt = sub.add_parser("backtest", help="score the forecaster on resolved historical cases",
                         description="Forecast every case in --cases at its cutoff (nothing dated "
@@ -113,15 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
                                     "reliability diagram to <out>/backtest/.")
     bt.add_argument("--cases", type=Path, default=None, help="folder of case folders "
                     "(default: data/cases)")
-    bt.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+    _out_arg(bt)
     bt.add_argument("--draws", type=_positive, default=1000, help="draws per chain (default: 1000)")
     bt.add_argument("--jobs", type=_positive, default=2, help="cases fitted at once (default: 2)")
 
     val = sub.add_parser("validate", help="check a scenario and all its tables",
                          description="Run every data check; print 'ok' with counts, or every "
                                      "problem with file, line and field (exit code 2).")
-    val.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
-                     help=f"scenario id or YAML path (default: {DEFAULT_SCENARIO})")
+    _scenario_arg(val)
     return parser
 
 

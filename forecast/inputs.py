@@ -345,11 +345,13 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
         left = mine[(mine["kind"] == "left") & (mine["coach"] == p.coach)] if len(mine) else mine
         if len(left):
             fact = left.sort_values("date").iloc[0]
-            # An announced departure takes effect on its value date, else at the announcement;
-            # one announced before the window opens takes effect when the contract ends.
+            # A departure takes effect on its value date, else at the announcement. One that
+            # takes effect before the window opens is pending until the contract ends if that
+            # is inside the window (announced early), else the post is vacant when it opens.
             effective = fact.value or fact.date
             if (effective.year, effective.month) < grid.months[0]:
-                effective = p.contract_end
+                ends = grid.index(p.contract_end)
+                effective = p.contract_end if ends is not None else dt.date(*grid.months[0], 1)
             month = grid.index(effective)
             if month is None:
                 raise DataValidationError([Problem(

@@ -43,7 +43,7 @@ def replay(scenario: Scenario, settings: SamplerSettings, dates: list[dt.date] |
     return pd.concat(frames, ignore_index=True)
 
 
-def plotted_metrics(timeline: pd.DataFrame, threshold: float = 0.05) -> pd.DataFrame:
+def plotted_metrics(timeline: pd.DataFrame, threshold: float = 0.15) -> pd.DataFrame:
     """Keep the numbers worth a line: departures, and outcomes that reach ``threshold`` at some date."""
     peak = timeline.groupby("metric")["mean"].transform("max")
     keep = timeline["metric"].str.contains(" leaves ") | (peak >= threshold)

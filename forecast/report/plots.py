@@ -99,15 +99,18 @@ def plot_timeline(history: pd.DataFrame, rumours: pd.DataFrame | None = None, ax
         ax = _axes(ax, (8, 3.6))
         for metric, t in history.groupby("metric", sort=False):
             dates = pd.to_datetime(t["as_of"])
-            line = ax.plot(dates, t["mean"], marker="o", ms=3, lw=1.8, label=metric)[0]
-            ax.fill_between(dates, t["lo"], t["hi"], color=line.get_color(), alpha=0.12)
+            line = ax.plot(dates, t["mean"], marker="o", ms=3, lw=1.8, label=metric,
+                           drawstyle="steps-post")[0]
+            ax.fill_between(dates, t["lo"], t["hi"], color=line.get_color(), alpha=0.07,
+                            step="post")
         if rumours is not None:
             for d in pd.to_datetime(rumours["date"]).unique():
                 ax.axvline(d, color=PALETTE["prior"], lw=0.5, alpha=0.6)
         ax.set_ylim(0, 1)
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-        ax.set_title("How the forecast moved (grey lines: rumour dates)")
-        ax.legend(fontsize=7, frameon=False, loc="upper left")
+        ax.set_title("How the forecast moved (grey lines: rumour dates; bands: 90% intervals)")
+        ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12),
+                  ncol=2)
     return ax
 
 
