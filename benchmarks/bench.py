@@ -48,14 +48,17 @@ RUMOUR = dict(date="2024-11-15", source="Football Espana", subject="Xabi Alonso"
 
 FULL = dict(draws=1000, tune=1000, chains=4)  # forecast run's defaults
 QUICK = dict(draws=100, tune=100, chains=2)
+# The CLI runs of --quick keep enough draws (800) for `rumour add` to be able to reweight the
+# saved run (forecast.update needs a weight ESS >= 400) instead of always refitting.
+QUICK_CLI = dict(draws=400, tune=100, chains=2)
 
 SCALING_FULL = dict(
-    draws=300, tune=300, chains=2,
+    draws=300, tune=300, chains=2, timeout_s=900,
     axes={"rumours": [10, 100, 1000, 10000], "sources": [5, 50, 500],
           "candidates": [3, 10, 30], "periods": [6, 12, 24]},
 )
 SCALING_QUICK = dict(
-    draws=100, tune=100, chains=1,
+    draws=100, tune=100, chains=1, timeout_s=300,
     axes={"rumours": [10, 1000], "sources": [5, 50], "candidates": [3, 10], "periods": [6, 12]},
 )
 # Baseline design; each axis varies one field.
@@ -98,12 +101,20 @@ def timed_run(cmd: list[str], env: dict, label: str, timeout: float = 3600) -> d
     log(f"{label}: {' '.join(cmd[-8:])}")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed the child
+        wall = time.perf_counter() - t0
+        log(f"{label}: TIMEOUT after {wall:.0f} s")
+        return {"wall_s": wall, "returncode": None, "timeout_s": timeout, "stdout_tail": [],
+                "stdout_notes": [], "stderr_tail": [f"killed after the {timeout:.0f} s timeout"]}
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = {"wall_s": wall, "returncode": proc.returncode,
            "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-           "stdout_tail": proc.stdout.strip().splitlines()[-6:]}
+           "stdout_tail": proc.stdout.strip().splitlines()[-6:],
+           "stdout_notes": [x for x in proc.stdout.splitlines()
+                            if "full refit" in x or "cannot reuse" in x]}
     if proc.returncode not in (0, 3):  # 3: ran, but a convergence check failed
         out["stderr_tail"] = proc.stderr.strip().splitlines()[-15:]
         log(f"{label} FAILED (exit {proc.returncode}): {out['stderr_tail'][-3:]}")
@@ -186,6 +197,7 @@ def bench_ess(settings: dict, seed: int, data: Path) -> tuple[dict, object, obje
     os.environ["FORECAST_DATA"] = str(data)
     sys.path.insert(0, str(HERE))
     import naive
+
     from forecast.inputs import build_inputs
     from forecast.priors import resolve_priors
     from forecast.reliability import learn_reliability
@@ -268,8 +280,8 @@ def bench_cli(root: Path, settings: dict, quick: bool) -> tuple[dict, dict]:
     env = fresh_env(data, caches)
     out_dir = root / "reports-cli"
     out_dir.mkdir()
-    extra = [] if not quick else ["--draws", str(settings["draws"]), "--tune",
-                                  str(settings["tune"]), "--chains", str(settings["chains"])]
+    extra = [] if not quick else ["--draws", str(QUICK_CLI["draws"]), "--tune",
+                                  str(QUICK_CLI["tune"]), "--chains", str(QUICK_CLI["chains"])]
     run = [*forecast_cmd(), "run", "--no-progress", "--out", str(out_dir), *extra]
     cold = timed_run(run, env, "cli: cold forecast run")
     warm = timed_run(run, env, "cli: warm forecast run")
@@ -283,7 +295,7 @@ def bench_cli(root: Path, settings: dict, quick: bool) -> tuple[dict, dict]:
     add = [*forecast_cmd(), "rumour", "add", "--scenario", str(scenario_path), "--out",
            str(out_dir), *[x for k, v in fields.items() for x in (f"--{k}", v)]]
     rumour = timed_run(add, env, "update: CLI rumour add")
-    refit = any("full refit" in line for line in rumour["stdout_tail"])
+    refit = any("full refit" in line for line in rumour["stdout_notes"])
     imports = [timed_run([sys.executable, "-c", "import pymc"], env, f"update: import pymc #{k}")
                for k in range(3)]
     bare = min(r["wall_s"] for r in imports)
@@ -329,7 +341,9 @@ def scale_worker(spec: dict) -> None:
                           cores=1, seed=1, progress_bar=False, target_accept=0.9)
     t3 = time.perf_counter()
     steps = idata.sample_stats["n_steps"].values if "n_steps" in idata.sample_stats else None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a worker started by a
+    # large parent would report the parent's peak.
+    peak = _vm_hwm_kb()
     print(json.dumps({
         "import_s": t_import, "build_s": t1 - t0, "compile_s": t2 - t1, "sample_s": t3 - t2,
         "total_s": t3 - t0, "peak_rss_mb": peak / 1024, "rss_after_import_mb": base_rss / 1024,
@@ -365,11 +379,15 @@ def bench_scaling(cfg: dict, out: dict, save=None) -> dict:
     for axis, sizes in cfg["axes"].items():
         rows = []
         for size in sizes:
+            if rows and rows[-1].get("returncode") is None:  # the previous size timed out
+                rows.append({"size": size, "returncode": None,
+                             "error": ["skipped: a smaller size already timed out"]})
+                continue
             spec = {**BASE, AXIS_FIELD[axis]: size, **out["settings"]}
             key = json.dumps(spec, sort_keys=True)
             if key not in done:
                 cmd = [sys.executable, str(Path(__file__).resolve()), "--scale-worker", key]
-                res = timed_run(cmd, env, f"scaling: {axis}={size}", timeout=1800)
+                res = timed_run(cmd, env, f"scaling: {axis}={size}", timeout=cfg["timeout_s"])
                 row = {"wall_s_process": res["wall_s"], "returncode": res["returncode"]}
                 if res["returncode"] == 0:
                     row.update(json.loads(res["stdout_tail"][-1]))
@@ -451,12 +469,24 @@ def table(res: dict) -> str:
                      f"{st['draws']} draws + {st['tune']} tune; base {BASE})")
         for axis, a in sc["axes"].items():
             cells = ", ".join(
-                f"{r['size']}: {r['total_s']:.1f}s/{r['peak_rss_mb']:.0f}MB" if "total_s" in r
-                else f"{r['size']}: FAILED" for r in a["rows"])
+                f"{r['size']}: {r['total_s']:.1f}s/"
+                f"{format(r['peak_rss_mb'], '.0f') + 'MB' if 'peak_rss_mb' in r else 'mem n/a'}"
+                if "total_s" in r
+                else f"{r['size']}: {'FAILED' if r.get('returncode') else 'TIMEOUT/SKIPPED'}"
+                for r in a["rows"])
             lines.append(f"   {axis:<10} {cells}")
             lines.append(f"   {'':<10} exponent total {f(a['exponent_total'])}, sample "
                          f"{f(a['exponent_sample'])}, compile {f(a['exponent_compile'])}, "
                          f"peak-mem {f(a['exponent_peak_over_import_mb'])}")
+            ok = [r for r in a["rows"] if "sample_s" in r]
+            pairs = zip(ok, ok[1:], strict=False)
+            local = [f"{x['size']}->{y['size']}: "
+                     f"{slope([x['size'], y['size']], [x['sample_s'], y['sample_s']]):.2f}"
+                     for x, y in pairs]
+            if len(local) > 1:
+                lines.append(f"   {'':<10} local sample exponents {', '.join(local)}")
+            split = ", ".join(f"{r['size']}: {r['compile_s']:.0f}+{r['sample_s']:.1f}s" for r in ok)
+            lines.append(f"   {'':<10} compile+sample {split}")
     return "\n".join(lines)
 
 
@@ -467,10 +497,16 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small settings to check it works")
     parser.add_argument("--out", type=Path, default=HERE / "results.json", help="JSON output")
     parser.add_argument("--only", default="ess,cli,update,scaling",
-                        help="comma-separated sections (default: all)")
+                        help="comma-separated sections: ess, cli, update (cli + in-process), "
+                             "inprocess (in-process update only), scaling (default: all)")
     parser.add_argument("--seed", type=int, default=20241115)
     parser.add_argument("--scale-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--print", type=Path, metavar="JSON",
+                        help="only print the table of an existing results file")
     args = parser.parse_args(argv)
+    if args.print:
+        print(table(json.loads(args.print.read_text())))
+        return 0
     warnings.filterwarnings("ignore")
     if args.scale_worker:
         scale_worker(json.loads(args.scale_worker))
@@ -506,13 +542,13 @@ def main(argv=None) -> int:
                 res["cli"] = cli
             res["update"] = upd
             save()
-        if "ess" in only or "update" in only:
+        if only & {"ess", "update", "inprocess"}:
             data = copy_data(root, "data-inprocess")
             ess, scenario, _ = bench_ess(settings, args.seed, data)
             if "ess" in only:
                 res["ess"] = ess
                 save()
-            if "update" in only:
+            if only & {"update", "inprocess"}:
                 res.setdefault("update", {})["in_process"] = bench_inprocess_update(
                     scenario, settings, args.seed)
         if "scaling" in only:

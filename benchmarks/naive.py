@@ -20,6 +20,8 @@ Nothing under ``forecast/`` is changed.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -33,6 +35,12 @@ from forecast.likelihood import (
     split_appeal,
 )
 from forecast.model import CANDIDATE, SCALARS, SOURCE, VACANCY, coords
+
+
+def _evidence(params, data, i, psi):
+    """Call ``evidence_loglik`` with or without ``params`` (its signature has changed over time)."""
+    first = next(iter(inspect.signature(evidence_loglik).parameters))
+    return evidence_loglik(params, data, i, psi) if first == "params" else evidence_loglik(data, i, psi)
 
 
 def default_inputs(with_learned_reliability: bool = True):
@@ -112,7 +120,7 @@ def build_naive_model(inputs: ModelInputs, priors: dict) -> pm.Model:
             else:
                 obs = dep[i]
             obs = pm.Deterministic(f"obs_{i}", obs)
-            local = evidence_loglik(data, i, psi)
+            local = _evidence(params, data, i, psi)
             pm.Potential(f"evidence_{i}", local[obs] + pt.log(data[f"mask_{i}"][obs]))
     return model
 

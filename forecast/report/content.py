@@ -12,7 +12,6 @@ import pandas as pd
 from forecast import __version__
 from forecast.influence import default_metrics, rumour_influence
 from forecast.inputs import SPARE
-from forecast.outcomes import AFTER
 from forecast.priors import STRENGTH_OFFSET
 from forecast.results import ForecastResult, window_of
 
@@ -153,5 +152,3 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
         data_sources=data_sources, contract_end=contract_end,
     )
 
-
-__all__ = ["ReportContent", "build_content", "AFTER"]
