@@ -25,7 +25,7 @@ def test_only_claims_resolved_before_the_as_of_date_count():
 def test_track_record_meets_its_floor():
     s = Scenario.load()
     track = s.track_record
-    units = set(track["source"])
+    units = {s.canonical_source(name) for name in track["source"]}
     countries = set(s.sources.set_index("name").loc[sorted(units), "country"])
     assert len(track) >= 300 and len(units) >= 40 and len(countries) >= 5
     assert 0.25 < track["came_true"].mean() < 0.75  # failures collected as well as hits
