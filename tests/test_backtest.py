@@ -4,8 +4,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
-
 from conftest import DATA
+
 from forecast.backtest import _truth, brier, calibration_bins, case_paths, log_score, rps
 from forecast.inputs import build_inputs
 from forecast.reliability import track_inputs
