@@ -34,7 +34,7 @@ from forecast.likelihood import (
     reliability_logit,
     split_appeal,
 )
-from forecast.model import CANDIDATE, SCALARS, SOURCE, VACANCY, coords
+from forecast.model import coords, parameter_priors
 
 
 def _evidence(params, data, i, psi):
@@ -72,19 +72,9 @@ def build_naive_model(inputs: ModelInputs, priors: dict) -> pm.Model:
     """
     T = inputs.T
     season_end = inputs.season_end
-    appeal_mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
     parent = {child: (i, k) for i, p in enumerate(inputs.posts) for child, k in p.children}
     with pm.Model(coords=coords(inputs)) as model:
-        params = {name: pm.Normal(name, priors[name].mu, priors[name].sigma) for name in SCALARS}
-        params["source_sd"] = pm.HalfNormal("source_sd", priors["source_sd"].sigma)
-        params["appeal"] = pm.Normal(
-            "appeal", priors["appeal"].mu + appeal_mu, priors["appeal"].sigma, dims=CANDIDATE
-        )
-        params["not_listed"] = pm.Normal(
-            "not_listed", priors["not_listed"].mu, priors["not_listed"].sigma, dims=VACANCY
-        )
-        if inputs.units:
-            params["source_z"] = pm.Normal("source_z", 0.0, 1.0, dims=SOURCE)
+        params = parameter_priors(inputs, priors)
         data = {name: pm.Data(name, value) for name, value in model_data(inputs).items()}
         psi = reliability_logit(params, data)
         appeals = split_appeal(params, inputs)

@@ -35,6 +35,22 @@ def coords(inputs: ModelInputs) -> dict[str, list[str]]:
     }
 
 
+def parameter_priors(inputs: ModelInputs, priors: dict[str, Prior]) -> dict:
+    """Create the model's free parameters with their priors; call inside a model context."""
+    appeal_mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
+    params = {name: pm.Normal(name, priors[name].mu, priors[name].sigma) for name in SCALARS}
+    params["source_sd"] = pm.HalfNormal("source_sd", priors["source_sd"].sigma)
+    params["appeal"] = pm.Normal(
+        "appeal", priors["appeal"].mu + appeal_mu, priors["appeal"].sigma, dims=CANDIDATE
+    )
+    params["not_listed"] = pm.Normal(
+        "not_listed", priors["not_listed"].mu, priors["not_listed"].sigma, dims=VACANCY
+    )
+    if inputs.units:
+        params["source_z"] = pm.Normal("source_z", 0.0, 1.0, dims=SOURCE)
+    return params
+
+
 def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
     """Build the succession model.
 
@@ -55,18 +71,8 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
         claim of that source is right. The potential ``evidence`` is the log evidence with the
         discrete outcome summed out.
     """
-    appeal_mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
     with pm.Model(coords=coords(inputs)) as model:
-        params = {name: pm.Normal(name, priors[name].mu, priors[name].sigma) for name in SCALARS}
-        params["source_sd"] = pm.HalfNormal("source_sd", priors["source_sd"].sigma)
-        params["appeal"] = pm.Normal(
-            "appeal", priors["appeal"].mu + appeal_mu, priors["appeal"].sigma, dims=CANDIDATE
-        )
-        params["not_listed"] = pm.Normal(
-            "not_listed", priors["not_listed"].mu, priors["not_listed"].sigma, dims=VACANCY
-        )
-        if inputs.units:
-            params["source_z"] = pm.Normal("source_z", 0.0, 1.0, dims=SOURCE)
+        params = parameter_priors(inputs, priors)
         # Everything that changes between forecasts of one scenario (rumours, facts, form,
         # learned reliabilities) is data, so a compiled model is reused while shapes hold.
         data = {name: pm.Data(name, value) for name, value in model_data(inputs).items()}

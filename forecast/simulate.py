@@ -124,15 +124,21 @@ def simulate_outcome(rng: np.random.Generator, inputs: ModelInputs, factors: lis
     return [obs[i] for i in range(len(inputs.posts))]
 
 
+def reliability_psi(values: dict, inputs: ModelInputs) -> np.ndarray:
+    """Numpy twin of :func:`forecast.likelihood.reliability_logit`; leading axes are draws."""
+    tiers = np.stack([np.asarray(values[f"tier{t}"]) for t in (1, 2, 3, 4)], axis=-1)
+    learned, mu, sd = inputs.unit_prior.T
+    z = np.asarray(values["source_z"])
+    from_tier = tiers[..., inputs.unit_tier] + np.asarray(values["source_sd"])[..., None] * z
+    return learned * (mu + sd * z) + (1 - learned) * from_tier
+
+
 def simulate_reports(rng: np.random.Generator, inputs: ModelInputs, props, units, strengths,
                      values: dict, states: list[int]) -> list[Proposition]:
     """Let each source assert its proposition or its negation, truthfully with probability rho."""
     from forecast.priors import STRENGTH_OFFSET
 
-    tiers = np.array([values[f"tier{t}"] for t in (1, 2, 3, 4)])
-    learned, mu, sd = inputs.unit_prior.T
-    z = values["source_z"]
-    psi = learned * (mu + sd * z) + (1 - learned) * (tiers[inputs.unit_tier] + values["source_sd"] * z)
+    psi = reliability_psi(values, inputs)
     # A chorus (reports of one claim) is, with probability c, one signal copied by every outlet.
     chorus = 1 / (1 + np.exp(-values["chorus"]))
     copied, signal, asserted = {}, {}, []
@@ -164,12 +170,7 @@ def prior_idata(inputs: ModelInputs, priors: dict[str, Prior], rng: np.random.Ge
     names = list(samples[0][0])
     posterior = {n: np.array([[s[n] for s in chain] for chain in samples]) for n in names}
     if inputs.units:
-        tiers = np.stack([posterior[f"tier{t}"] for t in (1, 2, 3, 4)], axis=-1)
-        z = posterior["source_z"]
-        learned, mu, sd = inputs.unit_prior.T
-        psi = learned * (mu + sd * z) + (1 - learned) * (
-            tiers[..., inputs.unit_tier] + posterior["source_sd"][..., None] * z)
-        posterior["reliability"] = 0.5 + 0.5 / (1 + np.exp(-psi))
+        posterior["reliability"] = 0.5 + 0.5 / (1 + np.exp(-reliability_psi(posterior, inputs)))
     else:
         posterior.pop("source_z")
     coords = {"candidate": [f"{p.club}: {c}" for p in inputs.posts if p.has_successor

@@ -70,3 +70,22 @@ def test_facts_constrain_the_outcome():
     # Kompany had not left by the as-of date: no probability on months before it.
     bay = next(i for i, p in enumerate(inputs.posts) if p.club == "Bayern Munich")
     assert marg[bay][: inputs.grid.labels.index("2025-06")].sum() < 1e-12
+
+
+def test_numpy_reliability_matches_the_model():
+    import pytensor
+
+    from forecast.inputs import model_data
+    from forecast.likelihood import reliability_logit
+    from forecast.outcomes import symbolic_params
+    from forecast.simulate import reliability_psi
+
+    rng = np.random.default_rng(5)
+    inputs = random_inputs(rng)
+    inputs.unit_prior[0] = (1.0, 0.3, 0.7)  # one source with a learned reliability
+    params = symbolic_params(inputs)
+    fn = pytensor.function(list(params.values()), reliability_logit(params, model_data(inputs)),
+                           on_unused_input="ignore")
+    values = draw_params(rng, PRIORS, inputs)
+    got = fn(*[np.asarray(values[n], dtype="float64") for n in params])
+    np.testing.assert_allclose(got, reliability_psi(values, inputs), atol=1e-12)
