@@ -40,16 +40,17 @@ DATA = REPO / "data"
 SCENARIO_YAML = "scenarios/real-madrid-2024.yaml"
 HEADLINE = ("Real Madrid", "Xabi Alonso")
 
-# A rumour about the default scenario, dated on its as-of day (so the default fit counts it),
-# from an outlet already counted (so shapes and the compiled model are unchanged).
-RUMOUR = dict(date="2024-11-15", source="Football Espana", subject="Xabi Alonso",
-              club="Real Madrid", claim="talks", strength="weak", window="2025-05/2025-08",
+# A rumour about the default scenario, dated on its as-of day (so the default fit counts it): a
+# strong report on a claim no outlet had made (so it moves the forecast) from an outlet of the
+# sources table (a spare reliability unit, so shapes and the compiled model are unchanged).
+RUMOUR = dict(date="2024-11-15", source="Marca", subject="Vincent Kompany",
+              club="Real Madrid", claim="agreement", strength="strong", window="2025-05/2025-08",
               summary="benchmark rumour (benchmarks/bench.py)")
 
 FULL = dict(draws=1000, tune=1000, chains=4)  # forecast run's defaults
 QUICK = dict(draws=100, tune=100, chains=2)
 # The CLI runs of --quick keep enough draws (800) for `rumour add` to be able to reweight the
-# saved run (forecast.update needs a weight ESS >= 400) instead of always refitting.
+# saved run (forecast.reweight.update needs a weight ESS >= 400) instead of always refitting.
 QUICK_CLI = dict(draws=400, tune=100, chains=2)
 
 SCALING_FULL = dict(
@@ -173,8 +174,8 @@ def timed_fit(scenario, settings: dict, seed: int):
     }
 
 
-def headline_marginal(result):
-    club, coach = HEADLINE
+def headline_marginal(result, who=HEADLINE):
+    club, coach = who
     from forecast.outcomes import slug
 
     s = slug(club)
@@ -255,19 +256,36 @@ def bench_ess(settings: dict, seed: int, data: Path) -> tuple[dict, object, obje
 
 # -- 3a. In-process rumour update -----------------------------------------------------------------
 
-def bench_inprocess_update(scenario, settings: dict, seed: int) -> dict:
-    """Add a rumour to the data copy and time a second fit in the same process."""
-    log("update: in-process add_rumour + fit")
+def bench_inprocess_update(scenario, base, settings: dict, seed: int) -> dict:
+    """Add a rumour to the data copy; time ``forecast.update`` and, beside it, a full refit."""
+    import numpy as np
+
+    import forecast
+
+    log("update: in-process add_rumour + forecast.update")
     t0 = time.perf_counter()
     updated = scenario.add_rumour(**RUMOUR, url="https://example.org/bench/in-process")
     add_s = time.perf_counter() - t0
-    result, t = timed_fit(updated, settings, seed)
-    out = {"add_rumour_s": add_s, **{f"fit_{k}": v for k, v in t.items()},
-           "latency_s": add_s + t["total_s"], "goal_s": 2.0,
-           "headline_after": float(headline_marginal(result).mean())}
-    out["meets_goal"] = bool(out["latency_s"] <= out["goal_s"])
-    log(f"update: in-process {out['latency_s']:.2f} s (reused compiled: "
-        f"{t['compiled_model_reused']})")
+    t1 = time.perf_counter()
+    fast = forecast.update(base, updated, seed=seed)
+    update_s = time.perf_counter() - t1
+    log("update: in-process full refit on the same data, for comparison")
+    refit, t = timed_fit(updated, settings, seed)
+    # The probability the rumour is about: P(Kompany is the next Real Madrid coach).
+    who = (RUMOUR["club"], RUMOUR["subject"])
+    before, after, again = (headline_marginal(r, who) for r in (base, fast, refit))
+    se = float(np.hypot(after.std() / np.sqrt(fast.diagnostics["min_ess_bulk"]),
+                        ess_stats(again)["mcse"]))
+    out = {"add_rumour_s": add_s, "update_s": update_s, "latency_s": add_s + update_s,
+           "method": fast.idata.posterior.attrs["method"],
+           "weight_ess": fast.diagnostics.get("weight_ess"),
+           "update_passed": bool(fast.diagnostics["passed"]), "goal_s": 2.0,
+           "headline_before": float(before.mean()), "headline_after": float(after.mean()),
+           "headline_after_refit": float(again.mean()),
+           "update_minus_refit_z": float((after.mean() - again.mean()) / se),
+           "refit_s": t["total_s"], **{f"refit_{k}": v for k, v in t.items() if k != "total_s"}}
+    out["meets_goal"] = bool(out["latency_s"] <= out["goal_s"] and out["update_passed"])
+    log(f"update: in-process {out['latency_s']:.2f} s ({out['method']}), refit {out['refit_s']:.1f} s")
     return out
 
 
@@ -326,7 +344,7 @@ def scale_worker(spec: dict) -> None:
         return MonthGrid(start, (y + (m - 1) // 12, (m - 1) % 12 + 1))
 
     sim.MonthGrid = grid
-    base_rss = _vm_hwm_kb()
+    rss_import = _rss_kb("VmRSS")
     t_import = time.perf_counter() - t_start
     rng = np.random.default_rng(spec.get("seed", 0))
     t0 = time.perf_counter()
@@ -337,29 +355,34 @@ def scale_worker(spec: dict) -> None:
     t1 = time.perf_counter()
     compiled = nutpie.compile_pymc_model(model)
     t2 = time.perf_counter()
+    # Peak RSS is VmHWM of this process. Compilation (numba/LLVM) peaks at about the same
+    # level whatever the size, so the high-water mark is reset after it (clear_refs 5) and the
+    # sampling peak is measured on its own, above the RSS when sampling starts.
+    peak_compile = _rss_kb("VmHWM")
+    rss_before_sample = _rss_kb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")
     idata = nutpie.sample(compiled, draws=spec["draws"], tune=spec["tune"], chains=spec["chains"],
                           cores=1, seed=1, progress_bar=False, target_accept=0.9)
     t3 = time.perf_counter()
+    peak_sample = _rss_kb("VmHWM")
     steps = idata.sample_stats["n_steps"].values if "n_steps" in idata.sample_stats else None
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so a worker started by a
-    # large parent would report the parent's peak.
-    peak = _vm_hwm_kb()
     print(json.dumps({
         "import_s": t_import, "build_s": t1 - t0, "compile_s": t2 - t1, "sample_s": t3 - t2,
-        "total_s": t3 - t0, "peak_rss_mb": peak / 1024, "rss_after_import_mb": base_rss / 1024,
-        "peak_over_import_mb": (peak - base_rss) / 1024,
+        "total_s": t3 - t0, "rss_after_import_mb": rss_import / 1024,
+        "peak_rss_compile_mb": peak_compile / 1024, "peak_rss_sample_mb": peak_sample / 1024,
+        "peak_sample_over_start_mb": (peak_sample - rss_before_sample) / 1024,
         "mean_leapfrog_steps": float(np.mean(steps)) if steps is not None else None,
         "divergences": int(idata.sample_stats["diverging"].sum()),
         "n_obs_post0": int(inputs.posts[0].n_obs(inputs.T)),
     }))
 
 
-def _vm_hwm_kb() -> float:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return float(line.split()[1])
-    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+def _rss_kb(field: str) -> float:
+    """Return a memory field of /proc/self/status (``VmRSS``, ``VmHWM``) in kB (Linux only)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return float(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status: the scaling benchmark needs Linux")
 
 
 def slope(sizes, values) -> float:
@@ -402,8 +425,8 @@ def bench_scaling(cfg: dict, out: dict, save=None) -> dict:
             "exponent_total": slope(sz, [r["total_s"] for r in ok]),
             "exponent_sample": slope(sz, [r["sample_s"] for r in ok]),
             "exponent_compile": slope(sz, [r["compile_s"] for r in ok]),
-            "exponent_peak_over_import_mb": slope(sz, [max(r["peak_over_import_mb"], 1.0)
-                                                       for r in ok]),
+            "exponent_peak_sample_mb": slope(sz, [max(r["peak_sample_over_start_mb"], 1.0)
+                                                  for r in ok]),
         }
         if save:
             save()
@@ -452,9 +475,14 @@ def table(res: dict) -> str:
         lines.append("3. rumour update latency")
         if "in_process" in u:
             ip = u["in_process"]
-            row("   (a) in-process add_rumour + fit s (goal <= 2 s)", f"{ip['latency_s']:.2f}",
-                f"{'MET' if ip['meets_goal'] else 'MISSED'}; sample {ip['fit_sample_s']:.2f}, "
-                f"outcomes {ip['fit_outcomes_s']:.2f}, compile {ip['fit_compile_s']:.2f}")
+            row("   (a) in-process add_rumour + forecast.update s (goal <= 2 s)",
+                f"{ip['latency_s']:.2f}", f"{'MET' if ip['meets_goal'] else 'MISSED'}; "
+                f"{ip['method']}, weight ESS {f(ip['weight_ess'], '.0f')}")
+            row(f"       P({RUMOUR['subject']}) before -> update / full refit",
+                f"{ip['headline_before']:.3f} -> {ip['headline_after']:.3f} / "
+                f"{ip['headline_after_refit']:.3f}", f"diff {ip['update_minus_refit_z']:+.1f} SE")
+            row("       full refit s (compiled model reused)", f"{ip['refit_s']:.2f}",
+                f"sample {ip['refit_sample_s']:.2f}, outcomes {ip['refit_outcomes_s']:.2f}")
         if "cli_rumour_add" in u:
             row("   (b) CLI forecast rumour add (with refresh) s", f"{u['cli_rumour_add']['wall_s']:.2f}",
                 f"exit {u['cli_rumour_add']['returncode']}"
@@ -470,14 +498,14 @@ def table(res: dict) -> str:
         for axis, a in sc["axes"].items():
             cells = ", ".join(
                 f"{r['size']}: {r['total_s']:.1f}s/"
-                f"{format(r['peak_rss_mb'], '.0f') + 'MB' if 'peak_rss_mb' in r else 'mem n/a'}"
+                f"+{r['peak_sample_over_start_mb']:.0f}MB"
                 if "total_s" in r
                 else f"{r['size']}: {'FAILED' if r.get('returncode') else 'TIMEOUT/SKIPPED'}"
                 for r in a["rows"])
             lines.append(f"   {axis:<10} {cells}")
             lines.append(f"   {'':<10} exponent total {f(a['exponent_total'])}, sample "
                          f"{f(a['exponent_sample'])}, compile {f(a['exponent_compile'])}, "
-                         f"peak-mem {f(a['exponent_peak_over_import_mb'])}")
+                         f"sampling peak memory {f(a['exponent_peak_sample_mb'])}")
             ok = [r for r in a["rows"] if "sample_s" in r]
             pairs = zip(ok, ok[1:], strict=False)
             local = [f"{x['size']}->{y['size']}: "
@@ -544,13 +572,13 @@ def main(argv=None) -> int:
             save()
         if only & {"ess", "update", "inprocess"}:
             data = copy_data(root, "data-inprocess")
-            ess, scenario, _ = bench_ess(settings, args.seed, data)
+            ess, scenario, base = bench_ess(settings, args.seed, data)
             if "ess" in only:
                 res["ess"] = ess
                 save()
             if only & {"update", "inprocess"}:
                 res.setdefault("update", {})["in_process"] = bench_inprocess_update(
-                    scenario, settings, args.seed)
+                    scenario, base, settings, args.seed)
         if "scaling" in only:
             res["scaling"] = {}
             bench_scaling(SCALING_QUICK if args.quick else SCALING_FULL, res["scaling"], save)

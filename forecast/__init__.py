@@ -6,6 +6,8 @@ The public API for notebooks::
     scenario = Scenario.load("real-madrid-2024")
     result = fit(scenario, seed=1)
     result.successor, result.departure, result.joint
+    scenario = scenario.add_rumour(date=..., source=..., ...)
+    result = update(result, scenario)  # reweights the draws; refits if too few keep weight
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -15,7 +17,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Scenario", "fit", "__version__"]
+__all__ = ["Scenario", "fit", "update", "__version__"]
 
 
 def __getattr__(name):
@@ -28,4 +30,8 @@ def __getattr__(name):
         from forecast.fit import fit
 
         return fit
+    if name == "update":
+        from forecast.reweight import update
+
+        return update
     raise AttributeError(f"module 'forecast' has no attribute {name!r}")

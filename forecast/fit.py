@@ -130,14 +130,18 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     inputs = build_inputs(scenario, as_of, reliability)
     model = build_model(inputs, priors)
     idata = sample(model, settings, inputs, priors)
-    # The exact data of this fit, so a later update can reweight its draws (forecast.update).
+    # The exact data of this fit, so a later update can reweight its draws (forecast.reweight).
     constant = xr.Dataset({k: xr.DataArray(v, dims=[f"{k}_dim_{j}" for j in range(v.ndim)])
                            for k, v in model_data(inputs).items()})
     if "constant_data" in idata.groups():
         del idata.constant_data
     idata.add_groups(constant_data=constant)
-    outcomes = outcome_draws(inputs, idata.posterior)
+    outcomes, evidence = outcome_draws(inputs, idata.posterior)
     idata.posterior = idata.posterior.assign(outcomes)
+    # log p(rumours, facts | parameters), the outcome summed out: the base of a later update.
+    if "log_likelihood" in idata.groups():
+        del idata.log_likelihood
+    idata.add_groups(log_likelihood=evidence.to_dataset())
     # Convergence is judged on every parameter and every reported probability.
     params = [v.name for v in model.free_RVs]
     reported = [n for n in outcomes.data_vars]

@@ -259,14 +259,13 @@ def set_groups(post: PostInputs, props: list) -> None:
     post.term_group = np.zeros(cap, dtype=int)
     post.term_lead = np.zeros(cap)
     post.term_dissent = np.zeros(cap)
-    first: dict[tuple, int] = {}
+    groups: dict[tuple, tuple[int, object]] = {}  # claim -> (group number, first proposition)
     for j, prop in enumerate(props):
         key = (prop.kind, prop.candidate, prop.months)
-        if key not in first:
-            first[key] = j
+        if key not in groups:
+            groups[key] = (len(groups), prop)
             post.term_lead[j] = 1.0
-        lead = props[first[key]]
-        post.term_group[j] = list(first).index(key)
+        post.term_group[j], lead = groups[key]
         post.term_dissent[j] = float(prop.negated != lead.negated)
 
 

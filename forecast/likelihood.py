@@ -123,11 +123,13 @@ def evidence_loglik(params: dict, data: dict, i: int, psi):
     log_false = (LOG_HALF - pt.softplus(x)) * weight  # log (1 - rho)
     truth = data[f"truth_{i}"]
     per_term = log_true[:, None] * truth + log_false[:, None] * (1.0 - truth)  # (terms, states)
+    # Sum terms by group with a scatter-add: linear in the number of terms (a membership matrix
+    # would be terms x groups).
     group = data[f"group_{i}"]
-    member = pt.eq(group[:, None], pt.arange(truth.shape[0])[None, :])  # (terms, groups)
-    independent = pt.dot(member.T, per_term)
-    first = pt.dot(member.T, data[f"lead_{i}"][:, None] * per_term)
-    dissent = pt.dot(member.T, data[f"dissent_{i}"] * weight)  # reports disagreeing with the first
+    by_group = pt.zeros((truth.shape[0], truth.shape[1]))
+    independent = pt.inc_subtensor(by_group[group], per_term)
+    first = pt.inc_subtensor(by_group[group], data[f"lead_{i}"][:, None] * per_term)
+    dissent = pt.inc_subtensor(pt.zeros(truth.shape[0])[group], data[f"dissent_{i}"] * weight)
     log_c = -pt.softplus(-params["chorus"])
     log_not_c = -pt.softplus(params["chorus"])
     copied = log_c + first - 1e4 * pt.gt(dissent, 0)[:, None]

@@ -71,20 +71,24 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-def state_marginals(inputs: ModelInputs, posterior: xr.Dataset) -> list[np.ndarray]:
-    """Return each post's posterior state distribution per draw, shaped (chain, draw, n_obs)."""
+def state_marginals(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Return the log evidence per draw (chain, draw) and each post's state distribution per draw.
+
+    The distributions are shaped (chain, draw, n_obs).
+    """
     evaluate = cached_state_posterior(inputs)
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
     names = [*SCALARS, "source_sd", "appeal", "not_listed"] + (["source_z"] if inputs.units else [])
     values = {n: posterior[n].values for n in names}
     data = model_data(inputs)
+    log_z = np.zeros((n_chain, n_draw))
     out = [np.zeros((n_chain, n_draw, p.n_obs(inputs.T))) for p in inputs.posts]
     for c in range(n_chain):
         for d in range(n_draw):
-            _, marg = evaluate({n: v[c, d] for n, v in values.items()}, data)
+            log_z[c, d], marg = evaluate({n: v[c, d] for n, v in values.items()}, data)
             for i, m in enumerate(marg):
                 out[i][c, d] = m
-    return out
+    return log_z, out
 
 
 def outcomes_from_marginals(inputs: ModelInputs, marginals: list[np.ndarray],
@@ -131,10 +135,16 @@ def outcomes_from_marginals(inputs: ModelInputs, marginals: list[np.ndarray],
     return xr.Dataset(data, coords=coords)
 
 
-def outcome_draws(inputs: ModelInputs, posterior: xr.Dataset) -> xr.Dataset:
-    """Compute forecast probabilities for every posterior draw (see :func:`outcomes_from_marginals`)."""
-    return outcomes_from_marginals(inputs, state_marginals(inputs, posterior),
-                                   posterior["chain"], posterior["draw"])
+def outcome_draws(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[xr.Dataset, xr.DataArray]:
+    """Compute forecast probabilities for every posterior draw (see :func:`outcomes_from_marginals`).
+
+    Also returns the log evidence of each draw (``evidence``, dims chain and draw), which
+    :func:`forecast.reweight.importance_update` needs to reweight the draws on new data.
+    """
+    log_z, marginals = state_marginals(inputs, posterior)
+    coords = {"chain": posterior["chain"], "draw": posterior["draw"]}
+    evidence = xr.DataArray(log_z, dims=("chain", "draw"), coords=coords, name="evidence")
+    return outcomes_from_marginals(inputs, marginals, posterior["chain"], posterior["draw"]), evidence
 
 
 _CACHE: dict[tuple, object] = {}

@@ -8,12 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.errors import ResultsMismatchError
-from forecast.fit import SamplerSettings, fit
 from forecast.history import latest, read_history, record_run
 from forecast.influence import default_metrics, rumour_influence
 from forecast.results import ForecastResult, load_idata
+from forecast.reweight import update
 from forecast.scenario import Scenario
-from forecast.update import importance_update
 
 
 def cache_dir(out: Path) -> Path:
@@ -36,22 +35,15 @@ def find_base_run(out: Path, scenario_id: str, as_of: dt.date) -> Path | None:
 
 def updated_forecast(scenario: Scenario, as_of: dt.date, out: Path, seed: int,
                      say=print) -> ForecastResult:
-    """Reweight the last full run if that is accurate enough; otherwise fit afresh."""
-    base = find_base_run(out, scenario.id, as_of)
-    result = None
-    if base is not None:
+    """Reweight the last full run saved in ``out`` if that is accurate enough; otherwise fit afresh."""
+    path = find_base_run(out, scenario.id, as_of)
+    base = None
+    if path is not None:
         try:
-            result = importance_update(load_idata(base), scenario, as_of, seed=seed,
-                                       cache_dir=cache_dir(out))
+            base = load_idata(path)
         except ResultsMismatchError as exc:
-            say(f"cannot reuse {base}: {exc}")
-    if result is not None and result.diagnostics["passed"]:
-        return result
-    why = ("no earlier full run to update" if base is None else
-           "the earlier run has another structure" if result is None else
-           f"reweighting keeps only {result.diagnostics['weight_ess']:.0f} effective draws")
-    say(f"full refit ({why})...")
-    return fit(scenario, as_of, SamplerSettings(seed=seed), cache_dir=cache_dir(out))
+            say(f"cannot reuse {path}: {exc}")
+    return update(base, scenario, as_of, seed=seed, cache_dir=cache_dir(out), say=say)
 
 
 def refresh(scenario: Scenario, as_of: dt.date, rumour_id: str, out: Path, seed: int) -> int:

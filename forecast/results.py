@@ -72,6 +72,7 @@ class ForecastResult:
     asked: list[str]
     scenario: object = None
     reliability: object = None  # forecast.reliability.ReliabilityFit used, if any
+    base: az.InferenceData | None = None  # the full run an importance update reweighted
 
     @classmethod
     def from_fit(cls, scenario, inputs, priors, idata, diagnostics, settings) -> ForecastResult:

@@ -23,7 +23,7 @@ def prior_result(scenario):
     inputs = build_inputs(scenario)
     priors = resolve_priors(scenario.spec.priors)
     idata = prior_idata(inputs, priors, np.random.default_rng(0), chains=2, draws=40)
-    idata.posterior = idata.posterior.assign(outcome_draws(inputs, idata.posterior))
+    idata.posterior = idata.posterior.assign(outcome_draws(inputs, idata.posterior)[0])
     diagnostics = diagnose(idata, ["sack_base", "appeal"])
     return ForecastResult.from_fit(scenario, inputs, priors, idata, diagnostics,
                                    SamplerSettings(draws=40, chains=2))

@@ -3,10 +3,10 @@ r"""Fast refresh after new evidence: importance-reweight a saved full run instea
 With posterior draws :math:`\theta_d` of a full NUTS run on data :math:`D_0`, the posterior on
 new data :math:`D_1` (a rumour added, a later as-of date) is the same draws reweighted by
 :math:`w_d \propto Z_{D_1}(\theta_d) / Z_{D_0}(\theta_d)`, the exactly marginalised evidence of
-each; the forecast probabilities of each draw are recomputed exactly on :math:`D_1`. The
-weights' effective sample size says whether the shortcut holds: below the threshold the caller
-refits. Spare reliability units were sampled from their prior in the base run, so a rumour from
-a source not seen before is covered too.
+each (:math:`\log Z_{D_0}` is stored with the full run); the forecast probabilities of each
+draw are recomputed exactly on :math:`D_1`. The weights' effective sample size says whether the
+shortcut holds: below the threshold :func:`update` refits. Spare reliability units were sampled
+from their prior in the base run, so a rumour from a source not seen before is covered too.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from forecast.fit import MIN_ESS, SamplerSettings
+from forecast.fit import MIN_ESS, SamplerSettings, fit
 from forecast.inputs import build_inputs, model_data
 from forecast.model import SCALARS
 from forecast.outcomes import cached_state_posterior, outcomes_from_marginals
@@ -33,17 +33,19 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
                       max_draws: int = 1000, seed: int = 0, cache_dir=None) -> ForecastResult | None:
     """Return the forecast on the scenario's current data, reweighting ``base``; None if impossible.
 
-    ``base`` must be a full run (``method == "nuts"``) of the same structure and priors.
+    ``base`` must be a full run (``method == "nuts"``) of the same structure and priors, with
+    the log evidence of each draw (``log_likelihood.evidence``, stored by
+    :func:`forecast.fit.fit`).
     """
     attrs = base.posterior.attrs
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
     reliability = learn_reliability(scenario, as_of, priors, cache_dir=cache_dir)
     inputs = build_inputs(scenario, as_of, reliability)
     new = model_data(inputs)
-    if attrs.get("method") != "nuts" or "constant_data" not in base.groups():
+    if attrs.get("method") != "nuts" or not {"constant_data", "log_likelihood"} <= set(base.groups()):
         return None
-    old = {k: base.constant_data[k].values for k in new if k in base.constant_data}
-    if set(old) != set(new) or any(old[k].shape != new[k].shape for k in new):
+    old = {k: base.constant_data[k].values.shape for k in new if k in base.constant_data}
+    if set(old) != set(new) or any(old[k] != new[k].shape for k in new):
         return None
     if json.loads(attrs["priors"]) != {k: asdict(v) for k, v in priors.items()}:
         return None
@@ -57,12 +59,11 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
     total = next(iter(flat.values())).shape[0]
     pick = np.linspace(0, total - 1, min(max_draws, total)).astype(int)
     evaluate = cached_state_posterior(inputs)
+    log_old = base.log_likelihood["evidence"].values.reshape(-1)[pick]
     log_w, margs = np.zeros(len(pick)), []
     for j, d in enumerate(pick):
-        values = {n: v[d] for n, v in flat.items()}
-        log_old, _ = evaluate(values, old)
-        log_new, marg = evaluate(values, new)
-        log_w[j] = log_new - log_old
+        log_new, marg = evaluate({n: v[d] for n, v in flat.items()}, new)
+        log_w[j] = log_new - log_old[j]
         margs.append(marg)
     w = np.exp(log_w - log_w.max())
     w /= w.sum()
@@ -97,4 +98,55 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
     settings = SamplerSettings(**json.loads(attrs["sampler_settings"]))
     result = ForecastResult.from_fit(scenario, inputs, priors, idata, diagnostics, settings)
     result.idata.posterior.attrs["method"] = "importance"
+    result.base = base
     return result
+
+
+def update(base: ForecastResult | az.InferenceData | None, scenario: Scenario,
+           as_of: dt.date | None = None, seed: int | None = None, cache_dir=None,
+           say=None) -> ForecastResult:
+    """Return the forecast on the scenario's current data, as fast as it can be done honestly.
+
+    Reweights the draws of ``base`` (a result of :func:`forecast.fit.fit` or of an earlier
+    update, or a saved full run's InferenceData) on the new data when enough of them keep weight
+    (weight ESS >= ``MIN_ESS``); otherwise, or without a usable base, fits afresh.
+
+    Parameters
+    ----------
+    base : ForecastResult, InferenceData or None
+        The last forecast of this scenario (same structure and priors).
+    scenario : Scenario
+        The scenario with its new evidence (e.g. from :meth:`Scenario.add_rumour`).
+    as_of : date, optional
+        Forecast date (default the scenario's).
+    seed : int, optional
+        Seed of the resampling and of a refit (default the base run's, else the default).
+    cache_dir : path, optional
+        Where learned source reliabilities are cached.
+    say : callable, optional
+        Receives one line saying why a refit was needed.
+
+    Examples
+    --------
+    >>> result = forecast.fit(scenario)                    # doctest: +SKIP
+    >>> scenario = scenario.add_rumour(date="2024-11-15", ...)  # doctest: +SKIP
+    >>> result = forecast.update(result, scenario)         # doctest: +SKIP
+    """
+    as_of = as_of or scenario.spec.as_of
+    if isinstance(base, ForecastResult):
+        base = base.base if base.base is not None else base.idata
+    settings = SamplerSettings()
+    if base is not None and "sampler_settings" in base.posterior.attrs:
+        settings = SamplerSettings(**json.loads(base.posterior.attrs["sampler_settings"]))
+    seed = settings.seed if seed is None else seed
+    result = None if base is None else importance_update(base, scenario, as_of, seed=seed,
+                                                         cache_dir=cache_dir)
+    if result is not None and result.diagnostics["passed"]:
+        return result
+    why = ("no earlier full run to update" if base is None else
+           "the earlier run has another structure" if result is None else
+           f"reweighting keeps only {result.diagnostics['weight_ess']:.0f} effective draws")
+    if say is not None:
+        say(f"full refit ({why})...")
+    return fit(scenario, as_of, SamplerSettings(**{**asdict(settings), "seed": seed}),
+               cache_dir=cache_dir)
