@@ -251,7 +251,8 @@ def out_of_time(scenario, split: dt.date, priors: dict[str, Prior], seed: int = 
     """Learn from claims resolved before ``split``; score claims made on or after it.
 
     Returns the mean log score (higher is better) of the learned model and of the tier-prior-only
-    model (same base rates and strength offsets, no source-specific learning) on the later claims.
+    model (same base rates and strength offsets, no source-specific learning) on the later claims,
+    and their mean per-claim difference (learned minus tier-only) with its standard error.
     """
     import logging
 
@@ -259,14 +260,19 @@ def out_of_time(scenario, split: dt.date, priors: dict[str, Prior], seed: int = 
     alias = scenario.source_names()
     inputs = track_inputs(scenario.track_record, scenario.sources, split, alias)
     later = inputs.claims[inputs.claims["claim_date"] >= split]
-    scores = {}
+    per_claim = {}
     for learn in (True, False):
         with build_reliability_model(inputs, priors, learn_sources=learn):
             idata = pm.sample(1000, tune=1000, chains=4, cores=1, random_seed=seed,
                               target_accept=0.95, progressbar=False,
                               compute_convergence_checks=False)
-        scores["learned" if learn else "tier_only"] = float(
-            predictive_log_score(idata, inputs, later, alias, priors, learn).mean())
+        per_claim["learned" if learn else "tier_only"] = predictive_log_score(
+            idata, inputs, later, alias, priors, learn)
+    scores = {k: float(v.mean()) for k, v in per_claim.items()}
+    # Paired by claim: the standard error of the mean difference says whether it is noise.
+    diff = per_claim["learned"] - per_claim["tier_only"]
+    scores.update({"difference": float(diff.mean()),
+                   "difference_se": float(diff.std(ddof=1) / np.sqrt(len(diff)))})
     scores.update({"split": split.isoformat(), "train_claims": int(inputs.used.sum()),
                    "test_claims": int(len(later)),
                    "base_rate_only": float(np.mean(np.log(np.where(

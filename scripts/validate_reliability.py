@@ -18,8 +18,10 @@ parser.add_argument("--splits", nargs="+", default=["2022-07-01", "2023-07-01", 
 args = parser.parse_args()
 scenario = Scenario.load()
 rows = [out_of_time(scenario, dt.date.fromisoformat(s), resolve_priors()) for s in args.splits]
-print(f"{'split':<12}{'train':>7}{'test':>6}{'learned':>10}{'tier only':>11}{'base rate':>11}")
+print(f"{'split':<12}{'train':>7}{'test':>6}{'learned':>10}{'tier only':>11}{'base rate':>11}"
+      f"{'learned - tier (SE)':>22}")
 for r in rows:
     print(f"{r['split']:<12}{r['train_claims']:>7}{r['test_claims']:>6}{r['learned']:>10.4f}"
-          f"{r['tier_only']:>11.4f}{r['base_rate_only']:>11.4f}")
+          f"{r['tier_only']:>11.4f}{r['base_rate_only']:>11.4f}"
+          f"{r['difference']:>+14.4f} ({r['difference_se']:.4f})")
 print(json.dumps(rows))
