@@ -139,8 +139,6 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     outcomes, evidence = outcome_draws(inputs, idata.posterior)
     idata.posterior = idata.posterior.assign(outcomes)
     # log p(rumours, facts | parameters), the outcome summed out: the base of a later update.
-    if "log_likelihood" in idata.groups():
-        del idata.log_likelihood
     idata.add_groups(log_likelihood=evidence.to_dataset())
     # Convergence is judged on every parameter and every reported probability.
     params = [v.name for v in model.free_RVs]

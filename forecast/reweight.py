@@ -38,16 +38,16 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
     :func:`forecast.fit.fit`).
     """
     attrs = base.posterior.attrs
+    if attrs.get("method") != "nuts" or not {"constant_data", "log_likelihood"} <= set(base.groups()):
+        return None
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
+    if json.loads(attrs["priors"]) != {k: asdict(v) for k, v in priors.items()}:
+        return None
     reliability = learn_reliability(scenario, as_of, priors, cache_dir=cache_dir)
     inputs = build_inputs(scenario, as_of, reliability)
     new = model_data(inputs)
-    if attrs.get("method") != "nuts" or not {"constant_data", "log_likelihood"} <= set(base.groups()):
-        return None
-    old = {k: base.constant_data[k].values.shape for k in new if k in base.constant_data}
-    if set(old) != set(new) or any(old[k] != new[k].shape for k in new):
-        return None
-    if json.loads(attrs["priors"]) != {k: asdict(v) for k, v in priors.items()}:
+    old_shapes = {k: base.constant_data[k].shape for k in new if k in base.constant_data}
+    if set(old_shapes) != set(new) or any(old_shapes[k] != new[k].shape for k in new):
         return None
     post = base.posterior
     names = [*SCALARS, "source_sd", "appeal", "not_listed"] + (["source_z"] if "source_z" in post else [])
@@ -148,5 +148,4 @@ def update(base: ForecastResult | az.InferenceData | None, scenario: Scenario,
            f"reweighting keeps only {result.diagnostics['weight_ess']:.0f} effective draws")
     if say is not None:
         say(f"full refit ({why})...")
-    return fit(scenario, as_of, SamplerSettings(**{**asdict(settings), "seed": seed}),
-               cache_dir=cache_dir)
+    return fit(scenario, as_of, settings, cache_dir=cache_dir, seed=seed)

@@ -74,17 +74,22 @@ def plot_departure(table: pd.DataFrame, coach: str, contract_end: str | None = N
     return ax
 
 
+def _interval_rows(ax, y, lo, hi, mean, color, lw, ms, label=None):
+    """Draw one forest-plot row per ``y``: a line from ``lo`` to ``hi`` and a dot at ``mean``."""
+    ax.hlines(y, lo, hi, color=color, lw=lw, label=label)
+    ax.plot(mean, y, "o", color=color, ms=ms)
+
+
 def plot_sources(table: pd.DataFrame, ax=None):
     """Forest plot of each cited source's reliability: prior (grey) against posterior (blue)."""
     with plt.rc_context(STYLE):
         ax = _axes(ax, (7, 0.35 * max(len(table), 1) + 1.3))
         t = table.sort_values("mean").reset_index(drop=True)
         y = np.arange(len(t))
-        ax.hlines(y - 0.15, t["prior_lo"], t["prior_hi"], color=PALETTE["prior"], lw=3,
-                  label="prior (track record or tier), 90%")
-        ax.plot(t["prior_mean"], y - 0.15, "o", color=PALETTE["prior"], ms=4)
-        ax.hlines(y + 0.15, t["lo"], t["hi"], color=PALETTE["main"], lw=3, label="posterior, 90%")
-        ax.plot(t["mean"], y + 0.15, "o", color=PALETTE["main"], ms=4)
+        _interval_rows(ax, y - 0.15, t["prior_lo"], t["prior_hi"], t["prior_mean"],
+                       PALETTE["prior"], 3, 4, "prior (track record or tier), 90%")
+        _interval_rows(ax, y + 0.15, t["lo"], t["hi"], t["mean"], PALETTE["main"], 3, 4,
+                       "posterior, 90%")
         ax.set_yticks(y, [f"{s} (tier {k})" for s, k in zip(t["source"], t["tier"], strict=True)])
         ax.set_xlim(0.5, 1.0)
         ax.set_xlabel("probability a medium-strength claim is right")
@@ -120,8 +125,7 @@ def plot_reliability(table: pd.DataFrame, ax=None):
         ax = _axes(ax, (7, 0.22 * max(len(table), 1) + 1.2))
         t = table.sort_values("rho_mean").reset_index(drop=True)
         y = np.arange(len(t))
-        ax.hlines(y, t["rho_lo"], t["rho_hi"], color=PALETTE["main"], lw=2)
-        ax.plot(t["rho_mean"], y, "o", color=PALETTE["main"], ms=3)
+        _interval_rows(ax, y, t["rho_lo"], t["rho_hi"], t["rho_mean"], PALETTE["main"], 2, 3)
         ax.set_yticks(y, [f"{s} ({n})" for s, n in zip(t["source"], t["claims"], strict=True)],
                       fontsize=6)
         ax.set_xlim(0.5, 1.0)
