@@ -8,11 +8,11 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from forecast.errors import DataValidationError, Problem, ScenarioNotFoundError
 from forecast.schemas import (
@@ -23,8 +23,9 @@ from forecast.schemas import (
     SourceRow,
     TeamNameRow,
     TrackRecordRow,
+    Url,
 )
-from forecast.tables import read_rows, rows_to_frame
+from forecast.tables import decode_text, read_rows, rows_to_frame
 
 TIES = ("former_player", "former_coach", "reserve_coach", "national")
 
@@ -42,7 +43,7 @@ DEFAULT_SCENARIO = "real-madrid-2024"
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class CandidateSpec(_Spec):
@@ -55,7 +56,7 @@ class CandidateSpec(_Spec):
     buyout: bool = False
     ties: list[Literal[TIES]] = []  # type: ignore[valid-type]
     appeal: float | None = None
-    sources: list[str] = []
+    sources: list[Url] = []
 
     @model_validator(mode="after")
     def _employment(self):
@@ -74,7 +75,13 @@ class PostSpec(_Spec):
     coach: str = Field(min_length=1)
     contract_end: dt.date
     appointed: dt.date | None = None
-    sources: list[str] = []
+    sources: list[Url] = []
+
+    @model_validator(mode="after")
+    def _dates(self):
+        if self.appointed and self.contract_end < self.appointed:
+            raise ValueError("contract_end is before the appointment")
+        return self
 
 
 class QuestionSpec(_Spec):
@@ -120,12 +127,19 @@ class ScenarioSpec(_Spec):
     description: str = ""
     as_of: dt.date
     horizon: str = Field(pattern=r"^\d{4}-\d{2}$")
-    season_end_months: list[int] = [5, 6]
+    season_end_months: list[Annotated[int, Field(ge=1, le=12)]] = [5, 6]
     posts: list[PostSpec] = Field(min_length=1)
     questions: list[QuestionSpec] = Field(min_length=1)
     other_clubs: list[str] = []
     priors: dict[str, PriorOverride] = {}
     data: DataPaths
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon_month(cls, value: str) -> str:
+        if not 1 <= int(value[5:]) <= 12:
+            raise ValueError("the month of horizon must be 01-12")
+        return value
 
     @property
     def horizon_month(self) -> tuple[int, int]:
@@ -134,27 +148,155 @@ class ScenarioSpec(_Spec):
         return int(year), int(month)
 
 
-def _yaml_lines(text: str) -> dict[tuple, int]:
-    """Map each key path of a YAML document to its 1-based line, for error messages."""
+#: Largest scenario file read (a scenario is a page or two of YAML).
+MAX_SCENARIO_BYTES = 1024 * 1024
+#: Deepest nesting of YAML collections accepted (a scenario needs five).
+MAX_YAML_DEPTH = 20
+
+
+def _refuse_yaml_tricks(text: str, file: str) -> list[Problem]:
+    """Refuse anchors, aliases and deep nesting by scanning the YAML events, before building anything.
+
+    An alias makes the parsed tree share nodes, and any walk of it (the line map, validation)
+    expands every share: ten levels of ten aliases is 10**10 nodes (a "billion laughs").
+    Scenarios never need them.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return [Problem(file, line, None, "YAML anchors and aliases (& and *) are not "
+                                "accepted in a scenario; write the values out")]
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    return [Problem(file, line, None, f"nested deeper than {MAX_YAML_DEPTH} levels")]
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return [Problem(file, mark.line + 1 if mark else None, None, f"not valid YAML: {exc}")]
+    return []
+
+
+def _yaml_lines(root: yaml.Node | None, file: str) -> tuple[dict[tuple, int], list[Problem]]:
+    """Map each key path of a composed YAML document to its 1-based line; flag repeated keys.
+
+    The document must be free of aliases (see :func:`_refuse_yaml_tricks`), so the walk is linear.
+    """
     lines: dict[tuple, int] = {}
+    problems: list[Problem] = []
 
     def walk(node, path):
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
+            seen = set()
             for key, value in node.value:
-                lines[(*path, key.value)] = key.start_mark.line + 1
-                walk(value, (*path, key.value))
+                name = key.value if isinstance(key, yaml.ScalarNode) else repr(key.value)
+                if name in seen:
+                    problems.append(Problem(file, key.start_mark.line + 1, ".".join(map(str, path + (name,))),
+                                            "key given twice (the second would silently win)"))
+                seen.add(name)
+                lines[(*path, name)] = key.start_mark.line + 1
+                walk(value, (*path, name))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 walk(item, (*path, i))
 
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return lines
     if root is not None:
         walk(root, ())
-    return lines
+    return lines, problems
+
+
+def read_scenario_yaml(path: Path) -> tuple[object, dict[tuple, int]]:
+    """Read a scenario file safely: its parsed document and the line of every key path.
+
+    Raises
+    ------
+    DataValidationError
+        For a file that is too large, not UTF-8, not valid YAML, uses anchors or aliases, nests
+        too deeply or repeats a key.
+    """
+    file = str(path)
+    if path.is_file() and path.stat().st_size > MAX_SCENARIO_BYTES:
+        raise DataValidationError([Problem(file, None, None,
+                                           f"larger than {MAX_SCENARIO_BYTES // 1024} KiB")])
+    text, problems = decode_text(path)
+    if text is None:
+        raise DataValidationError(problems)
+    problems = _refuse_yaml_tricks(text, file)
+    if problems:
+        raise DataValidationError(problems)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DataValidationError(
+            [Problem(file, mark.line + 1 if mark else None, None, f"not valid YAML: {exc}")]
+        ) from None
+    lines, problems = _yaml_lines(root, file)
+    if problems:
+        raise DataValidationError(problems)
+    return raw, lines
+
+
+def data_root(scenario_path: Path) -> Path:
+    """Return the data folder a scenario may read and write in (symlinks resolved).
+
+    The parent of ``scenarios/`` for ``<root>/scenarios/<id>.yaml``, the parent of ``cases/`` for
+    ``<root>/cases/<case>/scenario.yaml``, else the scenario file's own folder.
+    """
+    folder = Path(scenario_path).resolve().parent
+    if folder.name == "scenarios":
+        return folder.parent
+    if folder.parent.name == "cases":
+        return folder.parent.parent
+    return folder
+
+
+def confined(path: Path, root: Path) -> bool:
+    """Return True if ``path``, with every symlink resolved, lies inside ``root``."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def _table_paths(spec: ScenarioSpec, path: Path, lines: dict[tuple, int]) -> dict[str, Path]:
+    """Return the scenario's table files by key, each confined to the scenario's data folder.
+
+    Raises
+    ------
+    DataValidationError
+        If a path (or the file a symlink points to) lies outside the data folder; nothing has
+        been read then.
+    """
+    root, base = data_root(path), path.parent
+    named: dict[str, tuple[tuple, str]] = {
+        "rumours": (("data", "rumours"), spec.data.rumours),
+        "sources": (("data", "sources"), spec.data.sources),
+    }
+    for key in ("team_names", "facts", "track_record"):
+        if getattr(spec.data, key):
+            named[key] = (("data", key), getattr(spec.data, key))
+    for i, results in enumerate(spec.data.results):
+        named[f"results{i}"] = (("data", "results", i), results)
+    files: dict[str, Path] = {}
+    problems = []
+    for key, (loc, relative) in named.items():
+        files[key] = Path(os.path.normpath(base / relative))
+        if not confined(files[key], root):
+            problems.append(Problem(str(path), lines.get(loc), ".".join(map(str, loc)),
+                                    f"{relative!r} is outside the data folder {root}",
+                                    "keep every table under the data folder (see data/README.md)"))
+    removals = removals_path(files["rumours"])
+    if not problems and (removals.exists() or removals.is_symlink()):
+        if not confined(removals, root):
+            problems.append(Problem(str(removals), None, None,
+                                    f"links to a file outside the data folder {root}"))
+        files["removals"] = removals
+    if problems:
+        raise DataValidationError(problems)
+    return files
 
 
 def removals_path(rumours: Path) -> Path:
@@ -229,16 +371,7 @@ class Scenario:
             With every problem found across the scenario and its tables.
         """
         path = resolve_scenario_path(scenario)
-        text = path.read_text(encoding="utf-8")
-        lines = _yaml_lines(text)
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark else None
-            raise DataValidationError(
-                [Problem(str(path), line, None, f"not valid YAML: {exc}")]
-            ) from None
+        raw, lines = read_scenario_yaml(path)
         try:
             spec = ScenarioSpec.model_validate(raw)
         except ValidationError as exc:
@@ -249,27 +382,7 @@ class Scenario:
                 problems.append(Problem(str(path), line, ".".join(map(str, loc)), err["msg"]))
             raise DataValidationError(problems) from None
 
-        base = path.parent
-
-        def under(relative: str) -> Path:
-            return Path(os.path.normpath(base / relative))
-
-        files = {
-            "rumours": under(spec.data.rumours),
-            "sources": under(spec.data.sources),
-        }
-        removals = removals_path(files["rumours"])
-        if removals.exists():
-            files["removals"] = removals
-        if spec.data.team_names:
-            files["team_names"] = under(spec.data.team_names)
-        if spec.data.facts:
-            files["facts"] = under(spec.data.facts)
-        if spec.data.track_record:
-            files["track_record"] = under(spec.data.track_record)
-        for i, results in enumerate(spec.data.results):
-            files[f"results{i}"] = under(results)
-
+        files = _table_paths(spec, path, lines)
         problems: list[Problem] = []
 
         def load(key, model):
@@ -408,6 +521,7 @@ class Scenario:
                         )
                     linked[cand.name] = q.club or ""
         problems += self._check_cycles(linked, incumbents, file)
+        problems += self._check_sources()
         problems += self.check_rumours(self.rumours, today)
         problems += self._check_removals(today)
         problems += self._check_track_record(today)
@@ -426,6 +540,21 @@ class Scenario:
                 seen.add(club)
                 coach = next((c for c, k in incumbents.items() if k == club), None)
         return []
+
+    def _check_sources(self) -> list[Problem]:
+        # One name (or alias) must mean one outlet: otherwise its tier depends on row order.
+        file, problems = str(self.files["sources"]), []
+        owner: dict[str, str] = {}
+        for row in self.sources.itertuples():
+            for name in {row.name, *SourceRow.alias_list(row)}:  # type: ignore[arg-type]
+                key = name.lower()
+                if key in owner and owner[key] != row.name:
+                    problems.append(Problem(file, row.line, "aliases", f"{name!r} already names "
+                                            f"{owner[key]!r}"))
+                elif key in owner:
+                    problems.append(Problem(file, row.line, "name", f"source {name!r} listed twice"))
+                owner.setdefault(key, row.name)
+        return problems
 
     def _check_track_record(self, today: dt.date) -> list[Problem]:
         if "track_record" not in self.files:
@@ -512,6 +641,9 @@ class Scenario:
                 problems.append(Problem(file, row.line, "id", f"duplicate id {row.id!r}"))
             if row.kind == "extended" and row.value is None:
                 problems.append(Problem(file, row.line, "value", "an extension needs the new end date"))
+            if row.kind == "extended" and row.value is not None and row.value < row.date:
+                problems.append(Problem(file, row.line, "value",
+                                        "the extended contract ends before the extension was announced"))
             if row.date > today:
                 problems.append(Problem(file, row.line, "date", f"{row.date} is in the future"))
         return problems

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 CLAIM_KINDS = ("leaves", "joins", "shortlisted", "talks", "agreement", "stays", "denial")
 STRENGTHS = ("weak", "medium", "strong")
@@ -62,8 +63,37 @@ def _parse_date(value):
     raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD)")
 
 
+#: The only URL schemes a data file may use: anything else (``javascript:``, ``data:``, ``file:``)
+#: could run or read something when a reader clicks the link in a report.
+URL_SCHEMES = ("http", "https")
+
+
+def is_web_url(text: object) -> bool:
+    """Return True for an absolute ``http``/``https`` URL with a host and no whitespace.
+
+    The one URL check of the package: the row schemas use it when a file is read and the report
+    template uses it again (the ``web_url`` filter) before rendering a link.
+    """
+    if not isinstance(text, str) or not text or any(c.isspace() or ord(c) < 32 for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme.lower() in URL_SCHEMES and bool(host)
+
+
+def _web_url(value):
+    if value is not None and not is_web_url(value):
+        raise ValueError("not a web address: use an absolute http:// or https:// URL")
+    return value
+
+
 Text = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1)]
 OptText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+Url = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1), AfterValidator(_web_url)]
+OptUrl = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_web_url)]
 Date = Annotated[dt.date, BeforeValidator(_parse_date)]
 OptDate = Annotated[dt.date | None, BeforeValidator(lambda v: _parse_date(v) if _blank_to_none(v) else None)]
 
@@ -109,7 +139,7 @@ class SourceRow(_Row):
     language: Annotated[str, Field(pattern=r"^[a-z]{2}$")]
     tier: Annotated[int, Field(ge=1, le=4)]
     aliases: OptText = None
-    url: OptText = None
+    url: OptUrl = None
 
     def alias_list(self) -> list[str]:
         """Return the semicolon-separated aliases as a list."""
@@ -146,7 +176,7 @@ class RumourRow(_ClaimFields):
     id: Text
     date: Date
     cites: OptText = None
-    url: Text
+    url: Url
 
 
 class RemovalRow(_Row):
@@ -164,7 +194,7 @@ class TrackRecordRow(_ClaimFields):
     claim_date: Date
     came_true: Annotated[int, Field(ge=0, le=1)]
     resolution_date: Date
-    report_url: Text
+    report_url: Url
     resolution_source: Text
     echo_of: OptText = None
 
@@ -179,7 +209,7 @@ class FactRow(_Row):
     club: Text
     value: OptDate = None
     interim: Annotated[int, BeforeValidator(lambda v: _blank_to_none(v) or 0), Field(ge=0, le=1)] = 0
-    url: Text
+    url: Url
     summary: Text
 
 

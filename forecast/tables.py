@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import difflib
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +18,45 @@ def required_columns(model: type[BaseModel]) -> list[str]:
     return [name for name, f in model.model_fields.items() if f.is_required()]
 
 
+#: Longest excerpt of a cell or header name quoted back in a message.
+MAX_ECHO = 40
+
+
+def echo(value: object) -> str:
+    """Quote a value from a file for a message: ``repr`` (so control characters show), shortened."""
+    text = repr(value)
+    return text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 4] + "...'"
+
+
+def decode_text(path: Path) -> tuple[str | None, list[Problem]]:
+    """Read a UTF-8 text file (a BOM is allowed), or say where it is not UTF-8 or not a file.
+
+    Returns
+    -------
+    text : str or None
+        The content, or None when it could not be read.
+    problems : list of Problem
+        Empty when the file was read.
+    """
+    name = str(path)
+    if not path.exists():
+        return None, [Problem(name, None, None, "file not found")]
+    if not path.is_file():
+        return None, [Problem(name, None, None, "not a regular file (a folder or a device?)")]
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [Problem(name, line, None, f"not UTF-8 text (byte {data[exc.start]:#04x}); "
+                              "save the file as UTF-8")]
+
+
 def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseModel]], list[Problem]]:
     """Validate every row of a CSV file.
+
+    A file that is not a UTF-8 CSV with the model's columns is refused as a whole, and nothing of
+    its content is quoted back except a header name close to a missing column.
 
     Parameters
     ----------
@@ -36,33 +75,55 @@ def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseM
     problems: list[Problem] = []
     rows: list[tuple[int, BaseModel]] = []
     name = str(path)
-    if not path.exists():
-        return [], [Problem(name, None, None, "file not found")]
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+    text, unreadable = decode_text(path)
+    if text is None:
+        return [], unreadable
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         header = reader.fieldnames or []
-        missing = [c for c in required_columns(model) if c not in header]
-        if missing:
-            return [], [
-                Problem(name, 1, col, "required column missing", f"header is {','.join(header)}")
-                for col in missing
-            ]
-        for record in reader:
-            line = reader.line_num
-            if None in record:
-                problems.append(Problem(name, line, None, "more values than header columns"))
-                continue
-            try:
-                rows.append((line, model.model_validate(record)))
-            except ValidationError as exc:
-                for err in exc.errors():
-                    field = ".".join(str(p) for p in err["loc"]) or None
-                    value = record.get(field) if field else None
-                    msg = err["msg"]
-                    if value not in (None, ""):
-                        msg += f" (got {value!r})"
-                    problems.append(Problem(name, line, field, msg))
+    except csv.Error as exc:
+        return [], [Problem(name, 1, None, f"not a CSV header: {exc}")]
+    missing = [c for c in required_columns(model) if c not in header]
+    if missing:
+        expected = ", ".join(required_columns(model))
+        return [], [
+            Problem(name, 1, col, "required column missing",
+                    _closest_column(col, header) or f"the header must name {expected}")
+            for col in missing
+        ]
+    doubled = sorted({c for c in header if header.count(c) > 1})
+    if doubled:
+        return [], [Problem(name, 1, col, "column appears more than once") for col in doubled]
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # The reader stops at a malformed record (an over-long field, a stray quote at the
+            # end of the file): report it and do not guess at the rest.
+            problems.append(Problem(name, reader.line_num, None, f"not valid CSV: {exc}"))
+            break
+        line = reader.line_num
+        if None in record:
+            problems.append(Problem(name, line, None, "more values than header columns"))
+            continue
+        try:
+            rows.append((line, model.model_validate(record)))
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"]) or None
+                value = record.get(field) if field else None
+                msg = err["msg"]
+                if value not in (None, ""):
+                    msg += f" (got {echo(value)})"
+                problems.append(Problem(name, line, field, msg))
     return rows, problems
+
+
+def _closest_column(column: str, header: list[str]) -> str | None:
+    match = difflib.get_close_matches(column, [h[:MAX_ECHO] for h in header], n=1, cutoff=0.6)
+    return f"is {echo(match[0])} meant to be {column!r}?" if match else None
 
 
 def rows_to_frame(rows: list[tuple[int, BaseModel]], model: type[BaseModel]) -> pd.DataFrame:
