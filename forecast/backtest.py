@@ -220,10 +220,9 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
     """Write scores, overall scores, calibration bins, the reliability diagram and report.html."""
     import base64
 
-    import jinja2
-
     from forecast.report.plots import plot_calibration
-    from forecast.results import atomic_write
+    from forecast.report.render import template_env
+    from forecast.results import atomic_write, write_csv
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -231,15 +230,13 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
     summary = overall(scores)
     bins = calibration_bins(forecasts)
     for name, table in (("scores", scores), ("overall", summary), ("calibration", bins)):
-        atomic_write(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+        write_csv(table, out / f"{name}.csv")
     ax = plot_calibration(bins)
     atomic_write(out / "reliability.png", lambda p: ax.figure.savefig(p, dpi=110))
     failed = [f.case for f in forecasts if not f.diagnostics["passed"]]
     note = (f"Convergence checks failed for: {', '.join(failed)}." if failed
             else "Every case passed its convergence checks.")
-    env = jinja2.Environment(loader=jinja2.PackageLoader("forecast.report", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
-    html = env.get_template("backtest.html").render(
+    html = template_env().get_template("backtest.html").render(
         n_cases=len(forecasts), overall=summary, calibration=bins, scores=scores, note=note,
         diagram=base64.b64encode((out / "reliability.png").read_bytes()).decode())
     atomic_write(out / "report.html", lambda p: Path(p).write_text(html, encoding="utf-8"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import tempfile
 from pathlib import Path
 
 from forecast import __version__
-from forecast.errors import DataValidationError, ForecastError
+from forecast.errors import DataValidationError, ForecastError, OptionError
 from forecast.scenario import DEFAULT_SCENARIO
 
 
@@ -19,11 +20,54 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def _bounded(low: int, high: int):
+    """Return an argparse type accepting whole numbers from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+#: Draws, tuning steps, chains and jobs: positive, and small enough to finish on a laptop.
+_positive = _bounded(1, 1_000_000)
+_chains = _bounded(1, 64)
+#: NumPy and the samplers take seeds of 32 bits.
+_seed = _bounded(0, 2**32 - 1)
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output folder that is a file or cannot be created or written, before any work."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OptionError(f"--out {out} is a file, not a folder")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise OptionError(f"--out {out}: {existing} is a file, not a folder")
+    try:
+        # A real probe: os.access says yes to root even on read-only file systems.
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise OptionError(f"--out {out}: cannot write in {existing} ({exc.strerror})") from None
+
+
+def check_options(args) -> None:
+    """Check every option that needs more than parsing (folders, the scenario) before any work."""
+    from forecast.scenario import resolve_scenario_path
+
+    if getattr(args, "scenario", None) is not None:
+        resolve_scenario_path(args.scenario)
+    if getattr(args, "out", None) is not None and not getattr(args, "no_refresh", False):
+        check_out(args.out)
+    if getattr(args, "cases", None) is not None and not Path(args.cases).is_dir():
+        raise OptionError(f"--cases {args.cases} is not a folder")
 
 
 def _scenario_arg(parser, flag: bool = False) -> None:
@@ -58,10 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_arg(run)
     run.add_argument("--as-of", type=_date, help="forecast date; nothing dated later is used "
                      "(default: the scenario's as_of)")
-    run.add_argument("--seed", type=int, default=20241115, help="random seed (default: 20241115)")
+    run.add_argument("--seed", type=_seed, default=20241115, help="random seed (default: 20241115)")
     run.add_argument("--draws", type=_positive, default=1000, help="draws per chain (default: 1000)")
     run.add_argument("--tune", type=_positive, default=1000, help="tuning steps per chain (default: 1000)")
-    run.add_argument("--chains", type=_positive, default=4, help="chains (default: 4)")
+    run.add_argument("--chains", type=_chains, default=4, help="chains (default: 4)")
     run.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie",
                      help="NUTS implementation (default: nutpie)")
     _out_arg(run)
@@ -90,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         add.add_argument(flag, help=text)
     add.add_argument("--no-refresh", action="store_true", help="only record the rumour")
     _out_arg(add)
-    add.add_argument("--seed", type=int, default=20241115, help="seed of a full refit if one is needed")
+    add.add_argument("--seed", type=_seed, default=20241115, help="seed of a full refit if one is needed")
     lst = rsub.add_parser("list", help="list a scenario's rumours and how each counts")
     _scenario_arg(lst, flag=True)
     rm = rsub.add_parser("remove", help="record that a rumour no longer counts (it stays on file)")
@@ -104,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "writes <out>/<scenario>/timeline/, which later reports include.")
     _scenario_arg(tl)
     tl.add_argument("--draws", type=_positive, default=500, help="draws per chain (default: 500)")
-    tl.add_argument("--seed", type=int, default=20241115, help="random seed (default: 20241115)")
+    tl.add_argument("--seed", type=_seed, default=20241115, help="random seed (default: 20241115)")
     _out_arg(tl)
 
     srcs = sub.add_parser("sources", help="learn source reliability from the track record",
@@ -127,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(default: data/cases)")
     _out_arg(bt)
     bt.add_argument("--draws", type=_positive, default=1000, help="draws per chain (default: 1000)")
-    bt.add_argument("--jobs", type=_positive, default=2, help="cases fitted at once (default: 2)")
+    bt.add_argument("--jobs", type=_chains, default=2, help="cases fitted at once (default: 2)")
 
     val = sub.add_parser("validate", help="check a scenario and all its tables",
                          description="Run every data check; print 'ok' with counts, or every "
@@ -137,10 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args) -> int:
-    """Validate a scenario and print counts."""
+    """Validate a scenario (every check ``run`` makes before sampling) and print counts."""
+    from forecast.inputs import check_model_inputs
     from forecast.scenario import Scenario
 
     scenario = Scenario.load(args.scenario)
+    check_model_inputs(scenario)
     active = len(scenario.active_rumours())
     print(
         f"ok: {scenario.id}: {len(scenario.spec.posts)} posts, {len(scenario.spec.questions)} "
@@ -155,12 +201,14 @@ def cmd_run(args) -> int:
     """Fit a scenario and write its outputs."""
     from forecast.fit import SamplerSettings, fit
     from forecast.history import record_run
+    from forecast.inputs import check_model_inputs
     from forecast.refresh import cache_dir
     from forecast.report.render import write_report
     from forecast.scenario import Scenario
     from forecast.timeline import read_timeline
 
     scenario = Scenario.load(args.scenario)
+    check_model_inputs(scenario, args.as_of)
     settings = SamplerSettings(draws=args.draws, tune=args.tune, chains=args.chains,
                                seed=args.seed, sampler=args.sampler,
                                progressbar=not args.no_progress)
@@ -306,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"run": cmd_run, "validate": cmd_validate, "rumour": cmd_rumour,
                 "timeline": cmd_timeline, "sources": cmd_sources, "backtest": cmd_backtest}
     try:
+        check_options(args)
         return commands[args.command](args)
     except DataValidationError as exc:
         print(f"error: {len(exc.problems)} problem(s) in the input:", file=sys.stderr)

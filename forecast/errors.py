@@ -73,3 +73,9 @@ class ResultsMismatchError(ForecastError):
     """A saved result does not belong to the scenario or version it is loaded for."""
 
     exit_code = 2
+
+
+class OptionError(ForecastError):
+    """A command-line option that cannot work; found before any data is read or model fitted."""
+
+    exit_code = 2

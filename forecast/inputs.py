@@ -16,6 +16,7 @@ from forecast.errors import DataValidationError, Problem
 from forecast.evidence import EvidenceItem, classify_rumours
 from forecast.form import form_against_expectation, team_points
 from forecast.periods import MonthGrid, month_end
+from forecast.priors import resolve_priors
 from forecast.scenario import Scenario
 
 NOT_LISTED = "not listed"
@@ -248,6 +249,21 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
             unit_prior[j] = (1.0, *learned)
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, evidence,
                        rumours, unit_prior)
+
+
+def check_model_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInputs:
+    """Run every check a fit makes before sampling: prior overrides and the model's inputs.
+
+    ``forecast validate`` calls it so that it refuses whatever ``forecast run`` would refuse,
+    and ``forecast run`` calls it before the (slow) reliability fit.
+
+    Raises
+    ------
+    DataValidationError
+        For an unknown prior, or facts that contradict each other or the scenario's months.
+    """
+    resolve_priors(scenario.spec.priors, str(scenario.path))
+    return build_inputs(scenario, as_of)
 
 
 def set_groups(post: PostInputs, props: list) -> None:

@@ -237,11 +237,11 @@ def predictive_log_score(idata, inputs: TrackInputs, claims: pd.DataFrame, alias
 def write_sources(table: pd.DataFrame, folder: Path) -> Path:
     """Write a reliability table as CSV and a forest plot as PNG into ``folder``."""
     from forecast.report.plots import plot_reliability
-    from forecast.results import atomic_write
+    from forecast.results import atomic_write, write_csv
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / "sources.csv", lambda p: table.to_csv(p, index=False))
+    write_csv(table, folder / "sources.csv")
     ax = plot_reliability(table)
     atomic_write(folder / "sources.png", lambda p: ax.figure.savefig(p, dpi=110))
     return folder

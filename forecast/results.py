@@ -269,6 +269,34 @@ def atomic_write(path: Path, writer) -> None:
         raise
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot run as spreadsheet formulas.
+
+    A text cell (or column name) starting with ``= + - @``, a tab or a carriage return gets a
+    leading ``'``, which
+    spreadsheets show as text. Numbers (a -0.3 in a float column) and the stored data files are
+    not changed: this is for exported tables only.
+    """
+    def safe(v):
+        return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+
+    out = table.rename(columns=safe)
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(safe)
+    return out
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Export a table as CSV, atomically and with formula-like text neutralised."""
+    safe = neutralise_formulas(table)
+    atomic_write(path, lambda p: safe.to_csv(p, index=False))
+
+
 def load_idata(path: Path, scenario_hash: str | None = None) -> az.InferenceData:
     """Load a saved InferenceData, refusing one made from other inputs or another version."""
     idata = az.from_netcdf(path)

@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from forecast.errors import DataValidationError, Problem, ScenarioNotFoundError
+from forecast.priors import DEFAULT_PRIORS
 from forecast.schemas import (
     FactRow,
     RemovalRow,
@@ -27,6 +29,7 @@ from forecast.schemas import (
 )
 from forecast.tables import decode_text, read_rows, rows_to_frame
 
+KNOWN_PRIORS = tuple(p.name for p in DEFAULT_PRIORS)
 TIES = ("former_player", "former_coach", "reserve_coach", "national")
 
 
@@ -313,6 +316,11 @@ def resolve_scenario_path(scenario: str | os.PathLike | None) -> Path:
         if not path.exists():
             raise ScenarioNotFoundError(f"scenario file not found: {path}")
         return path
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", str(scenario)):
+        raise ScenarioNotFoundError(
+            f"{str(scenario)[:80]!r} is neither a scenario id (lower-case letters, digits, '-') nor "
+            "a .yaml file"
+        )
     candidate = data_dir() / "scenarios" / f"{scenario}.yaml"
     if not candidate.exists():
         known = sorted(p.stem for p in (data_dir() / "scenarios").glob("*.yaml"))
@@ -520,6 +528,10 @@ class Scenario:
                             f"({linked[cand.name]}, {q.club}); this is not supported yet",
                         )
                     linked[cand.name] = q.club or ""
+        for name in spec.priors:
+            if name not in KNOWN_PRIORS:
+                yaml_problem(("priors", name), f"priors.{name}", "unknown prior",
+                             _closest(name, list(KNOWN_PRIORS)) or f"known: {', '.join(KNOWN_PRIORS)}")
         problems += self._check_cycles(linked, incumbents, file)
         problems += self._check_sources()
         problems += self.check_rumours(self.rumours, today)

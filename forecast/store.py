@@ -8,11 +8,14 @@ one, never half of either, and a refused row leaves the file byte-for-byte uncha
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import glob
 import io
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -29,13 +32,41 @@ LOCK_TIMEOUT = 60  # seconds a writer waits for another
 
 
 def locked(path: Path) -> FileLock:
-    """Return the exclusive lock that serialises writers of ``path``."""
-    return FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT)
+    """Return the exclusive lock that serialises writers of ``path`` (of a symlink's target)."""
+    return FileLock(str(Path(path).resolve()) + ".lock", timeout=LOCK_TIMEOUT)
+
+
+def _temp_files(path: Path) -> list[Path]:
+    return list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+
+
+def _umask() -> int:
+    """Return the process umask without changing it (``os.umask`` would, racing other threads)."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        status = Path("/proc/self/status").read_text()
+        return int(next(line for line in status.splitlines() if line.startswith("Umask:")).split()[1], 8)
+    return 0o022
 
 
 def _atomic_replace(path: Path, content: bytes) -> None:
+    """Replace ``path`` by ``content`` through a temporary sibling; call with the lock held.
+
+    A symlink is written through (its target is replaced); the file keeps its mode and, where
+    the user may set it, its owner. Temporary files of killed writers are removed: under the
+    lock no other writer can own one.
+    """
+    path = path.resolve()
+    for stale in _temp_files(path):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if path.exists():
+            st = path.stat()
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            with contextlib.suppress(PermissionError):
+                os.chown(tmp, st.st_uid, st.st_gid)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()
@@ -135,10 +166,15 @@ def remove_rumour(scenario: Scenario, rumour_id: str, reason: str,
         removed = {r.id for _, r in read_rows(path, RemovalRow)[0]} if path.exists() else set()
         if rumour_id in removed:
             raise RumourRefusedError(f"rumour {rumour_id!r} is already recorded as removed")
-        row = RemovalRow(id=rumour_id, date=today, reason=reason)
+        try:
+            row = RemovalRow(id=rumour_id, date=today, reason=reason)
+        except ValidationError as exc:
+            raise RumourRefusedError(_describe([
+                Problem(str(path), None, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()
+            ], "removal")) from None
         append_record(path, list(RemovalRow.model_fields), row.model_dump(mode="json"))
     return row
 
 
-def _describe(problems: list[Problem]) -> str:
-    return "rumour refused, nothing written:\n" + "\n".join(f"  {p}" for p in problems)
+def _describe(problems: list[Problem], what: str = "rumour") -> str:
+    return f"{what} refused, nothing written:\n" + "\n".join(f"  {p}" for p in problems)

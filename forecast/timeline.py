@@ -58,11 +58,11 @@ def timeline_dir(out: Path, scenario_id: str) -> Path:
 def write_timeline(table: pd.DataFrame, scenario: Scenario, out: Path) -> Path:
     """Write ``timeline.csv`` and ``timeline.png``; return the folder."""
     from forecast.report.plots import plot_timeline
-    from forecast.results import atomic_write
+    from forecast.results import atomic_write, write_csv
 
     folder = timeline_dir(out, scenario.id)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / "timeline.csv", lambda p: table.to_csv(p, index=False))
+    write_csv(table, folder / "timeline.csv")
     rumours = scenario.active_rumours()
     ax = plot_timeline(plotted_metrics(table), rumours[rumours["date"] >= min(
         pd.to_datetime(table["as_of"]).dt.date)])

@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt
 from forecast.outcomes import slug
 from forecast.report.content import ReportContent, build_content
 from forecast.report.plots import STYLE, plot_departure, plot_sources, plot_successor, plot_timeline
-from forecast.results import atomic_write
+from forecast.results import atomic_write, write_csv
+from forecast.schemas import is_web_url
 from forecast.timeline import plotted_metrics
 
 RANK_VARS = ["sack_base", "quit_base", "quit_season_end", "appeal", "not_listed"]
@@ -65,19 +66,36 @@ def draw_figures(content: ReportContent, idata) -> list[dict]:
     return figures
 
 
-def render_html(content: ReportContent, figures: list[dict]) -> str:
-    """Render the HTML page; every string from data is escaped by the template engine."""
+#: Content-Security-Policy of every report: no scripts, no fetches, no frames, no forms; images
+#: only from inline ``data:`` URIs and styles only from the page's own ``<style>``.
+CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+       "form-action 'none'")
+
+
+def template_env() -> jinja2.Environment:
+    """Return the Jinja environment of the reports: autoescaped, strict, with the ``web_url`` test.
+
+    ``web_url`` is :func:`forecast.schemas.is_web_url`, the check the row schemas make when a file
+    is read, made again when a link is rendered; the templates' ``csp`` global is :data:`CSP`.
+    """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("forecast.report", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined,
     )
+    env.filters["web_url"] = is_web_url
+    env.globals["csp"] = CSP
+    return env
+
+
+def render_html(content: ReportContent, figures: list[dict]) -> str:
+    """Render the HTML page; every string from data is escaped, and only web URLs become links."""
     images = {f["name"]: dict(f, data=base64.b64encode(f["png"]).decode()) for f in figures}
-    return env.get_template("report.html").render(c=content, images=images)
+    return template_env().get_template("report.html").render(c=content, images=images)
 
 
 def write_report(result, scenario, folder: Path, content: ReportContent | None = None,
                  timeline=None) -> Path:
-    """Write ``report.html``, one PNG per figure and one CSV per table into ``folder``."""
+    """Write ``report.html``, one PNG per figure and one CSV per table (formula-safe) into ``folder``."""
     folder = Path(folder)
     content = content or build_content(result, scenario)
     if timeline is not None:
@@ -92,7 +110,7 @@ def write_report(result, scenario, folder: Path, content: ReportContent | None =
     if content.timeline is not None:
         tables["timeline"] = content.timeline
     for name, table in tables.items():
-        atomic_write(folder / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+        write_csv(table, folder / f"{name}.csv")
     html = render_html(content, figures)
     atomic_write(folder / "report.html", lambda p: Path(p).write_text(html, encoding="utf-8"))
     return folder / "report.html"
