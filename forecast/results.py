@@ -277,12 +277,17 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
     """Return a copy whose text cells cannot run as spreadsheet formulas.
 
     A text cell (or column name) starting with ``= + - @``, a tab or a carriage return gets a
-    leading ``'``, which
-    spreadsheets show as text. Numbers (a -0.3 in a float column) and the stored data files are
-    not changed: this is for exported tables only.
+    leading ``'``, which spreadsheets show as text (OWASP, "CSV injection"); a carriage return
+    inside text is written as a line feed, so the cell stays quoted and whole. Numbers (a -0.3 in
+    a float column) and the stored data files are not changed: this is for exported tables only.
     """
     def safe(v):
-        return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+        if not isinstance(v, str):
+            return v
+        v = "'" + v if v.startswith(FORMULA_START) else v
+        # pandas quotes a cell with a line feed but not one with a bare carriage return, which a
+        # spreadsheet would read as the end of the row.
+        return v.replace("\r\n", "\n").replace("\r", "\n")
 
     out = table.rename(columns=safe)
     for col in out.columns:

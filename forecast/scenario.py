@@ -80,12 +80,6 @@ class PostSpec(_Spec):
     appointed: dt.date | None = None
     sources: list[Url] = []
 
-    @model_validator(mode="after")
-    def _dates(self):
-        if self.appointed and self.contract_end < self.appointed:
-            raise ValueError("contract_end is before the appointment")
-        return self
-
 
 class QuestionSpec(_Spec):
     """A question the forecast answers: the successor at a club, or when a coach leaves."""
@@ -495,6 +489,9 @@ class Scenario:
                 yaml_problem(
                     ("posts", i, "contract_end"), "contract_end", "contract ends before the as-of date"
                 )
+            if post.appointed and post.contract_end < post.appointed:
+                yaml_problem(("posts", i, "contract_end"), "contract_end",
+                             f"contract ends before the appointment ({post.appointed})")
         linked: dict[str, str] = {}
         for i, q in enumerate(spec.questions):
             if q.kind == "successor" and q.club not in post_clubs:

@@ -44,6 +44,9 @@ def decode_text(path: Path) -> tuple[str | None, list[Problem]]:
     if not path.is_file():
         return None, [Problem(name, None, None, "not a regular file (a folder or a device?)")]
     data = path.read_bytes()
+    if b"\0" in data:
+        line = data[: data.index(b"\0")].count(b"\n") + 1
+        return None, [Problem(name, line, None, "contains a NUL byte: a binary file, or UTF-16?")]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
@@ -78,7 +81,8 @@ def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseM
     text, unreadable = decode_text(path)
     if text is None:
         return [], unreadable
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # strict: a stray or unclosed quote is an error, not a field that swallows the next rows.
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         header = reader.fieldnames or []
     except csv.Error as exc:
@@ -102,7 +106,7 @@ def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseM
         except csv.Error as exc:
             # The reader stops at a malformed record (an over-long field, a stray quote at the
             # end of the file): report it and do not guess at the rest.
-            problems.append(Problem(name, reader.line_num, None, f"not valid CSV: {exc}"))
+            problems.append(Problem(name, reader.reader.line_num, None, f"not valid CSV: {exc}"))
             break
         line = reader.line_num
         if None in record:
