@@ -49,6 +49,33 @@ def case_paths(cases_dir: Path) -> list[Path]:
     return sorted(Path(cases_dir).glob("*/scenario.yaml"))
 
 
+def check_cases(cases_dir: Path) -> list[Path]:
+    """Validate every case up front (as ``forecast validate`` does); return their paths.
+
+    Raises
+    ------
+    DataValidationError
+        With the problems of every broken case, before any case is fitted.
+    """
+    from forecast.errors import DataValidationError, Problem
+    from forecast.inputs import check_model_inputs
+    from forecast.scenario import Scenario
+
+    paths = case_paths(cases_dir)
+    if not paths:
+        raise DataValidationError([Problem(str(cases_dir), None, None,
+                                           "no <case>/scenario.yaml in this folder")])
+    problems = []
+    for path in paths:
+        try:
+            check_model_inputs(Scenario.load(path))
+        except DataValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise DataValidationError(problems)
+    return paths
+
+
 def _truth(scenario, post_index: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the states the facts allow once everything is known: what really happened."""
     from forecast.inputs import build_inputs
@@ -203,8 +230,8 @@ def calibration_bins(forecasts: list[CaseForecast], bins: int = 5) -> pd.DataFra
 
 def run_backtest(cases_dir: Path, jobs: int = 2, draws: int = 500, seed: int = 1,
                  cache_dir: Path | None = None, progress=None) -> list[CaseForecast]:
-    """Forecast every case, ``jobs`` at a time in separate processes."""
-    paths = case_paths(cases_dir)
+    """Forecast every case, ``jobs`` at a time in separate processes, once all are valid."""
+    paths = check_cases(cases_dir)
     out = []
     ctx = mp.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:

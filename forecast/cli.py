@@ -286,11 +286,13 @@ def cmd_rumour(args) -> int:
 def cmd_timeline(args) -> int:
     """Replay a scenario and plot its headline numbers."""
     from forecast.fit import SamplerSettings
+    from forecast.inputs import check_model_inputs
     from forecast.refresh import cache_dir
     from forecast.scenario import Scenario
     from forecast.timeline import replay, timeline_dates, write_timeline
 
     scenario = Scenario.load(args.scenario)
+    check_model_inputs(scenario)
     dates = timeline_dates(scenario)
     settings = SamplerSettings(draws=args.draws, tune=args.draws, seed=args.seed)
     print(f"Replaying {scenario.id} as of {len(dates)} dates...", file=sys.stderr)

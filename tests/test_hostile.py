@@ -93,6 +93,7 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str]:
 @pytest.fixture(autouse=True)
 def _no_fitting(monkeypatch):
     """Reaching a fit means an option or file was not checked up front."""
+    import forecast.backtest
     import forecast.fit
     import forecast.reliability
 
@@ -101,6 +102,7 @@ def _no_fitting(monkeypatch):
 
     monkeypatch.setattr(forecast.fit, "fit", refuse)
     monkeypatch.setattr(forecast.reliability, "learn_reliability", refuse)
+    monkeypatch.setattr(forecast.backtest.cf, "ProcessPoolExecutor", refuse)  # backtest workers
 
 
 # -- the corpus ---------------------------------------------------------------------------------
@@ -321,6 +323,12 @@ CASES = [
     Case("sources-out-file", out_file, ("--out",), ("sources", "{scenario}", "--out", "{root}/not-a-folder")),
     Case("backtest-cases-missing", None, ("--cases",), ("backtest", "--cases", "{root}/no-cases")),
     Case("backtest-jobs-0", None, ("--jobs",), ("backtest", "--jobs", "0")),
+    Case("backtest-no-cases", lambda root: (root / "cases").mkdir(), ("cases", "no <case>/scenario.yaml"),
+         ("backtest", "--cases", "{root}/cases")),
+    # Outside a folder named cases/, a case's data folder is its own: ../../sources.csv escapes.
+    Case("backtest-case-escapes", lambda root: shutil.copytree(ROOT / "data" / "cases" / "psg-2023",
+                                                               root / "mine" / "psg-2023"),
+         ("psg-2023/scenario.yaml:", "outside the data folder"), ("backtest", "--cases", "{root}/mine")),
     Case("rumour-add-future", None, ("real-madrid-2024.csv:43 [date]", "future"),
          ("rumour", "add", "--scenario", "{scenario}", "--no-refresh",
           *sum([[f"--{k}", v] for k, v in {**GOOD, "date": "2999-01-01"}.items()], []))),
