@@ -90,7 +90,8 @@ def fresh_env(data: Path, caches: Path) -> dict:
     env["NUMBA_CACHE_DIR"] = str(caches / "numba")
     flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f and
              not f.startswith(("compiledir=", "base_compiledir="))]
-    env["PYTENSOR_FLAGS"] = ",".join([*flags, f"compiledir={caches / 'pytensor'}"])
+    # base_compiledir, not compiledir: PyTensor keeps its numba cache under the base folder.
+    env["PYTENSOR_FLAGS"] = ",".join([*flags, f"base_compiledir={caches / 'pytensor'}"])
     env["PYTHONWARNINGS"] = "ignore"
     (caches / "numba").mkdir(parents=True, exist_ok=True)
     (caches / "pytensor").mkdir(parents=True, exist_ok=True)
@@ -151,13 +152,11 @@ class _Clock:
 
 def timed_fit(scenario, settings: dict, seed: int):
     """Run ``forecast.fit.fit`` and split its wall time into compile, sampling and the rest."""
-    import nutpie
-
     import forecast.fit as F
 
     clock = _Clock()
     t0, c0 = time.perf_counter(), time.process_time()
-    with clock.patch(F, "sample", "sample"), clock.patch(nutpie, "compile_pymc_model", "compile"), \
+    with clock.patch(F, "sample", "sample"), clock.patch(F, "compile_model", "compile"), \
             clock.patch(F, "learn_reliability", "reliability"), \
             clock.patch(F, "outcome_draws", "outcomes"):
         result = F.fit(scenario, seed=seed, **settings)
@@ -304,7 +303,7 @@ def bench_cli(root: Path, settings: dict, quick: bool) -> tuple[dict, dict]:
     cold = timed_run(run, env, "cli: cold forecast run")
     warm = timed_run(run, env, "cli: warm forecast run")
     cli = {"command": " ".join(["forecast", *run[len(forecast_cmd()):]]),
-           "caches": "NUMBA_CACHE_DIR and PYTENSOR_FLAGS=compiledir= in a new temp folder; "
+           "caches": "NUMBA_CACHE_DIR and PYTENSOR_FLAGS=base_compiledir= in a new temp folder; "
                      "warm = second run, same caches and same --out",
            "cold": cold, "warm": warm, "ratio_cold_over_warm": cold["wall_s"] / warm["wall_s"]}
 
@@ -333,6 +332,7 @@ def scale_worker(spec: dict) -> None:
     import nutpie
 
     import forecast.simulate as sim
+    from forecast.compiled import compile_model
     from forecast.model import build_model
     from forecast.periods import MonthGrid
     from forecast.priors import resolve_priors
@@ -353,7 +353,7 @@ def scale_worker(spec: dict) -> None:
     assert inputs.T == spec["T"], (inputs.T, spec["T"])
     model = build_model(inputs, resolve_priors())
     t1 = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model)
+    compiled = compile_model(model)
     t2 = time.perf_counter()
     # Peak RSS is VmHWM of this process. Compilation (numba/LLVM) peaks at about the same
     # level whatever the size, so the high-water mark is reset after it (clear_refs 5) and the

@@ -16,9 +16,7 @@ weight set to zero, averaged over prior draws), which isolates what the rumours 
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
-import multiprocessing as mp
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,11 +99,9 @@ def _prior_marginals(inputs, priors, draws: int, seed: int) -> list[np.ndarray]:
         if key.startswith("weight_"):
             data[key] = np.zeros_like(data[key])
     rng = np.random.default_rng(seed)
-    total = None
-    for _ in range(draws):
-        _, marg = evaluate(draw_params(rng, priors, inputs), data)
-        total = marg if total is None else [a + b for a, b in zip(total, marg, strict=True)]
-    return [t / draws for t in total]
+    prior = [draw_params(rng, priors, inputs) for _ in range(draws)]
+    _, margs = evaluate({n: np.stack([p[n] for p in prior]) for n in prior[0]}, data)
+    return [m.mean(axis=0) for m in margs]
 
 
 def forecast_case(path: Path, draws: int = 500, seed: int = 1,
@@ -228,19 +224,23 @@ def calibration_bins(forecasts: list[CaseForecast], bins: int = 5) -> pd.DataFra
                           "count": int((idx == b).sum())} for b in range(bins)])
 
 
-def run_backtest(cases_dir: Path, jobs: int = 2, draws: int = 500, seed: int = 1,
-                 cache_dir: Path | None = None, progress=None) -> list[CaseForecast]:
-    """Forecast every case, ``jobs`` at a time in separate processes, once all are valid."""
+def run_backtest(cases_dir: Path, draws: int = 500, seed: int = 1, cache_dir: Path | None = None,
+                 progress=None, workers: int | None = None,
+                 scheduler: str | None = None) -> list[CaseForecast]:
+    """Forecast every case on Dask (:func:`forecast.batch.run_batch`), in case order, once all are valid.
+
+    ``workers=0`` runs the cases serially in this process; a ``scheduler`` address (or
+    ``$FORECAST_SCHEDULER``) runs them on that cluster. Every case uses ``seed``, so the numbers
+    do not depend on where or in what order it runs.
+    """
+    from functools import partial
+
+    from forecast.batch import run_batch
+
     paths = check_cases(cases_dir)
-    out = []
-    ctx = mp.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(forecast_case, p, draws, seed, cache_dir): p for p in paths}
-        for k, fut in enumerate(cf.as_completed(futures), 1):
-            out.append(fut.result())
-            if progress:
-                progress(k, len(paths), futures[fut].parent.name)
-    return sorted(out, key=lambda f: f.case)
+    task = partial(forecast_case, draws=draws, seed=seed, cache_dir=cache_dir)
+    return run_batch(task, paths, workers=workers, scheduler=scheduler, progress=progress,
+                     label=lambda p: p.parent.name)
 
 
 def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from forecast.bruteforce import compile_local_factors
+from forecast.compiled import compile_model, with_data
 from forecast.inputs import model_data
 from forecast.model import build_model
 from forecast.outcomes import compile_state_posterior
@@ -80,7 +81,7 @@ def run_sbc(n_sims: int, seed: int = 0, draws: int = 300, tune: int = 300, chain
     priors = resolve_priors()
     design_rng = np.random.default_rng(seed)
     inputs, props, units, strengths = random_design(design_rng, T, n_cand, n_units, n_terms)
-    compiled = nutpie.compile_pymc_model(build_model(inputs, priors))
+    compiled = compile_model(build_model(inputs, priors))
     factors_of = compile_local_factors(inputs)
     evaluate = compile_state_posterior(inputs)
     rng = np.random.default_rng(seed + 1)
@@ -91,7 +92,7 @@ def run_sbc(n_sims: int, seed: int = 0, draws: int = 300, tune: int = 300, chain
         asserted = simulate_reports(rng, inputs, props, units, strengths, truth, states)
         set_terms(inputs, asserted, units, strengths)
         data = {f"truth_{i}": p.truth for i, p in enumerate(inputs.posts)}
-        trace = nutpie.sample(compiled.with_data(**data), draws=draws, tune=tune, chains=chains,
+        trace = nutpie.sample(with_data(compiled, data), draws=draws, tune=tune, chains=chains,
                               seed=int(rng.integers(2**31)), progress_bar=False)
         thin = np.linspace(0, draws * chains - 1, n_ranks).astype(int)
         rank_rows.append({name: int(np.sum(_draws(trace, name)[thin] < _value(truth, name)))
@@ -101,13 +102,10 @@ def run_sbc(n_sims: int, seed: int = 0, draws: int = 300, tune: int = 300, chain
         data = model_data(inputs)
         post = inputs.posts[0]
         dep, succ = post.states(inputs.T)
-        names = list(truth)
-        probs = []
-        for j in np.linspace(0, draws * chains - 1, 40).astype(int):
-            values = {n: trace.posterior[n].values.reshape(-1, *trace.posterior[n].shape[2:])[j]
-                      for n in names if n in trace.posterior}
-            probs.append(evaluate(values, data)[1][0])
-        marg = np.mean(probs, axis=0)
+        pick = np.linspace(0, draws * chains - 1, 40).astype(int)
+        values = {n: trace.posterior[n].values.reshape(-1, *trace.posterior[n].shape[2:])[pick]
+                  for n in truth if n in trace.posterior}
+        marg = evaluate(values, data)[1][0].mean(axis=0)
         outcome_rows.append({"event": "vacancy", "p": float(marg[dep < inputs.T].sum()),
                              "happened": float(dep[states[0]] < inputs.T)})
         if progress:

@@ -35,9 +35,11 @@ def _bounded(low: int, high: int):
     return parse
 
 
-#: Draws, tuning steps, chains and jobs: positive, and small enough to finish on a laptop.
+#: Draws, tuning steps and chains: positive, and small enough to finish on a laptop.
 _positive = _bounded(1, 1_000_000)
 _chains = _bounded(1, 64)
+#: Local Dask workers for batch work (0: serially in this process).
+_workers = _bounded(0, 64)
 #: NumPy and the samplers take seeds of 32 bits.
 _seed = _bounded(0, 2**32 - 1)
 
@@ -171,7 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "(default: data/cases)")
     _out_arg(bt)
     bt.add_argument("--draws", type=_positive, default=1000, help="draws per chain (default: 1000)")
-    bt.add_argument("--jobs", type=_chains, default=2, help="cases fitted at once (default: 2)")
+    bt.add_argument("--workers", type=_workers, default=None,
+                    help="local Dask worker processes (default: one per core; 0 runs the cases "
+                         "one after another in this process)")
+    bt.add_argument("--scheduler", default=None,
+                    help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: "
+                         "$FORECAST_SCHEDULER, else a local cluster)")
 
     val = sub.add_parser("validate", help="check a scenario and all its tables",
                          description="Run every data check; print 'ok' with counts, or every "
@@ -341,8 +348,10 @@ def cmd_backtest(args) -> int:
     from forecast.scenario import data_dir
 
     cases = args.cases or data_dir() / "cases"
-    forecasts = run_backtest(cases, jobs=args.jobs, draws=args.draws, cache_dir=cache_dir(args.out),
-                             progress=lambda k, n, name: print(f"  [{k}/{n}] {name}", file=sys.stderr))
+    forecasts = run_backtest(cases, draws=args.draws, cache_dir=cache_dir(args.out),
+                             workers=args.workers, scheduler=args.scheduler,
+                             progress=lambda k, n, name: print(f"  [{k}/{n} done] {name}",
+                                                               file=sys.stderr))
     folder = write_backtest(forecasts, args.out / "backtest")
     table = pd.read_csv(folder / "overall.csv")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -12,6 +12,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from forecast.compiled import compile_model, with_data
 from forecast.inputs import ModelInputs, build_inputs, model_data
 from forecast.model import SOURCE, build_model
 from forecast.outcomes import outcome_draws
@@ -49,8 +50,9 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
            priors: dict | None = None) -> az.InferenceData:
     """Run NUTS on the continuous parameters (the discrete outcome is already summed out).
 
-    With nutpie, the compiled model is kept for the process and reused (with new data) for any
-    later fit of the same structure: a new rumour, another as-of date.
+    With nutpie, the model is compiled through PyTensor's on-disk cache
+    (:func:`forecast.compiled.compile_model`), kept for the process and reused (with new data)
+    for any later fit of the same structure: a new rumour, another as-of date.
     """
     if settings.sampler == "nutpie":
         import nutpie
@@ -60,11 +62,11 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
             key = (inputs.structure_key(), tuple(sorted((k, v.mu, v.sigma) for k, v in priors.items())))
         compiled = _COMPILED.get(key) if key else None
         if compiled is None:
-            compiled = nutpie.compile_pymc_model(model)
+            compiled = compile_model(model)
             if key:
                 _COMPILED[key] = compiled
         else:
-            compiled = compiled.with_data(**model_data(inputs))
+            compiled = with_data(compiled, model_data(inputs))
         idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
                               chains=settings.chains, seed=settings.seed,
                               progress_bar=settings.progressbar, save_warmup=False,

@@ -15,12 +15,14 @@ import pandas as pd
 import xarray as xr
 
 from forecast.inputs import ModelInputs, model_data
-from forecast.model import SCALARS
-from forecast.outcomes import cached_state_posterior
+from forecast.outcomes import cached_state_posterior, parameter_shapes
 
 
 def headline_metrics(inputs: ModelInputs, top: dict[int, int], by_month: dict[int, int]):
-    """Return ``[(label, f(marginals) -> float)]`` for the headline probabilities.
+    """Return ``[(label, f(marginals) -> per-draw values)]`` for the headline probabilities.
+
+    ``marginals`` is a list (one per post) of state distributions shaped (draws, n_obs), as
+    :func:`forecast.outcomes.compile_state_posterior` returns them.
 
     Parameters
     ----------
@@ -36,24 +38,24 @@ def headline_metrics(inputs: ModelInputs, top: dict[int, int], by_month: dict[in
         name = (post.candidates + ["someone not listed"])[k]
         dep, succ = post.states(T)
         sel = succ == k
-        metrics.append((f"P({name} next {post.club} coach)", lambda m, i=i, sel=sel: m[i][sel].sum()))
+        metrics.append((f"P({name} next {post.club} coach)",
+                        lambda m, i=i, sel=sel: m[i][:, sel].sum(axis=1)))
     for i, last in by_month.items():
         post = inputs.posts[i]
         dep, _ = post.states(T)
         sel = dep <= last
         label = f"P({post.coach} leaves {post.club} by {inputs.grid.labels[last]})"
-        metrics.append((label, lambda m, i=i, sel=sel: m[i][sel].sum()))
+        metrics.append((label, lambda m, i=i, sel=sel: m[i][:, sel].sum(axis=1)))
     return metrics
 
 
-def _thin(posterior: xr.Dataset, max_draws: int) -> list[dict]:
-    names = [*SCALARS, "source_sd", "appeal", "not_listed"]
-    if "source_z" in posterior:
-        names.append("source_z")
-    stacked = {n: posterior[n].values.reshape(-1, *posterior[n].shape[2:]) for n in names}
+def _thin(posterior: xr.Dataset, inputs: ModelInputs, max_draws: int) -> dict[str, np.ndarray]:
+    """Return at most ``max_draws`` evenly spaced draws of every parameter (draw axis first)."""
+    stacked = {n: posterior[n].values.reshape(-1, *shape)
+               for n, shape in parameter_shapes(inputs).items()}
     total = next(iter(stacked.values())).shape[0]
     idx = np.linspace(0, total - 1, min(max_draws, total)).astype(int)
-    return [{n: v[j] for n, v in stacked.items()} for j in idx]
+    return {n: v[idx] for n, v in stacked.items()}
 
 
 def default_metrics(result):
@@ -83,10 +85,9 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_dr
         ``rumour_id, metric, with, without, change_pp, weight_ess``.
     """
     evaluate = cached_state_posterior(inputs)
-    draws = _thin(posterior, max_draws)
-    full = [evaluate(v) for v in draws]
-    full_logz = np.array([f[0] for f in full])
-    full_vals = np.array([[g(f[1]) for _, g in metrics] for f in full])
+    draws = _thin(posterior, inputs, max_draws)
+    full_logz, full = evaluate(draws)
+    full_vals = np.stack([g(full) for _, g in metrics], axis=1)  # (draws, metrics)
     counted = [e for e in inputs.evidence if e.status == "counted"]
     rows = []
     for item in counted:
@@ -97,12 +98,12 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_dr
         data = model_data(inputs)
         data[f"weight_{i}"] = data[f"weight_{i}"].copy()
         data[f"weight_{i}"][j] = 0.0
-        loo = [evaluate(v, data) for v in draws]
-        log_w = np.array([r[0] for r in loo]) - full_logz
+        loo_logz, loo = evaluate(draws, data)
+        log_w = loo_logz - full_logz
         w = np.exp(log_w - log_w.max())
         w /= w.sum()
         ess = 1.0 / np.sum(w**2)
-        vals = np.array([[g(r[1]) for _, g in metrics] for r in loo])
+        vals = np.stack([g(loo) for _, g in metrics], axis=1)
         without = w @ vals
         with_ = full_vals.mean(axis=0)
         for (label, _), a, b in zip(metrics, with_, without, strict=True):

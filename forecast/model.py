@@ -75,7 +75,10 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
         params = parameter_priors(inputs, priors)
         # Everything that changes between forecasts of one scenario (rumours, facts, form,
         # learned reliabilities) is data, so a compiled model is reused while shapes hold.
-        data = {name: pm.Data(name, value) for name, value in model_data(inputs).items()}
+        # Static shapes keep the graph, and so its on-disk compile cache key, the same in every
+        # process (forecast.compiled).
+        data = {name: pm.Data(name, value, shape=np.shape(value))
+                for name, value in model_data(inputs).items()}
         if inputs.units:
             pm.Deterministic("reliability", 0.5 + 0.5 * pm.math.sigmoid(
                 reliability_logit(params, data)), dims=SOURCE)

@@ -13,6 +13,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import xarray as xr
+from pytensor.graph.replace import vectorize_graph
 
 from forecast.inputs import NOT_LISTED, ModelInputs, model_data
 from forecast.likelihood import log_evidence
@@ -22,46 +23,85 @@ AFTER = "after horizon"
 NO_VACANCY = "no vacancy"
 
 
-def symbolic_params(inputs: ModelInputs) -> dict:
-    """Return one symbolic input per model parameter, named as in the PyMC model."""
-    params = {name: pt.scalar(name, dtype="float64") for name in (*SCALARS, "source_sd")}
-    params["appeal"] = pt.vector("appeal", dtype="float64")
-    params["not_listed"] = pt.vector("not_listed", dtype="float64")
+#: Draws per call of the compiled state posterior. One static shape means one compiled function,
+#: cached on disk by PyTensor, for any number of draws (the last chunk is padded).
+CHUNK = 250
+
+
+def parameter_shapes(inputs: ModelInputs) -> dict[str, tuple[int, ...]]:
+    """Return the shape of every model parameter, named as in the PyMC model."""
+    shapes = {name: () for name in (*SCALARS, "source_sd")}
+    shapes["appeal"] = (sum(p.n_cand for p in inputs.posts if p.has_successor),)
+    shapes["not_listed"] = (sum(p.has_successor for p in inputs.posts),)
     if inputs.units:
-        params["source_z"] = pt.vector("source_z", dtype="float64")
-    return params
+        shapes["source_z"] = (len(inputs.units),)
+    return shapes
+
+
+def symbolic_params(inputs: ModelInputs, draws: int | None = None) -> dict:
+    """Return one symbolic input per model parameter, with a leading axis of ``draws`` if given."""
+    lead = () if draws is None else (draws,)
+    return {name: pt.tensor(name, dtype="float64", shape=lead + shape)
+            for name, shape in parameter_shapes(inputs).items()}
 
 
 def symbolic_data(inputs: ModelInputs) -> dict:
-    """Return one symbolic input per array of :func:`forecast.inputs.model_data`."""
+    """Return one symbolic input per array of :func:`forecast.inputs.model_data`.
+
+    Shapes are static: the compiled graph, and so PyTensor's on-disk cache key, is then the same
+    in every process (:mod:`forecast.compiled`).
+    """
     return {
-        name: pt.tensor(name, dtype=value.dtype, shape=(None,) * value.ndim)
+        name: pt.tensor(name, dtype=value.dtype, shape=value.shape)
         for name, value in model_data(inputs).items()
     }
 
 
-def compile_state_posterior(inputs: ModelInputs):
-    """Compile ``f(params, data=None) -> (log Z, [posterior over each post's states])``.
+def compile_state_posterior(inputs: ModelInputs, chunk: int = CHUNK, mode: str = "NUMBA"):
+    """Compile ``f(values, data=None) -> (log Z, [posterior over each post's states])`` over draws.
 
-    ``data`` (default: the inputs' own arrays) may be any arrays of the same structure, for
-    example with a rumour's weight set to 0 to leave it out, or the arrays of a later as-of date.
+    ``values`` maps each parameter name to an array whose first axis is the draw. ``f`` returns
+    the log evidence of each draw, shaped (D,), and for each post its state distribution, shaped
+    (D, n_obs). ``data`` (default: the inputs' own arrays) may be any arrays of the same
+    structure, for example with a rumour's weight set to 0 to leave it out, or the arrays of a
+    later as-of date. Draws are evaluated ``chunk`` at a time by one vectorised function, compiled
+    in PyTensor ``mode`` (numba, cached on disk, by default; the exactness tests also check the C
+    backend, which compiles a new structure faster).
     """
     params = symbolic_params(inputs)
     data = symbolic_data(inputs)
-    etas = [pt.vector(f"eta{i}", dtype="float64") for i in range(len(inputs.posts))]
+    etas = [pt.vector(f"eta{i}", dtype="float64", shape=(p.n_obs(inputs.T),))
+            for i, p in enumerate(inputs.posts)]
     log_z = log_evidence(params, inputs, data, etas)
-    grads = pytensor.grad(log_z, etas)
-    fn = pytensor.function([*params.values(), *data.values(), *etas], [log_z, *grads],
-                           on_unused_input="ignore")
+    batch = symbolic_params(inputs, chunk)
+    batch_etas = [pt.matrix(f"eta{i}_draws", dtype="float64", shape=(chunk, e.type.shape[0]))
+                  for i, e in enumerate(etas)]
+    log_z_batch = vectorize_graph(log_z, replace={**{params[k]: batch[k] for k in params},
+                                                  **dict(zip(etas, batch_etas, strict=True))})
+    # Draws are independent, so the gradient of the sum is each draw's own gradient.
+    grads = pytensor.grad(log_z_batch.sum(), batch_etas)
+    fn = pytensor.function([*batch.values(), *data.values(), *batch_etas], [log_z_batch, *grads],
+                           mode=mode, on_unused_input="ignore")
     names = list(params)
-    zeros = [np.zeros(p.n_obs(inputs.T)) for p in inputs.posts]
+    zeros = [np.zeros(e.type.shape) for e in batch_etas]
     own = model_data(inputs)
 
-    def evaluate(values: dict, data_values: dict | None = None) -> tuple[float, list[np.ndarray]]:
+    def evaluate(values: dict, data_values: dict | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         arrays = own if data_values is None else data_values
-        out = fn(*[np.asarray(values[n], dtype="float64") for n in names],
-                 *[arrays[n] for n in data], *zeros)
-        return float(out[0]), [np.asarray(g) for g in out[1:]]
+        arrays = [np.asarray(arrays[n], dtype=data[n].type.dtype) for n in data]
+        first = np.asarray(values[names[0]])
+        n_draws = first.shape[0]
+        padded = -(-n_draws // chunk) * chunk
+        take = np.minimum(np.arange(padded), n_draws - 1)  # repeat the last draw as padding
+        stacked = [np.asarray(values[n], dtype="float64")[take] for n in names]
+        log_z_out, margs = [], []
+        for start in range(0, padded, chunk):
+            out = fn(*[v[start:start + chunk] for v in stacked], *arrays, *zeros)
+            log_z_out.append(out[0])
+            margs.append(out[1:])
+        log_z_all = np.concatenate(log_z_out)[:n_draws]
+        return log_z_all, [np.concatenate([m[i] for m in margs])[:n_draws]
+                           for i in range(len(inputs.posts))]
 
     return evaluate
 
@@ -78,17 +118,10 @@ def state_marginals(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[np.ndar
     """
     evaluate = cached_state_posterior(inputs)
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    names = [*SCALARS, "source_sd", "appeal", "not_listed"] + (["source_z"] if inputs.units else [])
-    values = {n: posterior[n].values for n in names}
-    data = model_data(inputs)
-    log_z = np.zeros((n_chain, n_draw))
-    out = [np.zeros((n_chain, n_draw, p.n_obs(inputs.T))) for p in inputs.posts]
-    for c in range(n_chain):
-        for d in range(n_draw):
-            log_z[c, d], marg = evaluate({n: v[c, d] for n, v in values.items()}, data)
-            for i, m in enumerate(marg):
-                out[i][c, d] = m
-    return log_z, out
+    values = {n: posterior[n].values.reshape(n_chain * n_draw, *shape)
+              for n, shape in parameter_shapes(inputs).items()}
+    log_z, margs = evaluate(values, model_data(inputs))
+    return log_z.reshape(n_chain, n_draw), [m.reshape(n_chain, n_draw, -1) for m in margs]
 
 
 def outcomes_from_marginals(inputs: ModelInputs, marginals: list[np.ndarray],

@@ -101,6 +101,14 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
     coords = {"source": list(src["name"]), "claim_kind": list(CLAIM_KINDS),
               "source_kind": list(SOURCE_KINDS), "country": inputs.countries, "tier": [1, 2, 3, 4]}
     with pm.Model(coords=coords) as model:
+        # Every array is data with a static shape, none a constant: the graph stays small and
+        # identical across as-of dates and processes, so its compiled form is reused
+        # (forecast.compiled). Constants here made numba's compile exhaust memory.
+        data = {name: pm.Data(name, value, shape=np.shape(value)) for name, value in {
+            "tier_idx": tier_idx, "source_kind_idx": kind_idx, "country_idx": country_idx,
+            "claim_source_idx": inputs.source_idx, "claim_strength_idx": inputs.strength_idx,
+            "claim_kind_idx": inputs.kind_idx, "came_true": inputs.came_true, "used": inputs.used,
+        }.items()}
         base = pm.Normal("base_rate", rp["base_rate"].mu, rp["base_rate"].sigma, dims="claim_kind")
         weak = pm.Normal("strength_weak", rp["strength_weak"].mu, rp["strength_weak"].sigma)
         strong = pm.Normal("strength_strong", rp["strength_strong"].mu, rp["strength_strong"].sigma)
@@ -114,18 +122,17 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
             kind = pm.Normal("kind_z", 0, 1, dims="source_kind") * kind_sd
             country = pm.Normal("country_z", 0, 1, dims="country") * country_sd
             z = pm.Normal("source_z", 0, 1, dims="source")
-            psi = pm.Deterministic("psi", mu[tier_idx] + kind[kind_idx] + country[country_idx]
-                                   + source_sd * z, dims="source")
+            psi = pm.Deterministic("psi", mu[data["tier_idx"]] + kind[data["source_kind_idx"]]
+                                   + country[data["country_idx"]] + source_sd * z, dims="source")
         else:
             psi = pm.Data("psi", np.array([priors[f"tier{t}"].mu for t in tier_idx + 1]),
-                          dims="source")
-        x = psi[inputs.source_idx] + offset[inputs.strength_idx]
-        logit = base[inputs.kind_idx] + pt.log1p(2 * pt.exp(x))
-        used = pm.Data("used", inputs.used)
-        y = inputs.came_true
+                          dims="source", shape=(len(src),))
+        x = psi[data["claim_source_idx"]] + offset[data["claim_strength_idx"]]
+        logit = base[data["claim_kind_idx"]] + pt.log1p(2 * pt.exp(x))
+        y = data["came_true"]
         # Bernoulli log-likelihood of the claims resolved before the as-of date only.
         loglik = y * -pt.softplus(-logit) + (1 - y) * -pt.softplus(logit)
-        pm.Potential("came_true", pt.sum(used * loglik))
+        pm.Potential("claims", pt.sum(data["used"] * loglik))
     return model
 
 
@@ -147,6 +154,16 @@ class ReliabilityFit:
 _FITS: dict[tuple, ReliabilityFit] = {}
 
 
+def sample_track_record(model: pm.Model, draws: int, seed: int):
+    """Sample the track-record model with nutpie (compiled through PyTensor's on-disk cache)."""
+    import nutpie
+
+    from forecast.compiled import compile_model
+
+    return nutpie.sample(compile_model(model), draws=draws, tune=1000, chains=4, seed=seed,
+                         progress_bar=False, target_accept=0.95)
+
+
 def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: int = 1,
                       draws: int = 1000, cache_dir=None) -> ReliabilityFit | None:
     """Fit the track-record model as of ``as_of``; None without a track record.
@@ -154,8 +171,6 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: 
     Fits are cached per process, and in ``cache_dir`` (a table per set of claims used) when
     given, so a fresh command does not refit what an earlier one learned.
     """
-    import logging
-
     import arviz as az
 
     track = scenario.track_record
@@ -178,10 +193,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: 
             fit = ReliabilityFit(as_of, pd.DataFrame(saved["table"]), None, saved["diagnostics"])
             _FITS[key] = fit
             return fit
-    logging.getLogger("pymc").setLevel(logging.ERROR)
-    with build_reliability_model(inputs, priors):
-        idata = pm.sample(draws, tune=1000, chains=4, cores=1, random_seed=seed,
-                          target_accept=0.95, progressbar=False, compute_convergence_checks=False)
+    idata = sample_track_record(build_reliability_model(inputs, priors), draws, seed)
     psi = idata.posterior["psi"]
     rho = 0.5 + 0.5 / (1 + np.exp(-psi))
     used = inputs.claims[inputs.used == 1]
@@ -254,18 +266,13 @@ def out_of_time(scenario, split: dt.date, priors: dict[str, Prior], seed: int = 
     model (same base rates and strength offsets, no source-specific learning) on the later claims,
     and their mean per-claim difference (learned minus tier-only) with its standard error.
     """
-    import logging
-
-    logging.getLogger("pymc").setLevel(logging.ERROR)
     alias = scenario.source_names()
     inputs = track_inputs(scenario.track_record, scenario.sources, split, alias)
     later = inputs.claims[inputs.claims["claim_date"] >= split]
     per_claim = {}
     for learn in (True, False):
-        with build_reliability_model(inputs, priors, learn_sources=learn):
-            idata = pm.sample(1000, tune=1000, chains=4, cores=1, random_seed=seed,
-                              target_accept=0.95, progressbar=False,
-                              compute_convergence_checks=False)
+        idata = sample_track_record(build_reliability_model(inputs, priors, learn_sources=learn),
+                                    1000, seed)
         per_claim["learned" if learn else "tier_only"] = predictive_log_score(
             idata, inputs, later, alias, priors, learn)
     scores = {k: float(v.mean()) for k, v in per_claim.items()}

@@ -21,8 +21,7 @@ import xarray as xr
 
 from forecast.fit import MIN_ESS, SamplerSettings, fit
 from forecast.inputs import build_inputs, model_data
-from forecast.model import SCALARS
-from forecast.outcomes import cached_state_posterior, outcomes_from_marginals
+from forecast.outcomes import cached_state_posterior, outcomes_from_marginals, parameter_shapes
 from forecast.priors import resolve_priors
 from forecast.reliability import learn_reliability
 from forecast.results import ForecastResult
@@ -50,7 +49,7 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
     if set(old_shapes) != set(new) or any(old_shapes[k] != new[k].shape for k in new):
         return None
     post = base.posterior
-    names = [*SCALARS, "source_sd", "appeal", "not_listed"] + (["source_z"] if "source_z" in post else [])
+    names = list(parameter_shapes(inputs))
     if list(post["appeal"].coords["candidate"].values) != [
         f"{p.club}: {c}" for p in inputs.posts if p.has_successor for c in p.candidates
     ]:
@@ -60,11 +59,8 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
     pick = np.linspace(0, total - 1, min(max_draws, total)).astype(int)
     evaluate = cached_state_posterior(inputs)
     log_old = base.log_likelihood["evidence"].values.reshape(-1)[pick]
-    log_w, margs = np.zeros(len(pick)), []
-    for j, d in enumerate(pick):
-        log_new, marg = evaluate({n: v[d] for n, v in flat.items()}, new)
-        log_w[j] = log_new - log_old[j]
-        margs.append(marg)
+    log_new, margs = evaluate({n: v[pick] for n, v in flat.items()}, new)
+    log_w = log_new - log_old
     w = np.exp(log_w - log_w.max())
     w /= w.sum()
     ess = float(1.0 / np.sum(w**2))
@@ -76,7 +72,7 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
                               coords={k: v for k, v in post[n].coords.items()
                                       if k not in ("chain", "draw")})
               for n in names}
-    marginals = [np.stack([margs[k][i] for k in idx])[None] for i in range(len(inputs.posts))]
+    marginals = [m[idx][None] for m in margs]
     outcomes = outcomes_from_marginals(inputs, marginals)
     posterior = xr.Dataset(params).assign_coords(chain=[0], draw=np.arange(len(idx))).merge(outcomes)
     if "reliability" in post:

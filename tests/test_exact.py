@@ -13,8 +13,11 @@ from forecast.simulate import draw_params, random_inputs
 PRIORS = resolve_priors()
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_message_passing_equals_brute_force(seed):
+# Every backend the package uses: C on eight random structures (quick to compile), numba (the
+# production backend, cached on disk) on two of them.
+@pytest.mark.parametrize("seed,mode", [(s, "FAST_RUN") for s in range(8)]
+                         + [(s, "NUMBA") for s in (1, 6)])
+def test_message_passing_equals_brute_force(seed, mode):
     rng = np.random.default_rng(seed)
     inputs = random_inputs(rng, T=int(rng.integers(2, 5)), n_cand=int(rng.integers(1, 4)),
                            n_terms=int(rng.integers(0, 9)), chain=bool(seed % 2))
@@ -24,7 +27,9 @@ def test_message_passing_equals_brute_force(seed):
     post = inputs.posts[masked]
     post.mask = (rng.random(post.mask.size) < 0.7).astype(float)
     post.mask[int(rng.integers(post.mask.size))] = 1.0
-    log_z, marg = compile_state_posterior(inputs)(values)
+    evaluate = compile_state_posterior(inputs, chunk=1, mode=mode)
+    log_z, marg = evaluate({n: np.asarray(v)[None] for n, v in values.items()})
+    log_z, marg = log_z[0], [m[0] for m in marg]
     ref_log_z, ref_marg = enumerate_joint(inputs, values)
     assert log_z == pytest.approx(ref_log_z, abs=1e-9)
     for got, ref in zip(marg, ref_marg, strict=True):
@@ -42,14 +47,14 @@ def test_coupling_leaving_bounds_taking_the_job():
     T = inputs.T
     vac = next(i for i, p in enumerate(inputs.posts) if p.has_successor)
     for child, k in inputs.posts[vac].children:
-        for _ in range(20):
-            _, marg = evaluate(draw_params(rng, PRIORS, inputs))
-            dep_v, succ_v = inputs.posts[vac].states(T)
-            dep_c, _ = inputs.posts[child].states(T)
-            for t in range(T):
-                took = marg[vac][(succ_v == k) & (dep_v <= t)].sum()
-                left = marg[child][dep_c <= t].sum()
-                assert left >= took - 1e-12
+        draws = [draw_params(rng, PRIORS, inputs) for _ in range(20)]
+        _, marg = evaluate({n: np.stack([d[n] for d in draws]) for n in draws[0]})
+        dep_v, succ_v = inputs.posts[vac].states(T)
+        dep_c, _ = inputs.posts[child].states(T)
+        for t in range(T):
+            took = marg[vac][:, (succ_v == k) & (dep_v <= t)].sum(axis=1)
+            left = marg[child][:, dep_c <= t].sum(axis=1)
+            assert np.all(left >= took - 1e-12)
 
 
 def test_facts_constrain_the_outcome():
@@ -58,7 +63,9 @@ def test_facts_constrain_the_outcome():
 
     scenario = Scenario.load()
     inputs = build_inputs(scenario, dt.date(2025, 6, 15))
-    _, marg = compile_state_posterior(inputs)(draw_params(np.random.default_rng(0), PRIORS, inputs))
+    values = draw_params(np.random.default_rng(0), PRIORS, inputs)
+    _, marg = compile_state_posterior(inputs)({n: np.asarray(v)[None] for n, v in values.items()})
+    marg = [m[0] for m in marg]
     rm = next(i for i, p in enumerate(inputs.posts) if p.club == "Real Madrid")
     post = inputs.posts[rm]
     dep, succ = post.states(inputs.T)

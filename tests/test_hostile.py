@@ -322,7 +322,7 @@ CASES = [
     Case("sources-as-of", None, ("--as-of",), ("sources", "{scenario}", "--as-of", "soon")),
     Case("sources-out-file", out_file, ("--out",), ("sources", "{scenario}", "--out", "{root}/not-a-folder")),
     Case("backtest-cases-missing", None, ("--cases",), ("backtest", "--cases", "{root}/no-cases")),
-    Case("backtest-jobs-0", None, ("--jobs",), ("backtest", "--jobs", "0")),
+    Case("backtest-workers-negative", None, ("--workers",), ("backtest", "--workers", "-1")),
     Case("backtest-no-cases", lambda root: (root / "cases").mkdir(), ("cases", "no <case>/scenario.yaml"),
          ("backtest", "--cases", "{root}/cases")),
     # Outside a folder named cases/, a case's data folder is its own: ../../sources.csv escapes.
