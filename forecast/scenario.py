@@ -555,8 +555,9 @@ class Scenario:
         file, problems = str(self.files["sources"]), []
         owner: dict[str, str] = {}
         for row in self.sources.itertuples():
-            for name in {row.name, *SourceRow.alias_list(row)}:  # type: ignore[arg-type]
-                key = name.lower()
+            # A row's own spellings count once (an alias may repeat its name in another case).
+            spellings = {n.lower(): n for n in reversed([row.name, *SourceRow.alias_list(row)])}
+            for key, name in spellings.items():  # type: ignore[arg-type]
                 if key in owner and owner[key] != row.name:
                     problems.append(Problem(file, row.line, "aliases", f"{name!r} already names "
                                             f"{owner[key]!r}"))

