@@ -104,6 +104,20 @@ def _prior_marginals(inputs, priors, draws: int, seed: int) -> list[np.ndarray]:
     return [m.mean(axis=0) for m in margs]
 
 
+def scored_post(scenario, posts) -> int:
+    """Return the index in ``posts`` (model inputs) of the post a case is scored on.
+
+    Its vacancy when it asks who succeeds, else the post of the coach its departure question
+    is about.
+    """
+    questions = scenario.spec.questions
+    club = next((q.club for q in questions if q.kind == "successor"), None)
+    if club is None:
+        coach = next(q.coach for q in questions if q.kind == "departure")
+        return next(j for j, p in enumerate(posts) if p.coach == coach)
+    return next(j for j, p in enumerate(posts) if p.club == club)
+
+
 def forecast_case(path: Path, draws: int = 500, seed: int = 1,
                   cache_dir: Path | None = None) -> CaseForecast:
     """Fit one case at its cutoff and collect every method's probabilities."""
@@ -116,43 +130,42 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     result = fit(scenario, settings=SamplerSettings(draws=draws, tune=draws, seed=seed),
                  cache_dir=cache_dir)
     inputs = result.inputs
-    question = next(q for q in scenario.spec.questions if q.kind == "successor")
-    i = next(j for j, p in enumerate(inputs.posts) if p.club == question.club)
+    i = scored_post(scenario, inputs.posts)
     post = inputs.posts[i]
     T = inputs.T
-    who_labels = [*post.candidates, NOT_LISTED, NO_VACANCY]
     when_labels = [*inputs.grid.labels, AFTER]
     dep_true, succ_true = _truth(scenario, i)
-    who_truth = np.zeros(len(who_labels))
-    for d, s in zip(dep_true, succ_true, strict=True):
-        who_truth[len(who_labels) - 1 if d == T else s] = 1
     when_truth = np.zeros(T + 1)
     when_truth[np.unique(dep_true)] = 1
-
-    table = result.successor[result.successor["club"] == post.club]
-    model_who = table["mean"].to_numpy()
     model_when = result.departure[result.departure["coach"] == post.coach]["mean"].to_numpy()
     prior = _prior_marginals(inputs, result.priors, 500, seed)[i]
     dep, succ = post.states(T)
-    prior_who = np.array([prior[(succ == k) & (dep < T)].sum() for k in range(post.n_cand + 1)]
-                         + [prior[dep == T].sum()])
     prior_when = np.array([prior[dep == m].sum() for m in range(T + 1)])
-    rumours = inputs.rumours
-    counts = rumours[(rumours["club"] == post.club) & rumours["claim"].isin(JOIN_CLAIMS)
-                     ]["subject"].value_counts()
-    most = np.full(len(who_labels), 1.0 / len(who_labels))
-    named = [c for c in post.candidates if c in counts.index]
-    if named:
-        top = max(named, key=lambda c: counts[c])
-        most = np.full(len(who_labels), (1 - MOST_RUMOURED_MASS) / (len(who_labels) - 1))
-        most[post.candidates.index(top)] = MOST_RUMOURED_MASS
-    uniform_who = np.full(len(who_labels), 1.0 / len(who_labels))
     uniform_when = np.full(T + 1, 1.0 / (T + 1))
+    # A case that asks only when a coach leaves (a rumoured exit) has no "who" question.
+    who_labels, who, who_truth = [], {}, np.zeros(0)
+    if post.has_successor:
+        who_labels = [*post.candidates, NOT_LISTED, NO_VACANCY]
+        who_truth = np.zeros(len(who_labels))
+        for d, s in zip(dep_true, succ_true, strict=True):
+            who_truth[len(who_labels) - 1 if d == T else s] = 1
+        table = result.successor[result.successor["club"] == post.club]
+        prior_who = np.array([prior[(succ == k) & (dep < T)].sum() for k in range(post.n_cand + 1)]
+                             + [prior[dep == T].sum()])
+        rumours = inputs.rumours
+        counts = rumours[(rumours["club"] == post.club) & rumours["claim"].isin(JOIN_CLAIMS)
+                         ]["subject"].value_counts()
+        most = np.full(len(who_labels), 1.0 / len(who_labels))
+        named = [c for c in post.candidates if c in counts.index]
+        if named:
+            top = max(named, key=lambda c: counts[c])
+            most = np.full(len(who_labels), (1 - MOST_RUMOURED_MASS) / (len(who_labels) - 1))
+            most[post.candidates.index(top)] = MOST_RUMOURED_MASS
+        who = {"model": table["mean"].to_numpy(), "prior only": prior_who, "most rumoured": most,
+               "uniform": np.full(len(who_labels), 1.0 / len(who_labels))}
     return CaseForecast(
         case=scenario.id, cutoff=scenario.spec.as_of.isoformat(), who_labels=who_labels,
-        who={"model": model_who, "prior only": prior_who, "most rumoured": most,
-             "uniform": uniform_who},
-        who_truth=who_truth, when_labels=when_labels,
+        who=who, who_truth=who_truth, when_labels=when_labels,
         when={"model": model_when, "prior only": prior_when, "uniform": uniform_when},
         when_truth=when_truth, diagnostics=result.diagnostics,
     )
@@ -213,7 +226,7 @@ def calibration_bins(forecasts: list[CaseForecast], bins: int = 5) -> pd.DataFra
     """Pool every outcome probability of the model; observed frequency and count per bin."""
     p, y = [], []
     for f in forecasts:
-        p += list(f.who["model"]) + list(f.when["model"])
+        p += list(f.who.get("model", [])) + list(f.when["model"])
         y += list(f.who_truth > 0) + list(f.when_truth > 0)
     p, y = np.array(p), np.array(y, dtype=float)
     edges = np.linspace(0, 1, bins + 1)

@@ -69,8 +69,8 @@ def run_batch(fn: Callable, items: Sequence, *, workers: int | None = None,
         futures = client.map(fn, items, pure=False)
         position = {f.key: i for i, f in enumerate(futures)}
         out = [None] * len(items)
-        for k, (future, result) in enumerate(as_completed(futures, with_results=True), 1):
-            out[position[future.key]] = result
+        for k, future in enumerate(as_completed(futures), 1):
+            out[position[future.key]] = future.result()  # re-raises a task's own error
             if progress:
                 progress(k, len(items), label(items[position[future.key]]))
         return out

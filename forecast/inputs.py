@@ -344,8 +344,10 @@ def _team_names(scenario: Scenario):
 def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
     """Constrain each post's outcome by the official facts known at ``as_of``.
 
-    A tracked coach with no departure fact by ``as_of`` was still in post then; the first
-    non-interim appointment of someone else at a vacancy resolves its successor question.
+    A tracked coach with no departure fact by ``as_of`` was still in post then (or until the
+    month a successor's appointment was announced, if one was); a departure that takes effect
+    after the horizon means he stayed throughout; the first non-interim appointment of someone
+    else at a vacancy resolves its successor question.
     """
     T = grid.size
     file = str(scenario.files.get("facts", scenario.path))
@@ -368,6 +370,8 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
                 ends = grid.index(p.contract_end)
                 effective = p.contract_end if ends is not None else dt.date(*grid.months[0], 1)
             month = grid.index(effective)
+            if month is None and effective > month_end(*grid.months[-1]):
+                month = T  # left after the horizon: still in post throughout the window
             if month is None:
                 raise DataValidationError([Problem(
                     file, int(fact.line), "date",
@@ -375,11 +379,14 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
                     f"{grid.labels[0]}..{grid.labels[-1]}",
                 )])
             p.mask *= dep == month
-        else:
-            p.mask *= dep >= now
+        hires = mine[(mine["kind"] == "appointed") & (mine["interim"] == 0)
+                     & (mine["coach"] != p.coach)] if len(mine) else mine
+        if not len(left):
+            # Still in post at the as-of date, or at least until a successor's appointment was
+            # announced when one was (the incumbent's own exit is often not announced apart).
+            first_hire = grid.index(hires["date"].min()) if len(hires) else None
+            p.mask *= dep >= (now if first_hire is None else min(now, first_hire))
         if p.has_successor and len(mine):
-            hires = mine[(mine["kind"] == "appointed") & (mine["interim"] == 0)
-                         & (mine["coach"] != p.coach)]
             if len(hires):
                 fact = hires.sort_values("date").iloc[0]
                 # A successor is often announced before the incumbent's exit takes effect, so

@@ -21,6 +21,15 @@ def test_local_cluster_keeps_order_and_reports_progress():
     assert sorted(seen) == [(1, 3), (2, 3), (3, 3)]
 
 
+def _fails(item: int) -> int:
+    raise ValueError(f"case {item} is broken")
+
+
+def test_a_failed_task_raises_its_own_error():
+    with pytest.raises(ValueError, match="case 2 is broken"):
+        run_batch(_fails, [2], workers=1)
+
+
 def test_scheduler_address_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv(SCHEDULER_ENV, "tcp://127.0.0.1:8786")
     assert scheduler_address() == "tcp://127.0.0.1:8786"
