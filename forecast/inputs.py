@@ -370,14 +370,8 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
                 ends = grid.index(p.contract_end)
                 effective = p.contract_end if ends is not None else dt.date(*grid.months[0], 1)
             month = grid.index(effective)
-            if month is None and effective > month_end(*grid.months[-1]):
-                month = T  # left after the horizon: still in post throughout the window
-            if month is None:
-                raise DataValidationError([Problem(
-                    file, int(fact.line), "date",
-                    f"{fact.coach} left {fact.club} outside the scenario's months "
-                    f"{grid.labels[0]}..{grid.labels[-1]}",
-                )])
+            if month is None:  # takes effect after the horizon: in post throughout the window
+                month = T
             p.mask *= dep == month
         hires = mine[(mine["kind"] == "appointed") & (mine["interim"] == 0)
                      & (mine["coach"] != p.coach)] if len(mine) else mine

@@ -161,14 +161,6 @@ def out_file(root: Path) -> None:
     (root / "not-a-folder").write_text("x")
 
 
-def contradicting_fact(root: Path) -> None:
-    # Ancelotti "left" before the as-of date, effective after the horizon: only the model's
-    # inputs can see that the date is outside the scenario's months.
-    with (root / "facts.csv").open("a", encoding="utf-8") as fh:
-        fh.write("f999,2024-11-01,left,Carlo Ancelotti,Real Madrid,2027-01-01,0,"
-                 "https://example.org/f,leaves in 2027\n")
-
-
 R = "real-madrid-2024.csv:6"  # the fifth rumour row is line 6 (header is line 1)
 Y = "real-madrid-2024.yaml"
 CASES = [
@@ -234,7 +226,6 @@ CASES = [
     Case("fact-kind", table("facts.csv", 0, kind="fired"), ("facts.csv:2 [kind]",)),
     Case("fact-interim-2", table("facts.csv", 0, interim="2"), ("facts.csv:2 [interim]",)),
     Case("fact-url", table("facts.csv", 0, url="ftp://example.org/x"), ("facts.csv:2 [url]",)),
-    Case("fact-outside-months", contradicting_fact, ("facts.csv:", "[date]", "outside")),
     Case("track-came-true-2", table("track_record.csv", 0, came_true="2"),
          ("track_record.csv:2 [came_true]",)),
     Case("track-report-url", table("track_record.csv", 0, report_url="javascript:void(0)"),

@@ -123,6 +123,35 @@ def test_extension_fact_needs_end_date(scenario_copy):
     assert p.field == "value"
 
 
+def _add_fact(scenario_copy, row: str) -> None:
+    with (scenario_copy.parent.parent / "facts.csv").open("a", encoding="utf-8") as fh:
+        fh.write(row + "\n")
+
+
+def _real_madrid(scenario_copy):
+    from forecast.inputs import build_inputs
+
+    inputs = build_inputs(Scenario.load(scenario_copy))
+    post = next(p for p in inputs.posts if p.club == "Real Madrid")
+    return post, *post.states(inputs.T), inputs.T
+
+
+def test_departure_after_the_horizon_means_he_stays(scenario_copy):
+    _add_fact(scenario_copy, "f999,2024-11-01,left,Carlo Ancelotti,Real Madrid,2027-01-01,0,"
+                             "https://example.org/f,leaves in 2027")
+    post, dep, _, T = _real_madrid(scenario_copy)
+    assert (post.mask > 0).any() and (dep[post.mask > 0] == T).all()
+
+
+def test_an_announced_successor_means_the_incumbent_leaves(scenario_copy):
+    _add_fact(scenario_copy, "f999,2024-11-01,appointed,Xabi Alonso,Real Madrid,2025-06-01,0,"
+                             "https://example.org/f,Alonso named")
+    post, dep, succ, T = _real_madrid(scenario_copy)
+    allowed = post.mask > 0
+    assert allowed.any() and (dep[allowed] < T).all()
+    assert (succ[allowed] == post.candidates.index("Xabi Alonso")).all()
+
+
 def test_bad_result_row(scenario_copy):
     path = scenario_copy.parent.parent / "results" / "matches.csv"
     _edit_csv(path, 0, FTHG="two")
