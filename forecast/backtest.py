@@ -17,11 +17,14 @@ weight set to zero, averaged over prior draws), which isolates what the rumours 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from forecast.inputs import NOT_LISTED
 
 MOST_RUMOURED_MASS = 0.6
 JOIN_CLAIMS = ("joins", "talks", "agreement", "shortlisted")
@@ -122,7 +125,6 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
                   cache_dir: Path | None = None) -> CaseForecast:
     """Fit one case at its cutoff and collect every method's probabilities."""
     from forecast.fit import SamplerSettings, fit
-    from forecast.inputs import NOT_LISTED
     from forecast.outcomes import AFTER, NO_VACANCY
     from forecast.scenario import Scenario
 
@@ -222,6 +224,51 @@ def overall(scores: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+#: Modelling choices are made on cases with cutoffs before this date and confirmed on the later ones.
+CONFIRM_FROM = "2023-01-01"
+
+
+def paired_differences(scores: pd.DataFrame, forecasts: list[CaseForecast]) -> pd.DataFrame:
+    """Return the model's log score minus each baseline's, paired over cases, with its SE.
+
+    One row per question, baseline and period: cases with cutoffs before :data:`CONFIRM_FROM`
+    (where choices are made), from it on (where they are confirmed), and all.
+    """
+    later = {f.case: f.cutoff >= CONFIRM_FROM for f in forecasts}
+    wide = scores.pivot_table(index=["question", "case"], columns="method", values="log_score")
+    rows = []
+    for question, table in wide.groupby(level="question", sort=False):
+        table = table.droplevel("question")
+        for baseline in [m for m in table.columns if m != "model"]:
+            diff = (table["model"] - table[baseline]).dropna()
+            for period, keep in (("before 2023", [not later[c] for c in diff.index]),
+                                 ("2023 on", [later[c] for c in diff.index]),
+                                 ("all", [True] * len(diff))):
+                d = diff[np.asarray(keep, dtype=bool)]
+                rows.append({"question": question, "baseline": baseline, "period": period,
+                             "cases": int(len(d)), "difference": float(d.mean()) if len(d) else np.nan,
+                             "se": float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def expected_calibration_error(bins: pd.DataFrame) -> float:
+    """Return the count-weighted mean gap between forecast and observed frequency over bins."""
+    used = bins[bins["count"] > 0]
+    gaps = (used["mean_forecast"] - used["observed"]).abs()
+    return float((gaps * used["count"]).sum() / used["count"].sum())
+
+
+def not_listed_check(forecasts: list[CaseForecast]) -> dict:
+    """Return the model's mean "not listed" probability and how often the winner was not listed."""
+    # Labels end with "not listed", then "no vacancy".
+    rows = [(f.who["model"][-2], f.who_truth[-2]) for f in forecasts
+            if "model" in f.who and f.who_labels[-2:-1] == [NOT_LISTED]]
+    if not rows:
+        return {"cases": 0, "mean_forecast": np.nan, "frequency": np.nan}
+    p, y = np.array(rows).T
+    return {"cases": len(rows), "mean_forecast": float(p.mean()), "frequency": float(y.mean())}
+
+
 def calibration_bins(forecasts: list[CaseForecast], bins: int = 5) -> pd.DataFrame:
     """Pool every outcome probability of the model; observed frequency and count per bin."""
     p, y = [], []
@@ -269,8 +316,13 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
     scores = score_table(forecasts)
     summary = overall(scores)
     bins = calibration_bins(forecasts)
-    for name, table in (("scores", scores), ("overall", summary), ("calibration", bins)):
+    paired = paired_differences(scores, forecasts)
+    for name, table in (("scores", scores), ("overall", summary), ("calibration", bins),
+                        ("paired", paired)):
         write_csv(table, out / f"{name}.csv")
+    checks = {"expected_calibration_error": expected_calibration_error(bins),
+              "not_listed": not_listed_check(forecasts), "confirm_from": CONFIRM_FROM}
+    atomic_write(out / "checks.json", lambda p: Path(p).write_text(json.dumps(checks, indent=1)))
     ax = plot_calibration(bins)
     atomic_write(out / "reliability.png", lambda p: ax.figure.savefig(p, dpi=110))
     failed = [f.case for f in forecasts if not f.diagnostics["passed"]]
@@ -278,6 +330,7 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
             else "Every case passed its convergence checks.")
     html = template_env().get_template("backtest.html").render(
         n_cases=len(forecasts), overall=summary, calibration=bins, scores=scores, note=note,
+        paired=paired, checks=checks,
         diagram=base64.b64encode((out / "reliability.png").read_bytes()).decode())
     atomic_write(out / "report.html", lambda p: Path(p).write_text(html, encoding="utf-8"))
     return out

@@ -31,7 +31,7 @@ from forecast.simulate import (
 )
 
 RANKED = ("sack_base", "quit_base", "quit_season_end", "avail_season_end", "tier1", "tier3",
-          "source_sd", "chorus", "appeal[0]", "not_listed[0]", "source_z[0]")
+          "source_sd", "appeal[0]", "not_listed[0]", "source_z[0]")
 
 
 @dataclass

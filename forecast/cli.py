@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -131,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                        ("--club", "club the claim is about"), ("--window", "YYYY-MM or YYYY-MM/YYYY-MM"),
                        ("--strength", "weak, medium or strong"),
                        ("--cites", "rumour id or outlet this report repeats"),
+                       ("--speaker", "whose words: outlet (its own information, the default), coach, "
+                                     "club_official or agent"),
                        ("--journalist", "named reporter"), ("--url", "link to the report"),
                        ("--summary", "one line in your own words"), ("--id", "rumour id (default: next)")):
         add.add_argument(flag, help=text)
@@ -233,16 +236,17 @@ def cmd_run(args) -> int:
 
 
 FIELDS = ("id", "date", "source", "journalist", "subject", "claim", "club", "window", "strength",
-          "cites", "url", "summary")
+          "cites", "speaker", "url", "summary")
 
 
 def _ask(scenario, fields: dict) -> dict:
     """Ask for each missing field on the terminal, with choices and defaults."""
-    from forecast.schemas import CLAIM_KINDS, STRENGTHS
+    from forecast.schemas import CLAIM_KINDS, SPEAKERS, STRENGTHS
 
     choices = {
         "source": sorted(scenario.sources["name"]), "subject": sorted(scenario.coaches()),
         "club": sorted(scenario.clubs()), "claim": list(CLAIM_KINDS), "strength": list(STRENGTHS),
+        "speaker": list(SPEAKERS),
     }
     defaults = {"date": dt.date.today().isoformat()}
     for name in FIELDS:
@@ -355,6 +359,13 @@ def cmd_backtest(args) -> int:
     folder = write_backtest(forecasts, args.out / "backtest")
     table = pd.read_csv(folder / "overall.csv")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    paired = pd.read_csv(folder / "paired.csv")
+    print("\nModel minus baseline, log score paired over cases (positive: model better):")
+    print(paired.to_string(index=False, float_format=lambda v: f"{v:+.3f}"))
+    checks = json.loads((folder / "checks.json").read_text())
+    print(f"Expected calibration error {checks['expected_calibration_error']:.3f}; 'not listed' "
+          f"mean forecast {checks['not_listed']['mean_forecast']:.2f} vs frequency "
+          f"{checks['not_listed']['frequency']:.2f}")
     print(f"Wrote {folder}/report.html")
     return 0
 

@@ -12,11 +12,18 @@ Rules (each rumour's fate is recorded in the evidence table of the report):
   cites an outlet whose own report is not in the file stands in for that report: it counts once,
   with the cited outlet's reliability, and later echoes of the same claim add nothing.
 - A source repeating its own claim adds nothing beyond its strongest report of it.
+- Who speaks decides whose reliability a report carries: a coach's, club official's or agent's
+  own words (``speaker``) are that speaker's claim, not the outlet's, whichever outlet relays
+  them, so the same statement relayed by ten outlets counts once.
+- Different sources' reports of one claim are not independent either; the likelihood discounts
+  each further report (:func:`forecast.inputs.set_ranks`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -73,6 +80,12 @@ class EvidenceItem:
     proposition: Proposition | None
     status: str  # "counted", "echo", "repeat", "not modelled"
     note: str
+    date: dt.date | None = None
+
+
+#: Reliability unit of words a report quotes, by ``speaker``: one unit per kind of speaker.
+SPEAKER_UNITS = {"coach": "coach's own words", "club_official": "club official's words",
+                 "agent": "agent's words"}
 
 
 def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[EvidenceItem]:
@@ -91,19 +104,24 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[EvidenceItem]:
     best: dict[tuple, int] = {}
     rank = {"weak": 0, "medium": 1, "strong": 2}
     for row in rumours.itertuples():
+        item = partial(EvidenceItem, date=row.date)
         strength = row.strength or DEFAULT_STRENGTH[row.claim]
         unit = ctx.unit_for(row.source, row.journalist)
         echo_of = None
-        if row.cites and row.cites.lower() in ctx.source_alias:
+        speaker = getattr(row, "speaker", "outlet")
+        if speaker in SPEAKER_UNITS:
+            # Quoted words: the speaker's claim, whichever outlet relays it.
+            unit = SPEAKER_UNITS[speaker]
+        elif row.cites and row.cites.lower() in ctx.source_alias:
             # The cited outlet's own report is not in the file: its first echo stands in for it.
             echo_of = ctx.source_alias[row.cites.lower()]
             unit = echo_of
         elif row.cites:
-            items.append(EvidenceItem(row.id, unit, strength, None, "echo", f"echo of {row.cites}"))
+            items.append(item(row.id, unit, strength, None, "echo", f"echo of {row.cites}"))
             continue
         prop, note = _proposition(row, ctx, grid)
         if prop is None:
-            items.append(EvidenceItem(row.id, unit, strength, None, "not modelled", note))
+            items.append(item(row.id, unit, strength, None, "not modelled", note))
             continue
         key = (unit, prop)
         if key in best:
@@ -111,25 +129,27 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[EvidenceItem]:
             if rank[strength] > rank[earlier.strength]:
                 items[best[key]] = EvidenceItem(
                     earlier.rumour_id, unit, earlier.strength, prop, "repeat",
-                    f"superseded by {row.id}, a stronger report from the same source",
+                    f"superseded by {row.id}, a stronger report from the same source", earlier.date,
                 )
                 best[key] = len(items)
-                items.append(EvidenceItem(row.id, unit, strength, prop, "counted", note))
+                items.append(item(row.id, unit, strength, prop, "counted", note))
             elif echo_of:
                 items.append(
-                    EvidenceItem(row.id, unit, strength, prop, "echo",
-                                 f"echo of {echo_of}, already counted via {earlier.rumour_id}")
+                    item(row.id, unit, strength, prop, "echo",
+                         f"echo of {echo_of}, already counted via {earlier.rumour_id}")
                 )
             else:
                 items.append(
-                    EvidenceItem(row.id, unit, strength, prop, "repeat",
-                                 f"repeats {earlier.rumour_id} from the same source")
+                    item(row.id, unit, strength, prop, "repeat",
+                         f"repeats {earlier.rumour_id} from the same source")
                 )
             continue
         best[key] = len(items)
         if echo_of:
             note += f" (as reported by {echo_of})"
-        items.append(EvidenceItem(row.id, unit, strength, prop, "counted", note))
+        elif speaker in SPEAKER_UNITS:
+            note += f" ({unit}, relayed by {row.source})"
+        items.append(item(row.id, unit, strength, prop, "counted", note))
     return items
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.inputs import ModelInputs, model_data
+from forecast.inputs import ModelInputs, model_data, term_ranks
 from forecast.outcomes import cached_state_posterior, parameter_shapes
 
 
@@ -98,6 +98,8 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_dr
         data = model_data(inputs)
         data[f"weight_{i}"] = data[f"weight_{i}"].copy()
         data[f"weight_{i}"][j] = 0.0
+        post = inputs.posts[i]  # the next report of its claim moves up a rank
+        data[f"rank_{i}"] = term_ranks(post.term_group, post.term_score, data[f"weight_{i}"])
         loo_logz, loo = evaluate(draws, data)
         log_w = loo_logz - full_logz
         w = np.exp(log_w - log_w.max())

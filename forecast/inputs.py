@@ -16,12 +16,15 @@ from forecast.errors import DataValidationError, Problem
 from forecast.evidence import EvidenceItem, classify_rumours
 from forecast.form import form_against_expectation, team_points
 from forecast.periods import MonthGrid, month_end
-from forecast.priors import resolve_priors
+from forecast.priors import DISCOUNT, STRENGTH_OFFSET, resolve_priors
 from forecast.scenario import Scenario
 
 NOT_LISTED = "not listed"
 SPARE = "(spare)"  # placeholder reliability units that keep shapes fixed when sources are added
 STRENGTH_LEVELS = ("weak", "medium", "strong")
+#: Reports of one claim more than this many days after the first one of their group start a new
+#: group: later news is more often new information than an echo.
+GROUP_DAYS = 90
 
 
 @dataclass
@@ -50,9 +53,9 @@ class PostInputs:
     term_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     term_strength: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     term_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 0: padding
-    term_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # same claim
-    term_lead: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1: first of its group
-    term_dissent: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1: contradicts lead
+    term_rank: np.ndarray = field(default_factory=lambda: np.zeros(0))  # place among its claim's reports
+    term_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # same claim; -1 none
+    term_score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # expected reliability logit
     mask: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_obs,) 0 where a fact rules out
     children: list[tuple[int, int]] = field(default_factory=list)  # (child post, candidate index)
 
@@ -95,6 +98,8 @@ class ModelInputs:
     evidence: list[EvidenceItem]
     rumours: pd.DataFrame  # rumours known at the as-of date
     unit_prior: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # learned, mu, sd
+    strength_offset: np.ndarray = field(default_factory=lambda: np.asarray(STRENGTH_OFFSET))
+    discount: float = DISCOUNT  # weight factor of each further report of one claim
 
     @property
     def T(self) -> int:
@@ -222,6 +227,18 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
     units += [f"{SPARE} {j + 1}" for j in range(_round_up(len(units) + 2, 4) - len(units))]
     tier_of = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))
     unit_tier = np.array([tier_of.get(u, 4) - 1 for u in units], dtype=int)
+    unit_prior = np.zeros((len(units), 3))
+    unit_prior[:, 2] = 1.0
+    for j, unit in enumerate(units):
+        learned = reliability.unit_prior(unit) if reliability is not None else None
+        if learned is not None:
+            unit_prior[j] = (1.0, *learned)
+    offsets, discount = (reliability.evidence_weights() if reliability is not None
+                         else (np.asarray(STRENGTH_OFFSET), DISCOUNT))
+    priors = resolve_priors(spec.priors, str(scenario.path))
+    # Expected reliability logit of each unit: what orders reports of one claim.
+    unit_score = np.where(unit_prior[:, 0] == 1, unit_prior[:, 1],
+                          [priors[f"tier{t + 1}"].mu for t in unit_tier])
 
     for i, p in enumerate(posts):
         dep, succ = p.states(T)
@@ -236,19 +253,14 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
             p.term_unit[j] = units.index(e.unit)
             p.term_strength[j] = STRENGTH_LEVELS.index(e.strength)
             p.term_weight[j] = 1.0
-        set_groups(p, [e.proposition for e in mine])
+        set_ranks(p, [e.proposition for e in mine], [e.date for e in mine],
+                  [unit_score[p.term_unit[j]] + offsets[p.term_strength[j]] for j in range(len(mine))])
         p.mask = np.ones(p.n_obs(T))
 
     _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
     order, roots = _tree_order(posts)
-    unit_prior = np.zeros((len(units), 3))
-    unit_prior[:, 2] = 1.0
-    for j, unit in enumerate(units):
-        learned = reliability.unit_prior(unit) if reliability is not None else None
-        if learned is not None:
-            unit_prior[j] = (1.0, *learned)
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, evidence,
-                       rumours, unit_prior)
+                       rumours, unit_prior, np.asarray(offsets, dtype=float), float(discount))
 
 
 def check_model_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInputs:
@@ -266,23 +278,47 @@ def check_model_inputs(scenario: Scenario, as_of: dt.date | None = None) -> Mode
     return build_inputs(scenario, as_of)
 
 
-def set_groups(post: PostInputs, props: list) -> None:
-    """Group a post's terms by the claim they make (negation aside).
+def set_ranks(post: PostInputs, props: list, dates: list | None = None,
+              scores: list | None = None) -> None:
+    """Rank each of a post's reports among the reports of the same claim.
 
-    Marks each group's first term and the terms that contradict it.
+    Reports make the same claim when they assert the same thing (leaves; or candidate k joins)
+    in the same direction, whatever their windows, within :data:`GROUP_DAYS` of the first report
+    of the group. Within a group the most reliable report (highest ``score``; earliest on ties)
+    has rank 0, the next rank 1, and so on; the likelihood weights the report of rank ``k`` by
+    ``discount**k``, so agreeing reports add less and less and one report can never switch
+    another off. Without dates every report of a claim is in one group; without scores they
+    rank in order.
     """
     cap = post.truth.shape[0]
-    post.term_group = np.zeros(cap, dtype=int)
-    post.term_lead = np.zeros(cap)
-    post.term_dissent = np.zeros(cap)
-    groups: dict[tuple, tuple[int, object]] = {}  # claim -> (group number, first proposition)
+    post.term_group = np.full(cap, -1)
+    post.term_score = np.zeros(cap)
+    opened: dict[tuple, list] = {}  # claim -> [(opening date, group number)]
+    n_groups = 0
     for j, prop in enumerate(props):
-        key = (prop.kind, prop.candidate, prop.months)
-        if key not in groups:
-            groups[key] = (len(groups), prop)
-            post.term_lead[j] = 1.0
-        post.term_group[j], lead = groups[key]
-        post.term_dissent[j] = float(prop.negated != lead.negated)
+        key = (prop.kind, prop.candidate, prop.negated)
+        date = dates[j] if dates is not None else None
+        groups = opened.setdefault(key, [])
+        if not groups or (date is not None and (date - groups[-1][0]).days > GROUP_DAYS):
+            groups.append((date, n_groups))
+            n_groups += 1
+        post.term_group[j] = groups[-1][1]
+        post.term_score[j] = scores[j] if scores is not None else -j
+    post.term_rank = term_ranks(post.term_group, post.term_score, post.term_weight)
+
+
+def term_ranks(group: np.ndarray, score: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Return each counted term's rank in its group by score (0: highest; ties: earlier first).
+
+    Terms with weight 0 (padding, or a report left out) take no rank, so leaving out a group's
+    strongest report moves the next one up, as if it had never been made.
+    """
+    ranks = np.zeros(len(group))
+    for g in np.unique(group[(group >= 0) & (weight > 0)]):
+        members = np.flatnonzero((group == g) & (weight > 0))
+        order = members[np.argsort(-score[members], kind="stable")]
+        ranks[order] = np.arange(len(order))
+    return ranks
 
 
 def _round_up(n: int, step: int) -> int:
@@ -300,10 +336,11 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     """Return the arrays that may change between forecasts of one scenario, by data name.
 
     Per post ``i``: ``form_i``, ``expiry_i``, ``final_year_i``, ``mask_i``, ``truth_i``,
-    ``unit_i``, ``strength_i``, ``weight_i``, ``group_i``, ``lead_i``, ``dissent_i``; for a
-    vacancy also ``employed_i`` and ``cand_form_i``; and per reliability unit ``unit_tier``,
-    ``unit_learned`` (1 when the track record gives its reliability), ``unit_mu`` and
-    ``unit_sd`` (that learned logit's mean and sd).
+    ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``; for a vacancy also ``employed_i`` and
+    ``cand_form_i``; per reliability unit ``unit_tier``, ``unit_learned`` (1 when the track
+    record gives its reliability), ``unit_mu`` and ``unit_sd`` (that learned logit's mean and
+    sd); and ``strength_offset`` (weak, medium, strong) and ``discount``, learned from the
+    track record.
     Their shapes depend only on the scenario's structure.
     """
     data: dict[str, np.ndarray] = {
@@ -311,6 +348,8 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         "unit_learned": np.asarray(inputs.unit_prior[:, 0], dtype=float),
         "unit_mu": np.asarray(inputs.unit_prior[:, 1], dtype=float),
         "unit_sd": np.asarray(inputs.unit_prior[:, 2], dtype=float),
+        "strength_offset": np.asarray(inputs.strength_offset, dtype=float),
+        "discount": np.asarray(inputs.discount, dtype=float),
     }
     for i, p in enumerate(inputs.posts):
         data[f"form_{i}"] = np.asarray(p.form, dtype=float)
@@ -321,9 +360,7 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         data[f"unit_{i}"] = np.asarray(p.term_unit, dtype=int)
         data[f"strength_{i}"] = np.asarray(p.term_strength, dtype=int)
         data[f"weight_{i}"] = np.asarray(p.term_weight, dtype=float)
-        data[f"group_{i}"] = np.asarray(p.term_group, dtype=int)
-        data[f"lead_{i}"] = np.asarray(p.term_lead, dtype=float)
-        data[f"dissent_{i}"] = np.asarray(p.term_dissent, dtype=float)
+        data[f"rank_{i}"] = np.asarray(p.term_rank, dtype=float)
         if p.has_successor:
             data[f"employed_{i}"] = np.asarray(p.employed, dtype=float)
             data[f"cand_form_{i}"] = np.asarray(p.cand_form, dtype=float)

@@ -17,7 +17,8 @@ Generative story for one post :math:`q` with incumbent :math:`c_q` (months :math
 4. Evidence. Each counted rumour asserts a proposition :math:`X` about one post's observable
    state; its source tells the truth with probability
    :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength}) > \tfrac12`, so a
-   report can never count against what it asserts (no label switching).
+   report can never count against what it asserts (no label switching); further reports of
+   one claim are discounted (:func:`evidence_loglik`).
 
 Because propositions concern one post's observable state and pulls follow a forest of posts,
 the sum over the joint outcome factorises into messages from each post to its parent:
@@ -40,7 +41,6 @@ import numpy as np
 import pytensor.tensor as pt
 
 from forecast.inputs import ModelInputs, PostInputs, model_data
-from forecast.priors import STRENGTH_OFFSET
 
 LOG_HALF = float(np.log(0.5))
 
@@ -110,30 +110,22 @@ def outcome_matrix(params: dict, data: dict, i: int, post: PostInputs, season_en
 def evidence_loglik(params: dict, data: dict, i: int, psi):
     r"""Return the rumour log-likelihood of each observable state of post ``i``.
 
-    Reports of the same proposition form a group (a chorus). With probability
-    :math:`c = \sigma(\text{chorus})` a group is one signal that the other outlets copied without
-    saying so (all agree with its first report, whose reliability alone counts); otherwise its
-    reports are independent. Per group,
-    :math:`L = c\,L_{first}\,[\text{all agree}] + (1-c)\prod_t L_t`. Terms with weight 0
-    (padding, or a rumour left out) contribute nothing.
+    Each report asserts its proposition truthfully with probability
+    :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength})`. Reports of one
+    claim are not independent (outlets copy each other without saying so), so the report of
+    rank :math:`k` among them (most reliable first, :func:`forecast.inputs.set_ranks`) enters with
+    weight :math:`\delta^k`: the strongest counts fully and each further one less (m dependent
+    reports are worth :math:`\sum_k \delta^k < 1/(1-\delta)` independent ones; Clemen & Winkler
+    1985). The strength offsets :math:`\kappa` and :math:`\delta` are learned from the track
+    record. A report moves the forecast by at most its own likelihood ratio, and never switches
+    another report off. Terms with weight 0 (padding, or a rumour left out) contribute nothing.
     """
-    x = psi[data[f"unit_{i}"]] + pt.as_tensor(np.asarray(STRENGTH_OFFSET))[data[f"strength_{i}"]]
-    weight = data[f"weight_{i}"]
+    x = psi[data[f"unit_{i}"]] + data["strength_offset"][data[f"strength_{i}"]]
+    weight = data[f"weight_{i}"] * data["discount"] ** data[f"rank_{i}"]
     log_true = (LOG_HALF + pt.log1p(pt.sigmoid(x))) * weight  # log rho
     log_false = (LOG_HALF - pt.softplus(x)) * weight  # log (1 - rho)
     truth = data[f"truth_{i}"]
-    per_term = log_true[:, None] * truth + log_false[:, None] * (1.0 - truth)  # (terms, states)
-    # Sum terms by group with a scatter-add: linear in the number of terms (a membership matrix
-    # would be terms x groups).
-    group = data[f"group_{i}"]
-    by_group = pt.zeros((truth.shape[0], truth.shape[1]))
-    independent = pt.inc_subtensor(by_group[group], per_term)
-    first = pt.inc_subtensor(by_group[group], data[f"lead_{i}"][:, None] * per_term)
-    dissent = pt.inc_subtensor(pt.zeros(truth.shape[0])[group], data[f"dissent_{i}"] * weight)
-    log_c = -pt.softplus(-params["chorus"])
-    log_not_c = -pt.softplus(params["chorus"])
-    copied = log_c + first - 1e4 * pt.gt(dissent, 0)[:, None]
-    return pt.sum(pt.logaddexp(copied, log_not_c + independent), axis=0)
+    return pt.dot(log_true, truth) + pt.dot(log_false, 1.0 - truth)
 
 
 def pull_index(parent: PostInputs, k: int, T: int) -> np.ndarray:

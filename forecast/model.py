@@ -17,7 +17,7 @@ SOURCE = "source"
 SCALARS = (
     "sack_base", "sack_season_end", "sack_form", "quit_base", "quit_season_end", "quit_expiry",
     "quit_final_year", "tie", "avail_mid", "avail_season_end", "buyout", "pull_form",
-    "tier1", "tier2", "tier3", "tier4", "chorus",
+    "tier1", "tier2", "tier3", "tier4",
 )
 
 

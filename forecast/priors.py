@@ -92,15 +92,15 @@ DEFAULT_PRIORS: tuple[Prior, ...] = (
     Prior("tier3", -0.25, 0.75, "reliability logit of tier-3 sources", _RUMOURS),
     Prior("tier4", -1.25, 0.75, "reliability logit of tier-4 sources", _RUMOURS),
     Prior("source_sd", 0.0, 0.5, "spread of sources around their tier", _RUMOURS, positive=True),
-    Prior("chorus", 0.0, 1.0,
-          "log-odds that outlets reporting the same claim copied one signal without citing it",
-          "Transfer gossip is heavily recycled (MODEL.md: an echo is not new evidence); a "
-          "per-claim track record cannot tell copies from independent confirmations, so the "
-          "prior is centred on even odds."),
 )
 
-#: Reliability logit offset of each claim strength (weak, medium, strong).
+#: Reliability logit offset of each claim strength (weak, medium, strong) before the track record
+#: is learned; :mod:`forecast.reliability` learns them and passes them on.
 STRENGTH_OFFSET = (-0.75, 0.0, 0.75)
+#: Weight of each further report of one claim (the k-th most reliable counts ``DISCOUNT**k``)
+#: before the track record is learned; :mod:`forecast.reliability` learns it from events that
+#: several outlets reported.
+DISCOUNT = 0.5
 
 
 def resolve_priors(overrides: dict | None = None, where: str = "scenario") -> dict[str, Prior]:

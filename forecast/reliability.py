@@ -1,12 +1,18 @@
 r"""Source reliability learned from a track record of resolved claims.
 
-A claim of kind :math:`k` by source :math:`j` at strength :math:`g` came true with probability
+Claims of the same thing (same coach, club and direction, the same outcome, made within
+:data:`forecast.inputs.GROUP_DAYS` of the first) form an event. An event whose claims came from
+sources :math:`j_r` at strengths :math:`g_r`, ranked most reliable first, came true with
+probability
 
-.. math:: \operatorname{logit} P(\text{true}) = \beta_k + \log\bigl(1 + 2 e^{\psi_j + \kappa_g}\bigr),
+.. math:: \operatorname{logit} P(\text{true}) = \beta_k
+          + \sum_r \delta^{r} \log\bigl(1 + 2 e^{\psi_{j_r} + \kappa_{g_r}}\bigr),
 
 which is Bayes' rule for the succession model's report channel: a source asserts the truth with
 probability :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi + \kappa)`, so a report multiplies the
-odds of its proposition by :math:`\rho/(1-\rho) = 1 + 2e^{\psi+\kappa}`, and :math:`\beta_k` is
+odds of its proposition by :math:`\rho/(1-\rho) = 1 + 2e^{\psi+\kappa}`, each further report of
+the same event counts with the weight :math:`\delta^r` (the discount the succession model uses,
+learned here from how often events several outlets reported came true), and :math:`\beta_k` is
 the log-odds such a proposition has before anyone reports it. Sources are partially pooled:
 
 .. math:: \psi_j = \mu_{tier(j)} + a_{kind(j)} + c_{country(j)} + \sigma z_j,
@@ -31,15 +37,22 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from forecast.priors import Prior
+from forecast.inputs import GROUP_DAYS
+from forecast.priors import DISCOUNT, STRENGTH_OFFSET, Prior, resolve_priors
 from forecast.schemas import CLAIM_KINDS, DEFAULT_STRENGTH, SOURCE_KINDS, STRENGTHS
 
 #: Priors of the track-record model (the tier centres are the succession model's tier priors).
 RELIABILITY_PRIORS = (
     Prior("base_rate", -0.5, 1.0, "log-odds a claimed proposition of a kind holds before any report",
           "Weak: rumoured moves are plausible ones; about 40% before a report."),
-    Prior("strength_weak", -0.75, 0.5, "reliability offset of a weakly stated claim", "Weak prior."),
-    Prior("strength_strong", 0.75, 0.5, "reliability offset of a firmly stated claim", "Weak prior."),
+    Prior("strength_weak", STRENGTH_OFFSET[0], 0.5, "reliability offset of a weakly stated claim",
+          "Weak prior."),
+    Prior("strength_strong", STRENGTH_OFFSET[2], 0.5, "reliability offset of a firmly stated claim",
+          "Weak prior."),
+    Prior("discount", float(np.log(DISCOUNT / (1 - DISCOUNT))), 1.0,
+          "logit of the weight of each further report of one event",
+          "Dependent sources are worth fewer independent ones (Clemen & Winkler 1985); centred on "
+          "half weight, wide."),
     Prior("kind_sd", 0.0, 0.5, "spread of source kinds around their tier", "Weak prior.", positive=True),
     Prior("country_sd", 0.0, 0.5, "spread of countries", "Weak prior.", positive=True),
 )
@@ -57,6 +70,11 @@ class TrackInputs:
     came_true: np.ndarray
     countries: list[str]
     used: np.ndarray  # 1 for claims resolved before the as-of date
+    claim_event: np.ndarray  # event index of each claim
+    claim_rank: np.ndarray  # rank of each claim in its event, most reliable first
+    event_kind_idx: np.ndarray  # claim kind of each event's top-ranked claim
+    event_came_true: np.ndarray
+    event_used: np.ndarray  # 1 for events resolved before the as-of date
 
 
 def unit_of(row, journalists: set[str], alias: dict[str, str]) -> str:
@@ -80,14 +98,52 @@ def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
     index = {n: i for i, n in enumerate(table["name"])}
     countries = sorted(table["country"].unique())
     strength = claims["strength"].fillna(claims["claim"].map(DEFAULT_STRENGTH))
+    source_idx = np.array([index[u] for u in claims["unit"]], dtype=int)
+    strength_idx = np.array([STRENGTHS.index(s) for s in strength], dtype=int)
+    kind_idx = np.array([CLAIM_KINDS.index(c) for c in claims["claim"]], dtype=int)
+    came_true = claims["came_true"].to_numpy(dtype=int)
+    used = (claims["resolution_date"] < as_of).to_numpy(dtype=float)
+    # Expected reliability logit before learning (tier centre plus strength): ranks an event's claims.
+    tier_mu = {t: p.mu for t in (1, 2, 3, 4) for p in [resolve_priors()[f"tier{t}"]]}
+    score = (table["tier"].map(tier_mu).to_numpy()[source_idx]
+             + np.asarray(STRENGTH_OFFSET)[strength_idx])
+    event, rank, events = events_of(claims, score)
     return TrackInputs(
-        sources=table, claims=claims,
-        source_idx=np.array([index[u] for u in claims["unit"]], dtype=int),
-        kind_idx=np.array([CLAIM_KINDS.index(c) for c in claims["claim"]], dtype=int),
-        strength_idx=np.array([STRENGTHS.index(s) for s in strength], dtype=int),
-        came_true=claims["came_true"].to_numpy(dtype=int), countries=countries,
-        used=(claims["resolution_date"] < as_of).to_numpy(dtype=float),
+        sources=table, claims=claims, source_idx=source_idx, kind_idx=kind_idx,
+        strength_idx=strength_idx, came_true=came_true, countries=countries, used=used,
+        claim_event=event, claim_rank=rank,
+        event_kind_idx=np.array([kind_idx[j] for j in events], dtype=int),
+        event_came_true=came_true[events], event_used=used[events],
     )
+
+
+def events_of(claims: pd.DataFrame, score: np.ndarray):
+    """Group claims into events and rank each event's claims by ``score``, highest first.
+
+    Returns each claim's event index and rank, and each event's top-ranked claim.
+    """
+    negative = claims["claim"].isin(["stays", "denial"])
+    keys = list(zip(claims["subject"], claims["club"], negative, claims["came_true"],
+                    claims["resolution_date"], strict=True))
+    order = np.argsort(claims["claim_date"].to_numpy(), kind="stable")
+    opened: dict[tuple, list] = {}  # key -> [(opening date, [claims])]
+    groups = []
+    for j in order:
+        runs = opened.setdefault(keys[j], [])
+        date = claims["claim_date"].iloc[j]
+        if not runs or (date - runs[-1][0]).days > GROUP_DAYS:
+            runs.append((date, []))
+            groups.append(runs[-1][1])
+        runs[-1][1].append(j)
+    event = np.zeros(len(claims), dtype=int)
+    rank = np.zeros(len(claims))
+    top = []
+    for e, members in enumerate(groups):
+        ranked = sorted(members, key=lambda j: -score[j])
+        top.append(ranked[0])
+        for r, j in enumerate(ranked):
+            event[j], rank[j] = e, r
+    return event, rank, np.array(top, dtype=int)
 
 
 def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
@@ -107,12 +163,16 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
         data = {name: pm.Data(name, value, shape=np.shape(value)) for name, value in {
             "tier_idx": tier_idx, "source_kind_idx": kind_idx, "country_idx": country_idx,
             "claim_source_idx": inputs.source_idx, "claim_strength_idx": inputs.strength_idx,
-            "claim_kind_idx": inputs.kind_idx, "came_true": inputs.came_true, "used": inputs.used,
+            "claim_event": inputs.claim_event, "claim_rank": inputs.claim_rank,
+            "event_kind_idx": inputs.event_kind_idx, "event_came_true": inputs.event_came_true,
+            "event_used": inputs.event_used,
         }.items()}
         base = pm.Normal("base_rate", rp["base_rate"].mu, rp["base_rate"].sigma, dims="claim_kind")
         weak = pm.Normal("strength_weak", rp["strength_weak"].mu, rp["strength_weak"].sigma)
         strong = pm.Normal("strength_strong", rp["strength_strong"].mu, rp["strength_strong"].sigma)
         offset = pm.math.stack([weak, 0.0, strong])
+        discount = pm.Deterministic("discount", pm.math.sigmoid(
+            pm.Normal("discount_logit", rp["discount"].mu, rp["discount"].sigma)))
         if learn_sources:
             mu = pm.Normal("tier_mean", [priors[f"tier{t}"].mu for t in (1, 2, 3, 4)],
                            [priors[f"tier{t}"].sigma for t in (1, 2, 3, 4)], dims="tier")
@@ -128,11 +188,14 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
             psi = pm.Data("psi", np.array([priors[f"tier{t}"].mu for t in tier_idx + 1]),
                           dims="source", shape=(len(src),))
         x = psi[data["claim_source_idx"]] + offset[data["claim_strength_idx"]]
-        logit = base[data["claim_kind_idx"]] + pt.log1p(2 * pt.exp(x))
-        y = data["came_true"]
-        # Bernoulli log-likelihood of the claims resolved before the as-of date only.
+        log_lr = pt.log1p(2 * pt.exp(x)) * discount ** data["claim_rank"]
+        n_events = len(inputs.event_came_true)
+        logit = base[data["event_kind_idx"]] + pt.inc_subtensor(
+            pt.zeros(n_events)[data["claim_event"]], log_lr)
+        y = data["event_came_true"]
+        # Bernoulli log-likelihood of the events resolved before the as-of date only.
         loglik = y * -pt.softplus(-logit) + (1 - y) * -pt.softplus(logit)
-        pm.Potential("claims", pt.sum(data["used"] * loglik))
+        pm.Potential("claims", pt.sum(data["event_used"] * loglik))
     return model
 
 
@@ -145,6 +208,11 @@ class ReliabilityFit:
     idata: object  # None when loaded from the cache
     diagnostics: dict
 
+    def evidence_weights(self) -> tuple[np.ndarray, float]:
+        """Return the learned strength offsets (weak, medium, strong) and report discount."""
+        e = self.diagnostics["evidence"]
+        return np.array([e["strength_weak"], 0.0, e["strength_strong"]]), float(e["discount"])
+
     def unit_prior(self, unit: str) -> tuple[float, float] | None:
         """Return (mean, sd) of a source's reliability logit, or None if unknown."""
         row = self.table[self.table["source"] == unit]
@@ -152,6 +220,8 @@ class ReliabilityFit:
 
 
 _FITS: dict[tuple, ReliabilityFit] = {}
+#: Part of the cache key: a cached fit of an older track-record model is not reused.
+MODEL_VERSION = "events-discount-1"
 
 
 def sample_track_record(model: pm.Model, draws: int, seed: int):
@@ -180,7 +250,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: 
     digest = hashlib.sha256(pd.util.hash_pandas_object(track.drop(columns="line")).values.tobytes()
                             + pd.util.hash_pandas_object(scenario.sources.drop(columns="line"))
                             .values.tobytes()).hexdigest()
-    key = (digest, inputs.used.tobytes(), seed, draws,
+    key = (MODEL_VERSION, digest, inputs.used.tobytes(), seed, draws,
            tuple(sorted((k, v.mu, v.sigma) for k, v in priors.items())))
     if key in _FITS:
         return _FITS[key]
@@ -210,7 +280,11 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: 
     diagnostics = {"max_rhat": float(summary["r_hat"].max()),
                    "min_ess_bulk": float(summary["ess_bulk"].min()),
                    "divergences": int(idata.sample_stats["diverging"].sum()),
-                   "claims_used": int(inputs.used.sum())}
+                   "claims_used": int(inputs.used.sum()),
+                   "events_used": int(inputs.event_used.sum()),
+                   # Posterior means the succession model takes (a cut, like psi).
+                   "evidence": {n: float(idata.posterior[n].mean())
+                                for n in ("strength_weak", "strength_strong", "discount")}}
     fit = ReliabilityFit(as_of, table, idata, diagnostics)
     _FITS[key] = fit
     if stored is not None:

@@ -26,6 +26,8 @@ SOURCE_KINDS = (
     "journalist",
 )
 FACT_KINDS = ("left", "appointed", "extended")
+#: Who is speaking in a report: the outlet's own information, or someone it quotes.
+SPEAKERS = ("outlet", "coach", "club_official", "agent")
 #: Strength a claim has when the row leaves ``strength`` empty.
 DEFAULT_STRENGTH = {
     "shortlisted": "weak",
@@ -176,6 +178,9 @@ class RumourRow(_ClaimFields):
     id: Text
     date: Date
     cites: OptText = None
+    speaker: Annotated[
+        Literal[SPEAKERS], BeforeValidator(lambda v: _blank_to_none(v) or "outlet")  # type: ignore[valid-type]
+    ] = "outlet"
     url: Url
 
 

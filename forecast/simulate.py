@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.evidence import Proposition
-from forecast.inputs import ModelInputs, PostInputs, set_groups
+from forecast.inputs import ModelInputs, PostInputs, set_ranks
 from forecast.model import SCALARS
 from forecast.periods import MonthGrid
 from forecast.priors import Prior
@@ -54,8 +54,9 @@ def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
     order = [2, 1, 0] if chain else [1, 0]
     units = [f"source {j}" for j in range(n_units)]
     unit_prior = np.column_stack([np.zeros(n_units), np.zeros(n_units), np.ones(n_units)])
+    # Reports are simulated independently (simulate_reports), so the model counts each in full.
     inputs = ModelInputs(dt.date(2030, 1, 1), grid, season_end, posts, order, [0], units,
-                         rng.integers(0, 4, n_units), [], pd.DataFrame(), unit_prior)
+                         rng.integers(0, 4, n_units), [], pd.DataFrame(), unit_prior, discount=1.0)
     for p in posts:
         p.mask = np.ones(p.n_obs(T))
     props = [random_proposition(rng, inputs) for _ in range(n_terms)]
@@ -86,14 +87,14 @@ def set_terms(inputs: ModelInputs, props, units, strengths) -> None:
         post.term_unit = np.asarray([units[j] for j in mine], dtype=int)
         post.term_strength = np.asarray([strengths[j] for j in mine], dtype=int)
         post.term_weight = np.ones(len(mine))
-        set_groups(post, [props[j] for j in mine])
+        set_ranks(post, [props[j] for j in mine])
 
 
 def draw_params(rng: np.random.Generator, priors: dict[str, Prior], inputs: ModelInputs) -> dict:
     """Draw every parameter from its prior."""
     values = {n: rng.normal(priors[n].mu, priors[n].sigma) for n in SCALARS}
     values["source_sd"] = abs(rng.normal(0, priors["source_sd"].sigma))
-    mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor])
+    mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
     values["appeal"] = rng.normal(priors["appeal"].mu + mu, priors["appeal"].sigma)
     n_vac = sum(p.has_successor for p in inputs.posts)
     values["not_listed"] = rng.normal(priors["not_listed"].mu, priors["not_listed"].sigma, n_vac)
@@ -135,23 +136,18 @@ def reliability_psi(values: dict, inputs: ModelInputs) -> np.ndarray:
 
 def simulate_reports(rng: np.random.Generator, inputs: ModelInputs, props, units, strengths,
                      values: dict, states: list[int]) -> list[Proposition]:
-    """Let each source assert its proposition or its negation, truthfully with probability rho."""
-    from forecast.priors import STRENGTH_OFFSET
+    """Let each source assert its proposition or its negation, truthfully with probability rho.
 
+    Reports are independent given the outcome: the model matches this with ``discount`` 1.
+    """
     psi = reliability_psi(values, inputs)
-    # A chorus (reports of one claim) is, with probability c, one signal copied by every outlet.
-    chorus = 1 / (1 + np.exp(-values["chorus"]))
-    copied, signal, asserted = {}, {}, []
+    asserted = []
     for prop, u, g in zip(props, units, strengths, strict=True):
         post = inputs.posts[prop.post]
         dep, succ = post.states(inputs.T)
         true = bool(prop.truth(dep, succ)[states[prop.post]])
-        key = (prop.post, prop.kind, prop.candidate, prop.months)
-        if key not in copied:
-            copied[key] = rng.random() < chorus
-        rho = 0.5 + 0.5 / (1 + np.exp(-(psi[u] + STRENGTH_OFFSET[g])))
-        says_true = signal[key] if copied[key] and key in signal else rng.random() < rho
-        signal.setdefault(key, says_true)
+        rho = 0.5 + 0.5 / (1 + np.exp(-(psi[u] + inputs.strength_offset[g])))
+        says_true = rng.random() < rho
         negate = (true and not says_true) or (not true and says_true)
         asserted.append(Proposition(prop.post, prop.kind, prop.candidate, prop.months,
                                     prop.negated != negate))

@@ -151,6 +151,11 @@ def add_rumour(scenario: Scenario, fields: dict, today: dt.date | None = None) -
             )
         with path.open(newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle))
+        dropped = [k for k, v in row.model_dump(mode="json").items()
+                   if k not in header and v not in (None, "", "outlet")]
+        if dropped:
+            raise RumourRefusedError(f"{path}:1 [{dropped[0]}]: the file has no {dropped[0]!r} column "
+                                     "to hold this value; add the column; nothing written")
         append_record(path, header, row.model_dump(mode="json"))
     return row
 

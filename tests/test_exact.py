@@ -21,6 +21,7 @@ def test_message_passing_equals_brute_force(seed, mode):
     rng = np.random.default_rng(seed)
     inputs = random_inputs(rng, T=int(rng.integers(2, 5)), n_cand=int(rng.integers(1, 4)),
                            n_terms=int(rng.integers(0, 9)), chain=bool(seed % 2))
+    inputs.discount = float(rng.uniform(0.2, 1.0))  # further reports of a claim count less
     values = draw_params(rng, PRIORS, inputs)
     # Facts: rule out a random subset of states of one post (never all of them).
     masked = int(rng.integers(len(inputs.posts)))

@@ -40,7 +40,9 @@ def _simulated(rng, n_sources=12, n_claims=60):
     for j in range(n_sources):
         for k in range(n_claims):
             logit = -1.0 + np.log1p(2 * np.exp(psi[j]))
+            # Every claim is about a different move: each is an event of its own.
             rows.append({"id": f"c{j}-{k}", "source": f"s{j}", "journalist": None, "claim": "joins",
+                         "subject": f"coach {j}-{k}", "club": "X", "claim_date": dt.date(2019, 1, 1),
                          "strength": "medium", "echo_of": None,
                          "resolution_date": dt.date(2020, 1, 1),
                          "came_true": int(rng.random() < 1 / (1 + np.exp(-logit)))})

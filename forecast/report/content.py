@@ -12,7 +12,6 @@ import pandas as pd
 from forecast import __version__
 from forecast.influence import default_metrics, rumour_influence
 from forecast.inputs import SPARE
-from forecast.priors import STRENGTH_OFFSET
 from forecast.results import ForecastResult, window_of
 
 
@@ -38,6 +37,7 @@ class ReportContent:
     data_sources: list[dict]
     contract_end: dict[str, str] = field(default_factory=dict)
     timeline: pd.DataFrame | None = None
+    movers: pd.DataFrame | None = None  # the rumours that moved the first headline most
 
 
 def build_content(result: ForecastResult, scenario, influence_draws: int = 800) -> ReportContent:
@@ -73,17 +73,17 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
             "url": row.url, "summary": row.summary,
         })
     evidence = pd.DataFrame(rumour_rows)
+    movers = top_movers(influence, evidence, metrics[0][0] if metrics else None)
 
     priors = result.priors
     source_rows = []
-    tiers = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))
     kinds = dict(zip(scenario.sources["name"], scenario.sources["kind"], strict=True))
     countries = dict(zip(scenario.sources["name"], scenario.sources["country"], strict=True))
     rng = np.random.default_rng(0)
     learned = result.reliability.table.set_index("source") if result.reliability is not None else None
     for unit, (mean, lo, hi) in reliability.items():
-        tier = tiers[unit]
         j = inputs.units.index(unit)
+        tier = int(inputs.unit_tier[j]) + 1  # a speaker's words (no row in sources.csv): tier 4
         track = learned.loc[unit] if learned is not None and unit in learned.index else None
         if inputs.unit_prior[j, 0]:
             # Prior from the track record (claims resolved before the as-of date).
@@ -92,11 +92,12 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
             prior = priors[f"tier{tier}"]
             x = rng.normal(prior.mu, prior.sigma, 4000) + np.abs(
                 rng.normal(0, priors["source_sd"].sigma, 4000)) * rng.normal(0, 1, 4000)
-        prior_draws = 0.5 + 0.5 / (1 + np.exp(-(x + STRENGTH_OFFSET[1])))
+        prior_draws = 0.5 + 0.5 / (1 + np.exp(-(x + inputs.strength_offset[1])))
         n = int((evidence["reliability_unit"] == unit).sum()) if len(evidence) else 0
         counted = int(((evidence["reliability_unit"] == unit) & (evidence["status"] == "counted")).sum())
         source_rows.append({
-            "source": unit, "kind": kinds[unit], "country": countries[unit], "tier": tier,
+            "source": unit, "kind": kinds.get(unit, "quoted words"), "country": countries.get(unit, ""),
+            "tier": tier,
             "prior": ("tier" if not inputs.unit_prior[j, 0] else
                       "track record" if track is not None and track["claims"] else
                       "track record of its groups"),
@@ -149,6 +150,28 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
         departure=result.departure, departure_windows=result.departure_windows(),
         joint_windows=joint_windows, evidence=evidence, sources=sources,
         param_summary=param_summary, priors=prior_table, provenance=provenance,
-        data_sources=data_sources, contract_end=contract_end,
+        data_sources=data_sources, contract_end=contract_end, movers=movers,
     )
+
+
+def top_movers(influence: pd.DataFrame, evidence: pd.DataFrame, metric: str | None,
+               n: int = 5) -> pd.DataFrame:
+    """Return the ``n`` counted rumours whose removal would move ``metric`` most.
+
+    Each comes with the claim the model read from it, so a reader can spot a miscoded row.
+    """
+    columns = ["id", "date", "source", "coded_as", "p_with", "p_without", "change_pp"]
+    if metric is None or not len(influence):
+        return pd.DataFrame(columns=columns)
+    rows = influence[influence["metric"] == metric]
+    rows = rows.reindex(rows["change_pp"].abs().sort_values(ascending=False).index).head(n)
+    info = evidence.set_index("id")
+    return pd.DataFrame({
+        "id": rows["rumour_id"].to_numpy(),
+        "date": [info.loc[r, "date"] for r in rows["rumour_id"]],
+        "source": [info.loc[r, "source"] for r in rows["rumour_id"]],
+        "coded_as": [info.loc[r, "how_it_counts"] for r in rows["rumour_id"]],
+        "p_with": rows["with"].to_numpy(), "p_without": rows["without"].to_numpy(),
+        "change_pp": rows["change_pp"].to_numpy(),
+    }, columns=columns).assign(metric=metric)
 

@@ -1,0 +1,101 @@
+"""How reports become evidence: who is speaking, and how much further reports of one claim add."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.errors import RumourRefusedError
+from forecast.evidence import SPEAKER_UNITS
+from forecast.inputs import build_inputs, term_ranks
+from forecast.reliability import events_of
+from forecast.scenario import Scenario
+from forecast.store import add_rumour
+
+
+@pytest.fixture(scope="module")
+def default_inputs():
+    return build_inputs(Scenario.load())
+
+
+def test_quoted_words_are_the_speakers_claim_and_count_once(default_inputs):
+    items = {e.rumour_id: e for e in default_inputs.evidence}
+    # Ancelotti's own words, relayed by three outlets, are one claim of the "coach" unit.
+    assert {items[r].unit for r in ("r006", "r013", "r023")} == {SPEAKER_UNITS["coach"]}
+    assert [items[r].status for r in ("r006", "r013", "r023")] == ["counted", "repeat", "repeat"]
+    assert items["r018"].unit == SPEAKER_UNITS["club_official"]
+    # The outlet's own information keeps the outlet (or the outlet it cites) as its unit.
+    assert items["r016c"].unit == "Relevo"
+
+
+def test_a_statement_about_the_contract_is_not_counted(default_inputs):
+    assert "r004" not in {e.rumour_id for e in default_inputs.evidence if e.status == "counted"}
+
+
+def test_further_reports_of_a_claim_rank_by_reliability(default_inputs):
+    post = next(p for p in default_inputs.posts if p.club == "Bayer Leverkusen")
+    counted = post.term_weight > 0
+    # Several outlets say Alonso leaves in summer 2025: one group, ranks 0, 1, 2, ... by score.
+    for g in np.unique(post.term_group[counted]):
+        members = np.flatnonzero((post.term_group == g) & counted)
+        ranks = post.term_rank[members]
+        assert sorted(ranks) == list(range(len(members)))
+        by_rank = post.term_score[members][np.argsort(ranks)]
+        assert np.all(np.diff(by_rank) <= 0)
+    assert post.term_rank[counted].max() >= 2
+
+
+def test_leaving_out_the_strongest_report_moves_the_next_one_up():
+    group = np.array([0, 0, 1, 0, -1])
+    score = np.array([1.0, 3.0, 0.0, 2.0, 0.0])
+    weight = np.array([1.0, 1.0, 1.0, 1.0, 0.0])
+    assert term_ranks(group, score, weight).tolist() == [2, 0, 0, 1, 0]
+    weight[1] = 0.0
+    assert term_ranks(group, score, weight).tolist() == [1, 0, 0, 0, 0]
+
+
+def test_track_record_events_group_copies_and_rank_them():
+    day = dt.date(2024, 1, 1)
+    claims = pd.DataFrame({
+        "subject": ["A", "A", "A", "A", "B"], "club": ["X"] * 5,
+        "claim": ["joins", "agreement", "denial", "joins", "joins"],
+        "came_true": [1, 1, 0, 1, 1],
+        "resolution_date": [day + dt.timedelta(days=200)] * 5,
+        "claim_date": [day, day + dt.timedelta(days=10), day, day + dt.timedelta(days=150), day],
+    })
+    event, rank, top = events_of(claims, np.array([0.0, 1.0, 0.0, 5.0, 0.0]))
+    # Claims 0 and 1 are one event (the stronger ranks first); the denial, the claim made
+    # 150 days later and the claim about B are events of their own.
+    assert event[0] == event[1] and len(set(event)) == 4
+    assert rank[1] == 0 and rank[0] == 1
+    assert top[event[0]] == 1
+
+
+def test_speaker_needs_a_column_to_be_stored(scenario_copy):
+    path = scenario_copy.parent.parent / "rumours" / "real-madrid-2024.csv"
+    fields = dict(date="2024-11-15", source="Marca", subject="Carlo Ancelotti", claim="stays",
+                  club="Real Madrid", url="https://example.org/s", summary="He says he stays.",
+                  speaker="coach")
+    added = add_rumour(Scenario.load(scenario_copy), fields)
+    assert added.speaker == "coach" and path.read_text().splitlines()[-1].count(",coach,") == 1
+    # A file without the column would silently drop it: refused, file untouched.
+    text = path.read_text()
+    lines = [line.replace(",speaker,", ",", 1) if i == 0 else line
+             for i, line in enumerate(text.splitlines())]
+    stripped = "\n".join([lines[0]] + [_drop_column(line, 10) for line in lines[1:]]) + "\n"
+    path.write_text(stripped)
+    with pytest.raises(RumourRefusedError, match="speaker"):
+        add_rumour(Scenario.load(scenario_copy), {**fields, "url": "https://example.org/t"})
+    assert path.read_text() == stripped
+
+
+def _drop_column(line: str, index: int) -> str:
+    import csv
+    import io
+
+    row = next(csv.reader(io.StringIO(line)))
+    del row[index]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(row)
+    return out.getvalue()
