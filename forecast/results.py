@@ -15,7 +15,7 @@ import pandas as pd
 
 from forecast import __version__
 from forecast.errors import ResultsMismatchError
-from forecast.inputs import ModelInputs
+from forecast.inputs import NOT_LISTED, ModelInputs
 from forecast.outcomes import AFTER, NO_VACANCY, slug
 from forecast.priors import Prior
 
@@ -26,6 +26,11 @@ def _stats(draws: np.ndarray) -> tuple[float, float, float]:
     flat = draws.reshape(-1)
     lo, hi = np.quantile(flat, INTERVAL)
     return float(flat.mean()), float(lo), float(hi)
+
+
+def month_words(label: str) -> str:
+    """Return a month label ``2025-08`` as ``August 2025``."""
+    return dt.date(*map(int, label.split("-")), 1).strftime("%B %Y")
 
 
 def window_of(label: str) -> str:
@@ -160,26 +165,52 @@ class ForecastResult:
         return pd.DataFrame(rows)
 
     def headlines(self) -> list[str]:
-        """Return the headline answers in plain words, each with its 90% interval."""
+        """Return the answers in words a reader cannot misread, each with its 90% interval.
+
+        Per vacancy: whether the club changes coach before the horizon, then who comes if it
+        does, and unconditionally; then when each tracked coach leaves, by the end of the first
+        summer and by the horizon. "Most likely" is said only of an outcome above 50%; below it,
+        the top outcome is called the single most likely, which it is.
+        """
         lines = []
+        horizon = month_words(self.inputs.grid.labels[-1])
+        post = self.idata.posterior
         for club, table in self.successor.groupby("club", sort=False):
-            named = table[table["outcome"] != NO_VACANCY].sort_values("mean", ascending=False)
-            top = named.iloc[0]
             vac = table[table["outcome"] == NO_VACANCY].iloc[0]
-            lines.append(
-                f"{top.outcome} is the most likely next coach of {club}: {top['mean']:.0%} "
-                f"(90% interval {top.lo:.0%}-{top.hi:.0%}); no change before the horizon: "
-                f"{vac['mean']:.0%}."
-            )
-        windows = self.departure_windows()
-        for coach, table in windows.groupby("coach", sort=False):
-            best = table.sort_values("mean", ascending=False).iloc[0]
-            club = self.departure.loc[self.departure["coach"] == coach, "club"].iloc[0]
-            when = "stays past the horizon" if best.window == AFTER else f"leaves in {best.window}"
-            lines.append(
-                f"{coach} most likely {when} ({club}): {best['mean']:.0%} "
-                f"(90% interval {best.lo:.0%}-{best.hi:.0%})."
-            )
+            lines.append(f"{club} changes coach by the end of {horizon}: {1 - vac['mean']:.0%} "
+                         f"(90% interval {1 - vac.hi:.0%}-{1 - vac.lo:.0%}).")
+            s = slug(club)
+            draws = post[f"successor_{s}"]
+            outcomes = [str(o) for o in draws[f"{s}_outcome"].values]
+            values = draws.values.reshape(-1, len(outcomes))
+            change = values[:, outcomes.index(NO_VACANCY)]
+            given = values / np.clip(1.0 - change, 1e-12, None)[:, None]
+            named = [k for k, o in enumerate(outcomes) if o != NO_VACANCY]
+            order = sorted(named, key=lambda k: -given[:, k].mean())
+            parts = []
+            for rank, k in enumerate(order[:4]):
+                mean, lo, hi = _stats(given[:, k])
+                who = "someone not on the list" if outcomes[k] == NOT_LISTED else outcomes[k]
+                parts.append(f"{who} {mean:.0%}" + (f" (90% interval {lo:.0%}-{hi:.0%})"
+                                                      if rank == 0 else ""))
+            top = order[0]
+            label = "most likely" if given[:, top].mean() > 0.5 else "single most likely"
+            lines.append(f"If {club} changes coach, the {label} successor is " + parts[0]
+                         + (f"; then {', '.join(parts[1:])}." if len(parts) > 1 else "."))
+            mean, lo, hi = _stats(values[:, top])
+            lines.append(f"{outcomes[top]} as the next {club} coach, counting the chance of no "
+                         f"change: {mean:.0%} (90% interval {lo:.0%}-{hi:.0%}).")
+        summer = self.first_summer_end()
+        for coach, table in self.departure.groupby("coach", sort=False):
+            club = table["club"].iloc[0]
+            by_summer = table[table["month"] == summer].iloc[0]
+            by_horizon = table[table["month"] == self.inputs.grid.labels[-1]].iloc[0]
+            line = (f"{coach} leaves {club} by the end of {month_words(summer)}: "
+                    f"{by_summer.cum_mean:.0%} (90% interval {by_summer.cum_lo:.0%}-"
+                    f"{by_summer.cum_hi:.0%})")
+            if summer != by_horizon.month:
+                line += f"; by the end of {horizon}: {by_horizon.cum_mean:.0%}"
+            lines.append(line + ".")
         verdict = "passed" if self.diagnostics["passed"] else "FAILED"
         if "weight_ess" in self.diagnostics:
             lines.append(

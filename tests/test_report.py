@@ -46,7 +46,18 @@ def test_content_is_complete(result):
     assert counted["effect"].str.contains("pp").all()
     assert set(content.sources["source"]) == {u for u in res.inputs.units if "spare" not in u}
     assert ((content.sources["lo"] >= 0.5) & (content.sources["hi"] <= 1.0)).all()
-    assert any("most likely next coach of Real Madrid" in h for h in content.headlines)
+    lines = content.headlines
+    assert lines[0].startswith("Real Madrid changes coach by the end of")
+    assert lines[1].startswith("If Real Madrid changes coach, the ")
+    # "Most likely" only above 50%; below it the top outcome is called the single most likely.
+    share = float(lines[1].split(" successor is ")[1].split("%")[0].rsplit(" ", 1)[1]) / 100
+    assert ("the most likely successor" in lines[1]) == (share > 0.5)
+    assert any(" leaves Bayer Leverkusen by the end of " in h for h in lines)
+    # The rumours that moved the first headline most, largest first, with the claim read from each.
+    movers = content.movers
+    assert 1 <= len(movers) <= 5 and movers["coded_as"].str.len().min() > 10
+    assert np.all(np.diff(movers["change_pp"].abs().to_numpy()) <= 1e-12)
+    assert set(movers["id"]) <= set(counted["id"])
     sums = res.successor.groupby("club")["mean"].sum()
     np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-9)
     assert content.priors["citation"].str.len().min() > 10
