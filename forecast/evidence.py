@@ -8,6 +8,8 @@ Rules (each rumour's fate is recorded in the evidence table of the report):
   "he is the next coach there, appointed in the window"; the claim kind sets the default strength.
 - the same kinds about any other club, for a tracked incumbent: "he leaves in the window".
 - ``denial`` about a tracked vacancy: "he is not the next coach there in the window".
+- A move's window (not a claim that someone stays) reaches back over the season-end months
+  just before it: "summer" coded from June includes the May in which the season ends.
 - A report that ``cites`` another rumour in the file is an echo and adds no weight. One that
   cites an outlet whose own report is not in the file stands in for that report: it counts once,
   with the cited outlet's reliability, and later echoes of the same claim add nothing.
@@ -153,10 +155,26 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[EvidenceItem]:
     return items
 
 
+def _with_season_end(months: tuple[int, ...], grid: MonthGrid, season_end: tuple[int, ...]):
+    """Extend a move's window back over the season-end months just before it.
+
+    "This summer" is often coded from June, but moves at a season's end happen as soon as its
+    last match is played (in May in most leagues): a move in the season-end month before a
+    window is the move the report meant. Claims that someone stays are not widened, which
+    would make them claim more.
+    """
+    first = months[0]
+    while first > 0 and grid.months[first - 1][1] in season_end:
+        first -= 1
+    return tuple(range(first, months[0])) + months
+
+
 def _proposition(row, ctx, grid: MonthGrid) -> tuple[Proposition | None, str]:
     months = tuple(grid.window(parse_window(row.window)))
     if not months:
         return None, "window outside the forecast months"
+    if row.claim not in ("stays", "denial"):
+        months = _with_season_end(months, grid, ctx.season_end_months)
     own_post = ctx.post_of_incumbent.get(row.subject)
     target = ctx.successor_post.get(row.club)
     if row.claim in ("leaves", "stays") or (row.claim == "denial" and own_post is not None

@@ -130,6 +130,7 @@ class EvidenceContext:
     candidates: dict[int, list[str]]
     source_alias: dict[str, str]
     journalists: set[str]
+    season_end_months: tuple[int, ...] = ()
 
     def unit_for(self, source: str, journalist: str | None) -> str:
         """Return the reliability unit: the named journalist if known as a source, else the outlet."""
@@ -216,6 +217,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         candidates={i: p.candidates for i, p in enumerate(posts)},
         source_alias=scenario.source_names(),
         journalists=journalists,
+        season_end_months=tuple(spec.season_end_months),
     )
     rumours, evidence = _classify(scenario, ctx, grid, as_of)
     counted = [e for e in evidence if e.status == "counted"]

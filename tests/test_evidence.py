@@ -99,3 +99,18 @@ def _drop_column(line: str, index: int) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(row)
     return out.getvalue()
+
+
+def test_a_summer_move_includes_the_may_the_season_ends_in(default_inputs):
+    from forecast.evidence import _with_season_end
+    from forecast.periods import MonthGrid
+
+    grid = MonthGrid((2025, 1), (2025, 12))
+    june_to_august = (5, 6, 7)  # grid indices of 2025-06..2025-08
+    assert _with_season_end(june_to_august, grid, (5, 6)) == (4, 5, 6, 7)
+    assert _with_season_end((4, 5, 6, 7), grid, (5, 6)) == (4, 5, 6, 7)  # from May: unchanged
+    assert _with_season_end((1, 2), grid, (5, 6)) == (1, 2)  # not after a season end
+    # In the default scenario a "stays" claim keeps its own window.
+    items = {e.rumour_id: e for e in default_inputs.evidence}
+    r018 = items["r018"].proposition  # Alonso stays 2025-07/2026-06
+    assert default_inputs.grid.labels[r018.months[0]] == "2025-07"
