@@ -220,6 +220,8 @@ class ReliabilityFit:
 
 
 _FITS: dict[tuple, ReliabilityFit] = {}
+#: The succession model's priors the track-record model reads (its tier centres and spread).
+TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd")
 #: Part of the cache key: a cached fit of an older track-record model is not reused.
 MODEL_VERSION = "events-discount-1"
 
@@ -251,7 +253,8 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: 
                             + pd.util.hash_pandas_object(scenario.sources.drop(columns="line"))
                             .values.tobytes()).hexdigest()
     key = (MODEL_VERSION, digest, inputs.used.tobytes(), seed, draws,
-           tuple(sorted((k, v.mu, v.sigma) for k, v in priors.items())))
+           # Only the priors this model reads: changing a succession prior reuses the fit.
+           tuple((k, priors[k].mu, priors[k].sigma) for k in TRACK_PRIOR_NAMES))
     if key in _FITS:
         return _FITS[key]
     stored = None

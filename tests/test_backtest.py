@@ -72,3 +72,39 @@ def test_calibration_bins_count_every_probability():
     assert bins["count"].sum() == 4
     top = bins.iloc[-1]
     assert top["observed"] == 1.0 and top["count"] == 2
+
+
+def test_paired_differences_split_by_period_and_not_listed_check():
+    from forecast.backtest import (
+        CaseForecast,
+        expected_calibration_error,
+        not_listed_check,
+        paired_differences,
+        score_table,
+    )
+
+    labels = ["a", "not listed", "no vacancy"]
+
+    def case(name, cutoff, model, truth):
+        return CaseForecast(name, cutoff, labels, {"model": np.array(model), "uniform": np.full(3, 1 / 3)},
+                            np.array(truth), ["m", "later"], {"model": np.array([0.5, 0.5]),
+                                                              "uniform": np.array([0.5, 0.5])},
+                            np.array([0, 1]), {})
+
+    forecasts = [case("early", "2020-01-01", [0.6, 0.3, 0.1], [1, 0, 0]),
+                 case("late1", "2024-01-01", [0.2, 0.6, 0.2], [0, 1, 0]),
+                 case("late2", "2024-06-01", [0.2, 0.2, 0.6], [0, 1, 0])]
+    scores = score_table(forecasts)
+    paired = paired_differences(scores, forecasts).set_index(["question", "baseline", "period"])
+    early = paired.loc[("who", "uniform", "before 2023")]
+    assert early["cases"] == 1 and early["difference"] == pytest.approx(np.log(0.6 / (1 / 3)))
+    late = paired.loc[("who", "uniform", "2023 on")]
+    diffs = np.log(np.array([0.6, 0.2]) * 3)
+    assert late["difference"] == pytest.approx(diffs.mean())
+    assert late["se"] == pytest.approx(diffs.std(ddof=1) / np.sqrt(2))
+    assert paired.loc[("when", "uniform", "all"), "difference"] == pytest.approx(0.0)
+    check = not_listed_check(forecasts)
+    assert check["cases"] == 3 and check["mean_forecast"] == pytest.approx(1.1 / 3)
+    assert check["frequency"] == pytest.approx(2 / 3)
+    bins = calibration_bins(forecasts)
+    assert 0.0 <= expected_calibration_error(bins) <= 1.0
