@@ -241,6 +241,8 @@ def paired_differences(scores: pd.DataFrame, forecasts: list[CaseForecast]) -> p
         table = table.droplevel("question")
         for baseline in [m for m in table.columns if m != "model"]:
             diff = (table["model"] - table[baseline]).dropna()
+            if diff.empty:  # a baseline that does not answer this question
+                continue
             for period, keep in (("before 2023", [not later[c] for c in diff.index]),
                                  ("2023 on", [later[c] for c in diff.index]),
                                  ("all", [True] * len(diff))):

@@ -86,7 +86,9 @@ def test_paired_differences_split_by_period_and_not_listed_check():
     labels = ["a", "not listed", "no vacancy"]
 
     def case(name, cutoff, model, truth):
-        return CaseForecast(name, cutoff, labels, {"model": np.array(model), "uniform": np.full(3, 1 / 3)},
+        who = {"model": np.array(model), "uniform": np.full(3, 1 / 3),
+               "most rumoured": np.array([0.6, 0.2, 0.2])}  # a baseline for "who" only
+        return CaseForecast(name, cutoff, labels, who,
                             np.array(truth), ["m", "later"], {"model": np.array([0.5, 0.5]),
                                                               "uniform": np.array([0.5, 0.5])},
                             np.array([0, 1]), {})
@@ -103,6 +105,7 @@ def test_paired_differences_split_by_period_and_not_listed_check():
     assert late["difference"] == pytest.approx(diffs.mean())
     assert late["se"] == pytest.approx(diffs.std(ddof=1) / np.sqrt(2))
     assert paired.loc[("when", "uniform", "all"), "difference"] == pytest.approx(0.0)
+    assert paired["cases"].min() >= 1  # no row for a baseline that does not answer a question
     check = not_listed_check(forecasts)
     assert check["cases"] == 3 and check["mean_forecast"] == pytest.approx(1.1 / 3)
     assert check["frequency"] == pytest.approx(2 / 3)
