@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from forecast import __version__
-from forecast.errors import DataValidationError, ForecastError, OptionError
+from forecast.errors import DataValidationError, ForecastError, OptionError, Problem
 from forecast.scenario import DEFAULT_SCENARIO
 
 
@@ -140,6 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--no-refresh", action="store_true", help="only record the rumour")
     _out_arg(add)
     add.add_argument("--seed", type=_seed, default=20241115, help="seed of a full refit if one is needed")
+    imp = rsub.add_parser(
+        "import", help="append every rumour of a CSV file at once, then refresh the forecast",
+        description="Validate every row of FILE (the rumour columns of data/README.md; id may be "
+                    "empty or left out) against the scenario, and append them all in one atomic "
+                    "write, or none: each problem is named with FILE's line and field.")
+    imp.add_argument("file", type=Path, help="CSV file of rumours")
+    _scenario_arg(imp, flag=True)
+    imp.add_argument("--no-refresh", action="store_true", help="only record the rumours")
+    _out_arg(imp)
+    imp.add_argument("--seed", type=_seed, default=20241115, help="seed of a full refit if one is needed")
     lst = rsub.add_parser("list", help="list a scenario's rumours and how each counts")
     _scenario_arg(lst, flag=True)
     rm = rsub.add_parser("remove", help="record that a rumour no longer counts (it stays on file)")
@@ -263,7 +273,7 @@ def cmd_rumour(args) -> int:
     """Add, list or remove rumours."""
     from forecast.inputs import build_inputs
     from forecast.scenario import Scenario
-    from forecast.store import add_rumour, remove_rumour
+    from forecast.store import add_rumour, add_rumours, remove_rumour
 
     scenario = Scenario.load(args.scenario)
     if args.rumour_command == "list":
@@ -279,19 +289,33 @@ def cmd_rumour(args) -> int:
         row = remove_rumour(scenario, args.id, args.reason)
         print(f"recorded: {row.id} removed on {row.date} ({row.reason})")
         return 0
-    fields = {name: getattr(args, name) for name in FIELDS}
-    if not any(fields.values()) and sys.stdin.isatty():
-        fields = _ask(scenario, fields)
-    row = add_rumour(scenario, fields)
+    if args.rumour_command == "import":
+        from forecast.schemas import RumourImportRow
+        from forecast.tables import read_rows
+
+        rows, problems = read_rows(args.file, RumourImportRow)
+        if problems:
+            raise DataValidationError(problems)
+        if not rows:
+            raise DataValidationError([Problem(str(args.file), None, None, "no rumour rows")])
+        added = add_rumours(scenario, [row.model_dump(exclude_unset=True) for _, row in rows],
+                            origin=[(str(args.file), line) for line, _ in rows])
+    else:
+        fields = {name: getattr(args, name) for name in FIELDS}
+        if not any(fields.values()) and sys.stdin.isatty():
+            fields = _ask(scenario, fields)
+        added = [add_rumour(scenario, fields)]
     scenario = Scenario.load(args.scenario)
-    as_of = max(scenario.spec.as_of, row.date)
-    item = next(e for e in build_inputs(scenario, as_of).evidence if e.rumour_id == row.id)
-    print(f"added {row.id} to {scenario.files['rumours']}: {item.status} ({item.note})")
+    as_of = max(scenario.spec.as_of, *(row.date for row in added))
+    items = {e.rumour_id: e for e in build_inputs(scenario, as_of).evidence}
+    for row in added:
+        item = items[row.id]
+        print(f"added {row.id} to {scenario.files['rumours']}: {item.status} ({item.note})")
     if args.no_refresh:
         return 0
     from forecast.refresh import refresh
 
-    return refresh(scenario, as_of, row.id, args.out, args.seed)
+    return refresh(scenario, as_of, [row.id for row in added], args.out, args.seed)
 
 
 def cmd_timeline(args) -> int:

@@ -46,14 +46,19 @@ def updated_forecast(scenario: Scenario, as_of: dt.date, out: Path, seed: int,
     return update(base, scenario, as_of, seed=seed, cache_dir=cache_dir(out), say=say)
 
 
-def refresh(scenario: Scenario, as_of: dt.date, rumour_id: str, out: Path, seed: int) -> int:
-    """Update the forecast after ``rumour_id`` was added, save it, and print what moved."""
+def refresh(scenario: Scenario, as_of: dt.date, rumour_ids: list[str], out: Path, seed: int) -> int:
+    """Update the forecast after ``rumour_ids`` were added, save it, and print what moved.
+
+    With one new rumour its own part of each move is shown too.
+    """
     before = latest(read_history(out, scenario.id))
     result = updated_forecast(scenario, as_of, out, seed)
     folder = result.save(out)
     record_run(result, out)
-    own = rumour_influence(result.inputs, result.idata.posterior, default_metrics(result),
-                           max_draws=500, only={rumour_id})
+    own = pd.DataFrame()
+    if len(rumour_ids) == 1:
+        own = rumour_influence(result.inputs, result.idata.posterior, default_metrics(result),
+                               max_draws=500, only=set(rumour_ids))
     print(moves_text(before, result.headline_table(), own, as_of))
     print(result.headlines()[-1])
     print(f"Wrote {folder}/summary.json; run `forecast run --as-of {as_of}` for the full report")

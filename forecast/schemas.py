@@ -184,6 +184,12 @@ class RumourRow(_ClaimFields):
     url: Url
 
 
+class RumourImportRow(RumourRow):
+    """A rumour in a file to import (``forecast rumour import``): its id may be left to the tool."""
+
+    id: OptText = None
+
+
 class RemovalRow(_Row):
     """A rumour taken out of a scenario: recorded, never deleted."""
 

@@ -79,12 +79,18 @@ def _atomic_replace(path: Path, content: bytes) -> None:
 
 def append_record(path: Path, header: list[str], record: dict) -> None:
     """Append one CSV record (writing the header to a new file) by an atomic replace; hold the lock."""
+    append_records(path, header, [record])
+
+
+def append_records(path: Path, header: list[str], records: list[dict]) -> None:
+    """Append CSV records (writing the header to a new file) in one atomic replace; hold the lock."""
     existing = path.read_bytes() if path.exists() else b""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
     if not existing:
         writer.writeheader()
-    writer.writerow({k: "" if record.get(k) is None else record[k] for k in header})
+    for record in records:
+        writer.writerow({k: "" if record.get(k) is None else record[k] for k in header})
     if existing and not existing.endswith(b"\n"):
         existing += b"\n"
     _atomic_replace(path, existing + buffer.getvalue().encode("utf-8"))
@@ -119,6 +125,31 @@ def add_rumour(scenario: Scenario, fields: dict, today: dt.date | None = None) -
         For an invalid field, an unknown name, a future date or an exact duplicate; the file is
         left unchanged.
     """
+    return add_rumours(scenario, [fields], today)[0]
+
+
+def add_rumours(scenario: Scenario, records: list[dict], today: dt.date | None = None,
+                origin: list[tuple[str, int]] | None = None) -> list[RumourRow]:
+    """Validate rumours and append them all in one atomic write, or none of them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario whose rumour file receives the rows.
+    records : list of dict
+        Column values per rumour; ``id`` is generated when missing.
+    today : date, optional
+        Dates after it are refused (default: the system date).
+    origin : list of (str, int), optional
+        File and line each record came from (``forecast rumour import``), named in messages;
+        default: the line it would take in the rumour file.
+
+    Raises
+    ------
+    RumourRefusedError
+        With every problem of every record (invalid field, unknown name, future date, duplicate
+        of a stored row or of another record); the file is left unchanged.
+    """
     path = scenario.files["rumours"]
     today = today or dt.date.today()
     with locked(path):
@@ -126,38 +157,46 @@ def add_rumour(scenario: Scenario, fields: dict, today: dt.date | None = None) -
         if problems:
             raise DataValidationError(problems)
         existing = rows_to_frame(rows, RumourRow)
-        record = {k: v for k, v in fields.items() if v not in (None, "")}
-        record.setdefault("id", next_id(existing["id"]))
-        line = len(rows) + 2
-        try:
-            row = RumourRow.model_validate(record)
-        except ValidationError as exc:
-            raise RumourRefusedError(_describe([
-                Problem(str(path), line, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()
-            ])) from None
-        candidate = pd.concat([existing, rows_to_frame([(line, row)], RumourRow)], ignore_index=True)
-        new_problems = [p for p in scenario.check_rumours(candidate, today) if p.line == line]
-        if new_problems:
-            raise RumourRefusedError(_describe(new_problems))
-        same = existing[
-            (existing["date"] == row.date) & (existing["source"].str.lower() == row.source.lower())
-            & (existing["subject"] == row.subject) & (existing["claim"] == row.claim)
-            & (existing["club"] == row.club) & (existing["url"] == row.url)
-            & (existing["window"].fillna("") == (row.window or ""))
-        ]
-        if len(same):
-            raise RumourRefusedError(
-                f"{path}:{line}: exact duplicate of rumour {same['id'].iloc[0]}; nothing written"
-            )
+        first = len(rows) + 2
+        where = {first + k: origin[k] if origin else (str(path), first + k)
+                 for k in range(len(records))}
+        ids = list(existing["id"])
+        new, refused = [], []
+        for k, fields in enumerate(records):
+            record = {key: v for key, v in fields.items() if v not in (None, "")}
+            record.setdefault("id", next_id(ids))
+            ids.append(record["id"])
+            try:
+                new.append((first + k, RumourRow.model_validate(record)))
+            except ValidationError as exc:
+                refused += [Problem(*where[first + k], ".".join(map(str, e["loc"])), e["msg"])
+                            for e in exc.errors()]
+        candidate = pd.concat([existing, rows_to_frame(new, RumourRow)], ignore_index=True)
+        refused += [Problem(*where[p.line], p.field, p.message, p.hint)
+                    for p in scenario.check_rumours(candidate, today) if p.line in where]
+        key = ["date", "source", "subject", "claim", "club", "url", "window"]
+        frame = candidate.assign(source=candidate["source"].str.lower(),
+                                 window=candidate["window"].fillna(""))
+        first_of = {}
+        for row in frame.itertuples():
+            value = tuple(getattr(row, c) for c in key)
+            if value in first_of and row.line in where:
+                refused.append(Problem(*where[row.line], None,
+                                       f"exact duplicate of rumour {first_of[value]}"))
+            first_of.setdefault(value, row.id)
         with path.open(newline="", encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle))
-        dropped = [k for k, v in row.model_dump(mode="json").items()
-                   if k not in header and v not in (None, "", "outlet")]
-        if dropped:
-            raise RumourRefusedError(f"{path}:1 [{dropped[0]}]: the file has no {dropped[0]!r} column "
-                                     "to hold this value; add the column; nothing written")
-        append_record(path, header, row.model_dump(mode="json"))
-    return row
+        for line, row in new:
+            dropped = [k for k, v in row.model_dump(mode="json").items()
+                       if k not in header and v not in (None, "", "outlet")]
+            if dropped:
+                refused.append(Problem(*where[line], dropped[0],
+                                       f"{path.name} has no {dropped[0]!r} column to hold this value; "
+                                       "add the column"))
+        if refused:
+            raise RumourRefusedError(_describe(refused, "rumours" if len(records) > 1 else "rumour"))
+        append_records(path, header, [row.model_dump(mode="json") for _, row in new])
+    return [row for _, row in new]
 
 
 def remove_rumour(scenario: Scenario, rumour_id: str, reason: str,

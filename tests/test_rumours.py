@@ -135,3 +135,52 @@ def test_refresh_prints_what_moved(flow, capsys):
     assert (out / "real-madrid-2024" / "2024-11-20" / "summary.json").exists()
     assert (out / "real-madrid-2024" / "2024-11-15" / "idata.nc").exists()
     assert not (out / "real-madrid-2024" / "2024-11-20" / "idata.nc").exists()
+
+
+def _import_file(tmp_path, rows):
+    header = ["id", "date", "source", "subject", "claim", "club", "window", "url", "summary"]
+    path = tmp_path / "new.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        import csv
+
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerows([{k: r.get(k, "") for k in header} for r in rows])
+    return path
+
+
+def test_import_appends_every_row_at_once(scenario_copy, tmp_path, capsys):
+    path = _rumour_file(scenario_copy)
+    before = path.read_bytes()
+    rows = [GOOD, {**GOOD, "source": "AS", "url": "https://example.org/c"},
+            {**GOOD, "id": "x1", "subject": "Zinedine Zidane", "claim": "talks",
+             "url": "https://example.org/d"}]
+    args = ["rumour", "import", str(_import_file(tmp_path, rows)), "--scenario",
+            str(scenario_copy), "--no-refresh"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    after = path.read_bytes()
+    assert after.startswith(before)  # stored rows untouched, new ones appended
+    ids = list(Scenario.load(scenario_copy).rumours["id"])[-3:]
+    assert ids == ["r030", "r031", "x1"] and out.count("added ") == 3
+
+
+def test_import_refuses_all_rows_if_one_is_wrong(scenario_copy, tmp_path, capsys):
+    path = _rumour_file(scenario_copy)
+    before = path.read_bytes()
+    stored = Scenario.load(scenario_copy).rumours.iloc[-1]
+    duplicate = {k: str(stored[k]) if stored[k] is not None else "" for k in
+                 ("date", "source", "subject", "claim", "club", "window", "url", "summary")}
+    source = _import_file(tmp_path, [GOOD, {**GOOD, "source": "Marka", "url": "https://e.org/x"},
+                                     duplicate, {**GOOD, "url": "https://example.org/a"}])
+    code = main(["rumour", "import", str(source), "--scenario", str(scenario_copy), "--no-refresh"])
+    err = capsys.readouterr().err
+    assert code == 2 and path.read_bytes() == before
+    assert f"{source}:3 [source]" in err and "Marca" in err  # the import file's own lines
+    assert f"{source}:4" in err and "duplicate" in err
+    assert f"{source}:5" in err  # a duplicate of another row of the same import
+
+
+def test_import_of_a_missing_file_is_a_clean_refusal(scenario_copy, tmp_path, capsys):
+    code = main(["rumour", "import", str(tmp_path / "nope.csv"), "--scenario", str(scenario_copy)])
+    assert code == 2 and "file not found" in capsys.readouterr().err
