@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
                        ("--journalist", "named reporter"), ("--url", "link to the report"),
                        ("--summary", "one line in your own words"), ("--id", "rumour id (default: next)")):
         add.add_argument(flag, help=text)
+    add.add_argument("--from-url", metavar="URL_OR_PAGE",
+                     help="pre-fill date, source, journalist, url and summary (the headline) from a "
+                          "news page saved to disk, or from what a URL's host and path say; nothing "
+                          "is fetched, and flags you give win")
     add.add_argument("--no-refresh", action="store_true", help="only record the rumour")
     _out_arg(add)
     add.add_argument("--seed", type=_seed, default=20241115, help="seed of a full refit if one is needed")
@@ -249,8 +253,8 @@ FIELDS = ("id", "date", "source", "journalist", "subject", "claim", "club", "win
           "cites", "speaker", "url", "summary")
 
 
-def _ask(scenario, fields: dict) -> dict:
-    """Ask for each missing field on the terminal, with choices and defaults."""
+def _ask(scenario, fields: dict, suggested: dict) -> dict:
+    """Ask for each missing field on the terminal, with choices and defaults (``suggested`` wins)."""
     from forecast.schemas import CLAIM_KINDS, SPEAKERS, STRENGTHS
 
     choices = {
@@ -258,7 +262,7 @@ def _ask(scenario, fields: dict) -> dict:
         "club": sorted(scenario.clubs()), "claim": list(CLAIM_KINDS), "strength": list(STRENGTHS),
         "speaker": list(SPEAKERS),
     }
-    defaults = {"date": dt.date.today().isoformat()}
+    defaults = {"date": dt.date.today().isoformat(), **suggested}
     for name in FIELDS:
         if fields.get(name) or name == "id":
             continue
@@ -267,6 +271,23 @@ def _ask(scenario, fields: dict) -> dict:
         answer = input(f"{name}{options}{default}: ").strip()
         fields[name] = answer or defaults.get(name, "")
     return fields
+
+
+def _prefill(scenario, target: str) -> dict:
+    """Read rumour fields from a saved page or a URL and say where each came from."""
+    from forecast.intake import prefill
+
+    suggested, page = prefill(target, scenario.source_names(), scenario.source_hosts())
+    print(f"read from {target}:")
+    for name in ("date", "source", "journalist", "url", "summary"):
+        if name in suggested:
+            where = page.found.get({"journalist": "author", "summary": "title"}.get(name, name))
+            print(f"  {name}: {suggested[name]}" + (f"  ({where})" if where else ""))
+    if "source" not in suggested:
+        print(f"  source: {page.site or page.host or 'not given'} is not in sources.csv; give --source")
+    if "summary" in suggested:
+        print("  (the summary is the page's headline: --summary puts it in your own words)")
+    return suggested
 
 
 def cmd_rumour(args) -> int:
@@ -302,8 +323,11 @@ def cmd_rumour(args) -> int:
                             origin=[(str(args.file), line) for line, _ in rows])
     else:
         fields = {name: getattr(args, name) for name in FIELDS}
+        suggested = _prefill(scenario, args.from_url) if args.from_url else {}
         if not any(fields.values()) and sys.stdin.isatty():
-            fields = _ask(scenario, fields)
+            fields = _ask(scenario, fields, suggested)
+        else:
+            fields = {name: fields[name] or suggested.get(name) for name in FIELDS}
         added = [add_rumour(scenario, fields)]
     scenario = Scenario.load(args.scenario)
     as_of = max(scenario.spec.as_of, *(row.date for row in added))

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import pandas as pd
 import yaml
@@ -455,6 +456,19 @@ class Scenario:
             for alias in SourceRow.alias_list(row):  # type: ignore[arg-type]
                 names[alias.lower()] = row.name
         return names
+
+    def source_hosts(self) -> dict[str, str]:
+        """Map every source's home page (host without ``www.``, and path) to the source name.
+
+        ``https://www.nytimes.com/athletic`` gives ``nytimes.com/athletic``.
+        """
+        hosts: dict[str, str] = {}
+        for name, url in zip(self.sources["name"], self.sources["url"].fillna(""), strict=True):
+            parts = urlsplit(str(url))
+            if parts.hostname:
+                key = parts.hostname.lower().removeprefix("www.") + parts.path.rstrip("/").lower()
+                hosts.setdefault(key, name)
+        return hosts
 
     def canonical_source(self, name: str) -> str | None:
         """Return the canonical name of a source or alias, or None if unknown."""
