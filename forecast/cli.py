@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -94,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "and when coaches leave.",
     )
     parser.add_argument("--version", action="version", version=f"forecast {__version__}")
+    parser.add_argument("--data", type=Path, metavar="DIR",
+                        help="data folder that scenario ids are looked up in (default: "
+                             "$FORECAST_DATA, else ./data if it has scenarios/, else the "
+                             "source checkout's data/)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
@@ -216,7 +221,7 @@ def cmd_validate(args) -> int:
         f"ok: {scenario.id}: {len(scenario.spec.posts)} posts, {len(scenario.spec.questions)} "
         f"questions, {active} rumours ({len(scenario.rumours) - active} removed), "
         f"{len(scenario.sources)} sources, {len(scenario.results)} matches, "
-        f"{len(scenario.facts)} facts"
+        f"{len(scenario.facts)} facts ({scenario.path})"
     )
     return 0
 
@@ -424,6 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"run": cmd_run, "validate": cmd_validate, "rumour": cmd_rumour,
                 "timeline": cmd_timeline, "sources": cmd_sources, "backtest": cmd_backtest}
     try:
+        if args.data is not None:
+            if not args.data.is_dir():
+                raise OptionError(f"--data {args.data} is not a folder")
+            os.environ["FORECAST_DATA"] = str(args.data.resolve())
         check_options(args)
         return commands[args.command](args)
     except DataValidationError as exc:

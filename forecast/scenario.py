@@ -35,12 +35,20 @@ TIES = ("former_player", "former_coach", "reserve_coach", "national")
 
 
 def data_dir() -> Path:
-    """Return the data folder: ``$FORECAST_DATA``, else the repository's ``data/``, else ``./data``."""
+    """Return the data folder scenario ids are looked up in.
+
+    In order: ``$FORECAST_DATA`` (the CLI's ``--data`` sets it); ``./data`` when it holds a
+    ``scenarios/`` folder (a user's own folder, with an installed package); the ``data/`` of the
+    source checkout this package runs from; else ``./data``.
+    """
     env = os.environ.get("FORECAST_DATA")
     if env:
         return Path(env)
+    here = Path.cwd() / "data"
+    if (here / "scenarios").is_dir():
+        return here
     repo = Path(__file__).resolve().parents[1] / "data"
-    return repo if repo.exists() else Path.cwd() / "data"
+    return repo if (repo / "scenarios").is_dir() else here
 
 
 DEFAULT_SCENARIO = "real-madrid-2024"
@@ -321,9 +329,10 @@ def resolve_scenario_path(scenario: str | os.PathLike | None) -> Path:
         known = sorted(p.stem for p in (data_dir() / "scenarios").glob("*.yaml"))
         close = difflib.get_close_matches(str(scenario), known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ScenarioNotFoundError(
-            f"no scenario {scenario!r} in {candidate.parent} (known: {', '.join(known)}){hint}"
-        )
+        where = f"known: {', '.join(known)}" if known else (
+            "no scenarios there: give --data DIR or set FORECAST_DATA to a folder with scenarios/, "
+            "or run from a folder that has data/scenarios/")
+        raise ScenarioNotFoundError(f"no scenario {scenario!r} in {candidate.parent} ({where}){hint}")
     return candidate
 
 
