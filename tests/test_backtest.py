@@ -1,5 +1,6 @@
 """Backtest scoring and the no-look-ahead guarantees it relies on."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -60,6 +61,11 @@ def test_nothing_after_the_cutoff_is_used(path):
     later = build_inputs(scenario, cutoff + dt.timedelta(days=3650))
     for a, b in zip(inputs.posts, later.posts, strict=True):
         assert a.mask.sum() >= b.mask.sum()
+    # Form reads no match after the cutoff: dropping them changes nothing.
+    if len(scenario.results):
+        assert any(p.form_matches > 0 for p in inputs.posts)
+        cut = dataclasses.replace(scenario, results=scenario.results[scenario.results["Date"] <= cutoff])
+        assert [p.form for p in build_inputs(cut).posts] == [p.form for p in inputs.posts]
 
 
 def test_calibration_bins_count_every_probability():
