@@ -44,6 +44,7 @@ _chains = _bounded(1, 64)
 _workers = _bounded(0, 64)
 #: NumPy and the samplers take seeds of 32 bits.
 _seed = _bounded(0, 2**32 - 1)
+_count = _bounded(0, 10)
 
 
 def check_out(out: Path) -> None:
@@ -165,6 +166,25 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("id", help="rumour id")
     _scenario_arg(rm, flag=True)
     rm.add_argument("--reason", required=True, help="why it is removed")
+
+    wi = sub.add_parser(
+        "whatif", help="answer a what-if question: before -> after, nothing saved",
+        description="The forecast as if some matches were played or some reports set aside, "
+                    "against the forecast without the change. It reweights the last full run in "
+                    "--out (a full fit when there is none or too few draws keep weight); stored "
+                    "data and the forecast history are not changed.")
+    _scenario_arg(wi)
+    wi.add_argument("--as-of", type=_date, help="forecast date (default: the scenario's)")
+    wi.add_argument("--club", help="club that plays the matches of --lose/--draw/--win")
+    for flag, what in (("--lose", "losses"), ("--draw", "draws"), ("--win", "wins")):
+        wi.add_argument(flag, type=_count, default=0, metavar="N",
+                        help=f"{what} of --club in its next league matches")
+    wi.add_argument("--drop-source", action="append", default=[], metavar="NAME",
+                    help="set aside every report from this outlet (repeatable)")
+    wi.add_argument("--drop-rumour", action="append", default=[], metavar="ID",
+                    help="set aside this rumour (repeatable)")
+    _out_arg(wi)
+    wi.add_argument("--seed", type=_seed, default=20241115, help="seed of a full refit if one is needed")
 
     tl = sub.add_parser("timeline", help="replay the forecast as of each rumour date",
                         description="Fit the scenario as of each rumour date (a year back from its "
@@ -347,6 +367,45 @@ def cmd_rumour(args) -> int:
     return refresh(scenario, as_of, [row.id for row in added], args.out, args.seed)
 
 
+def what_if_question(args):
+    """Turn the ``whatif`` options into a :class:`forecast.whatif.WhatIf`; refuse an empty one."""
+    from forecast.whatif import WhatIf
+
+    matches = tuple((args.club, outcome) for outcome, n in
+                    (("loss", args.lose), ("draw", args.draw), ("win", args.win)) for _ in range(n))
+    if matches and not args.club:
+        raise OptionError("--lose/--draw/--win need --club")
+    if args.club and not matches:
+        raise OptionError("--club needs --lose, --draw or --win")
+    question = WhatIf(tuple(args.drop_source), tuple(args.drop_rumour), matches)
+    if question == WhatIf():
+        raise OptionError("say what changes: --club with --lose/--draw/--win, --drop-source or "
+                          "--drop-rumour")
+    return question
+
+
+def cmd_whatif(args) -> int:
+    """Print each headline number before -> after a what-if edit."""
+    import pandas as pd
+
+    from forecast.refresh import cache_dir, moves_text, updated_forecast
+    from forecast.scenario import Scenario
+    from forecast.whatif import check_edit, whatif
+
+    question = what_if_question(args)
+    scenario = Scenario.load(args.scenario)
+    as_of = args.as_of or scenario.spec.as_of
+    check_edit(scenario, question, as_of)
+    before = updated_forecast(scenario, as_of, args.out, args.seed)
+    after = whatif(before, scenario, question, as_of, seed=args.seed,
+                   cache_dir=cache_dir(args.out), say=print)
+    print(moves_text(before.headline_table(), after.headline_table(), pd.DataFrame(), as_of,
+                     title=f"What if {question.describe()}? (as of {as_of}; nothing is saved)"))
+    for line in after.headlines():
+        print(line)
+    return 0 if after.diagnostics["passed"] else 3
+
+
 def cmd_timeline(args) -> int:
     """Replay a scenario and plot its headline numbers."""
     from forecast.fit import SamplerSettings
@@ -427,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     commands = {"run": cmd_run, "validate": cmd_validate, "rumour": cmd_rumour,
-                "timeline": cmd_timeline, "sources": cmd_sources, "backtest": cmd_backtest}
+                "timeline": cmd_timeline, "whatif": cmd_whatif, "sources": cmd_sources,
+                "backtest": cmd_backtest}
     try:
         if args.data is not None:
             if not args.data.is_dir():

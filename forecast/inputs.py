@@ -174,7 +174,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         if fact.kind == "extended" and fact.coach in contract:
             contract[fact.coach] = fact.value
 
-    names_of = _team_names(scenario)
+    names_of = club_spellings(scenario)
     posts: list[PostInputs] = []
     for post in spec.posts:
         form, n = form_against_expectation(team_points(results, names_of(post.club), as_of))
@@ -369,7 +369,8 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     return data
 
 
-def _team_names(scenario: Scenario):
+def club_spellings(scenario: Scenario):
+    """Return a function giving every spelling of a club in the scenario's results tables."""
     table = scenario.team_names
 
     def names_of(club: str | None) -> set[str]:

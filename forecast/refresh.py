@@ -65,12 +65,13 @@ def refresh(scenario: Scenario, as_of: dt.date, rumour_ids: list[str], out: Path
     return 0 if result.diagnostics["passed"] else 3
 
 
-def moves_text(before: pd.DataFrame, after: pd.DataFrame, own: pd.DataFrame, as_of) -> str:
+def moves_text(before: pd.DataFrame, after: pd.DataFrame, own: pd.DataFrame, as_of,
+               title: str | None = None) -> str:
     """Format each headline number before -> after, with intervals and the rumour's own part."""
     prev = before.set_index("metric") if len(before) else pd.DataFrame()
     mine = own.set_index("metric")["change_pp"] if len(own) else pd.Series(dtype=float)
-    when = f" (previous run as of {before['as_of'].iloc[0]})" if len(before) else ""
-    lines = [f"What moved, as of {as_of}{when}:"]
+    when = f" (previous run as of {before['as_of'].iloc[0]})" if len(before) and "as_of" in before else ""
+    lines = [title or f"What moved, as of {as_of}{when}:"]
     for row in after.itertuples():
         had = prev.loc[row.metric] if row.metric in prev.index else None
         if row.mean < 0.01 and (had is None or had["mean"] < 0.01):

@@ -341,6 +341,14 @@ CASES = [
          ("rumour", "remove", "r999", "--scenario", "{scenario}", "--reason", "gone")),
     Case("rumour-remove-twice", None, ("already recorded",),
          ("rumour", "remove", "r005", "--scenario", "{scenario}", "--reason", "again")),
+    Case("whatif-nothing-asked", None, ("say what changes",), ("whatif", "{scenario}")),
+    Case("whatif-lose-without-club", None, ("need --club",), ("whatif", "{scenario}", "--lose", "2")),
+    Case("whatif-lose-too-many", None, ("--lose",),
+         ("whatif", "{scenario}", "--club", "Real Madrid", "--lose", "11")),
+    Case("whatif-unknown-source", None, ("unknown source 'Nobody FC'",),
+         ("whatif", "{scenario}", "--drop-source", "Nobody FC")),
+    Case("whatif-club-without-results", None, ("reads no results",),
+         ("whatif", "{scenario}", "--club", "Real Madrid Castilla", "--win", "1")),
 ]
 
 

@@ -5,8 +5,11 @@ import pytest
 
 import forecast
 import forecast.reweight as reweight
+from forecast.cli import main
+from forecast.errors import DataValidationError
 from forecast.fit import fit
 from forecast.scenario import Scenario
+from forecast.whatif import WhatIf, check_edit, whatif
 
 # A strong report on a claim no outlet had made, dated on the scenario's as-of day, from an outlet
 # of the sources table (a spare reliability unit: the structure and compiled model are unchanged).
@@ -126,3 +129,66 @@ def test_one_strong_top_tier_report_moves_its_claim(strong_report):
 def test_one_strong_top_tier_report_moves_its_claim_a_third_of_the_way(strong_report):
     p0, p1, hit_rate = strong_report
     assert p1 - p0 >= (hit_rate - p0) / 3, (p0, p1, hit_rate)
+
+
+# -- what-if questions on the default scenario ------------------------------------------------
+
+def _metric(result, name):
+    table = result.headline_table().set_index("metric")["mean"]
+    return float(table[name])
+
+
+def test_whatif_losses_raise_the_chance_of_a_change_and_save_nothing(fits):
+    base, _ = fits
+    scenario = base.scenario
+    stored = {p: p.read_bytes() for p in scenario.files.values() if p.exists()}
+    question = WhatIf(matches=(("Real Madrid", "loss"),) * 3)
+    after = whatif(base, scenario, question)
+    assert after.idata.posterior.attrs["method"] == "importance"
+    no_change = "P(no vacancy at Real Madrid)"
+    assert _metric(after, no_change) < _metric(base, no_change) - 0.03
+    assert question.describe() == "Real Madrid play 3 more league match(es) (3 losses)"
+    assert {p: p.read_bytes() for p in stored} == stored
+
+
+def test_whatif_setting_reports_aside_takes_them_out_of_the_evidence(fits):
+    base, _ = fits
+    scenario = base.scenario
+    alonso = "P(Xabi Alonso next Real Madrid coach)"
+    # The Daily Mail's two reports that Alonso is wanted (shortlisted, joins).
+    after = whatif(base, scenario, WhatIf(drop_rumours=("r012", "r016a")))
+    assert after.idata.posterior.attrs["method"] == "importance"
+    counted = {e.rumour_id for e in after.inputs.evidence if e.status == "counted"}
+    assert not counted & {"r012", "r016a"}
+    assert _metric(after, alonso) < _metric(base, alonso) - 0.05
+    # Setting an outlet aside removes every one of its reports (as of the date), nothing else.
+    rumours = scenario.active_rumours()
+    edited = check_edit(scenario, WhatIf(drop_sources=("Daily Mail",)), scenario.spec.as_of)
+    gone = set(rumours["id"]) - set(edited.active_rumours()["id"])
+    assert gone == set(rumours.loc[rumours["source"] == "Daily Mail", "id"]) and {"r012", "r016a"} < gone
+
+
+@pytest.mark.parametrize(("question", "needle"), [
+    (WhatIf(drop_sources=("Marka Daily",)), "unknown source"),
+    (WhatIf(drop_sources=("Marca",)), "no counted report"),
+    (WhatIf(drop_rumours=("r999",)), "not a counted rumour"),
+    (WhatIf(matches=(("Real Madrid CF", "loss"),)), "unknown club"),
+    (WhatIf(matches=(("Real Madrid Castilla", "loss"),)), "reads no results"),
+])
+def test_whatif_refuses_a_question_it_cannot_answer_before_any_sampling(question, needle):
+    scenario = Scenario.load("real-madrid-2024")
+    with pytest.raises(DataValidationError, match=needle):
+        check_edit(scenario, question, scenario.spec.as_of)
+
+
+def test_whatif_command_reweights_the_saved_run(fits, tmp_path, capsys):
+    base, _ = fits
+    base.save(tmp_path)
+    args = ["whatif", str(base.scenario.path), "--out", str(tmp_path), "--club", "Real Madrid",
+            "--lose", "2", "--win", "1"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "What if Real Madrid play 3 more league match(es) (1 win, 2 losses)?" in out
+    assert "P(no vacancy at Real Madrid): " in out and "full refit" not in out
+    assert main(["whatif", str(base.scenario.path), "--lose", "2"]) == 2
+    assert "need --club" in capsys.readouterr().err
