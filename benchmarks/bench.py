@@ -12,6 +12,12 @@ Sections (see benchmarks/README.md for what each number means):
    and the bare ``python -c "import pymc"`` for scale.
 4. ``scaling``: wall time and peak memory as rumours, sources, candidates and periods grow,
    with the fitted growth exponent of each.
+5. ``suite``: the default ``python -m pytest`` and the whole ``forecast backtest`` (wall time
+   per case), with this machine's own compile caches (warm once anything has run here); not in
+   the default sections: ``--only suite``.
+
+``--only`` with a subset merges the sections it measures into an existing ``--out`` file and
+records the rerun under ``meta.partial_reruns``.
 
 Nothing under ``forecast/``, ``tests/`` or ``data/`` is touched: every write goes to copies of
 ``data/`` and to temporary folders.
@@ -323,6 +329,22 @@ def bench_cli(root: Path, settings: dict, quick: bool) -> tuple[dict, dict]:
     return cli, upd
 
 
+# -- 5. Test suite and backtest ------------------------------------------------------------------
+
+def bench_suite(root: Path) -> dict:
+    """Time the default test run and the whole backtest, with the machine's own compile caches."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env.pop("FORECAST_DATA", None)
+    tests = timed_run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                       str(REPO / "tests")], env, "suite: default pytest")
+    cases = [p for p in (DATA / "cases").iterdir() if (p / "scenario.yaml").exists()]
+    backtest = timed_run([*forecast_cmd(), "backtest", "--cases", str(DATA / "cases"), "--out",
+                          str(root / "reports-backtest")], env, "suite: backtest")
+    return {"caches": "the machine's own numba/pytensor caches (warm after any earlier run)",
+            "pytest": tests, "pytest_goal_s": 240.0, "backtest": backtest, "cases": len(cases),
+            "backtest_s_per_case": backtest["wall_s"] / len(cases), "backtest_goal_s_per_case": 20.0}
+
+
 # -- 4. Scaling ---------------------------------------------------------------------------------
 
 def scale_worker(spec: dict) -> None:
@@ -515,6 +537,14 @@ def table(res: dict) -> str:
                 lines.append(f"   {'':<10} local sample exponents {', '.join(local)}")
             split = ", ".join(f"{r['size']}: {r['compile_s']:.0f}+{r['sample_s']:.1f}s" for r in ok)
             lines.append(f"   {'':<10} compile+sample {split}")
+    if "suite" in res:
+        su = res["suite"]
+        lines.append("5. test suite and backtest (this machine's compile caches)")
+        row("   default python -m pytest wall s (goal <= 240)", f(su["pytest"]["wall_s"], ".0f"),
+            f"exit {su['pytest']['returncode']}")
+        row(f"   forecast backtest, {su['cases']} cases: wall s per case (goal <= 20)",
+            f(su["backtest_s_per_case"], ".1f"), f"whole {su['backtest']['wall_s']:.0f} s, "
+            f"exit {su['backtest']['returncode']}")
     return "\n".join(lines)
 
 
@@ -526,7 +556,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results.json", help="JSON output")
     parser.add_argument("--only", default="ess,cli,update,scaling",
                         help="comma-separated sections: ess, cli, update (cli + in-process), "
-                             "inprocess (in-process update only), scaling (default: all)")
+                             "inprocess (in-process update only), scaling, suite (default: "
+                             "ess,cli,update,scaling); a subset is merged into an existing --out")
     parser.add_argument("--seed", type=int, default=20241115)
     parser.add_argument("--scale-worker", help=argparse.SUPPRESS)
     parser.add_argument("--print", type=Path, metavar="JSON",
@@ -558,9 +589,19 @@ def main(argv=None) -> int:
     t_all = time.perf_counter()
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
+    partial = only != {"ess", "cli", "update", "scaling"} and args.out.exists()
+    earlier = json.loads(args.out.read_text()) if partial else {}
+
     def save():
         res["meta"]["elapsed_s"] = time.perf_counter() - t_all
-        args.out.write_text(json.dumps(res, indent=2, default=str))
+        merged = res
+        if partial:
+            merged = {**earlier, **{k: v for k, v in res.items() if k != "meta"}}
+            reruns = [r for r in earlier.get("meta", {}).get("partial_reruns", [])
+                      if r["meta"]["started"] != res["meta"]["started"]]
+            merged["meta"] = {**earlier.get("meta", {}), "partial_reruns": [
+                *reruns, {"sections": sorted(k for k in res if k != "meta"), "meta": res["meta"]}]}
+        args.out.write_text(json.dumps(merged, indent=2, default=str))
 
     with tempfile.TemporaryDirectory(prefix="forecast-bench-") as tmp:
         root = Path(tmp)
@@ -579,11 +620,14 @@ def main(argv=None) -> int:
             if only & {"update", "inprocess"}:
                 res.setdefault("update", {})["in_process"] = bench_inprocess_update(
                     scenario, base, settings, args.seed)
+        if "suite" in only:
+            res["suite"] = bench_suite(root)
+            save()
         if "scaling" in only:
             res["scaling"] = {}
             bench_scaling(SCALING_QUICK if args.quick else SCALING_FULL, res["scaling"], save)
     save()
-    print(table(res))
+    print(table(json.loads(args.out.read_text())))
     print(f"\nwrote {args.out} ({res['meta']['elapsed_s']:.0f} s)")
     return 0
 
