@@ -23,6 +23,7 @@ from forecast.scenario import Scenario
 
 #: Goals of a hypothetical match, by result for the club.
 SCORES = {"win": (1, 0), "draw": (0, 0), "loss": (0, 1)}
+PLURAL = {"win": "wins", "draw": "draws", "loss": "losses"}
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,7 @@ class WhatIf:
         for club, outcome in self.matches:
             by_club.setdefault(club, []).append(outcome)
         for club, outcomes in by_club.items():
-            plural = {"win": "wins", "draw": "draws", "loss": "losses"}
-            counts = ", ".join(f"{outcomes.count(o)} {o if outcomes.count(o) == 1 else plural[o]}"
+            counts = ", ".join(f"{outcomes.count(o)} {o if outcomes.count(o) == 1 else PLURAL[o]}"
                                for o in SCORES if o in outcomes)
             parts.append(f"{club} play {len(outcomes)} more league match(es) ({counts})")
         parts += [f"reports from {s} set aside" for s in self.drop_sources]
@@ -72,6 +72,7 @@ def edit_scenario(scenario: Scenario, question: WhatIf, as_of: dt.date) -> Scena
     problems: list[Problem] = []
     rumours = scenario.active_rumours()
     rumours = rumours[rumours["date"] <= as_of]
+    counted = set(rumours["id"])
     drop: set[str] = set()
     for name in question.drop_sources:
         source = scenario.canonical_source(name)
@@ -84,7 +85,7 @@ def edit_scenario(scenario: Scenario, question: WhatIf, as_of: dt.date) -> Scena
                                     f"{source} has no counted report as of {as_of}"))
         drop |= ids
     for rid in question.drop_rumours:
-        if rid not in set(rumours["id"]):
+        if rid not in counted:
             problems.append(Problem("--drop-rumour", None, "id",
                                     f"{rid!r} is not a counted rumour as of {as_of}"))
         drop.add(rid)
@@ -149,5 +150,6 @@ def whatif(base: ForecastResult, scenario: Scenario, question: WhatIf,
     >>> after.headline_table()                                          # doctest: +SKIP
     """
     as_of = as_of or scenario.spec.as_of
-    edited = check_edit(scenario, question, as_of)
+    # update() builds (and so checks) the model inputs of the edited scenario itself.
+    edited = edit_scenario(scenario, question, as_of)
     return update(base, edited, as_of, seed=seed, cache_dir=cache_dir, say=say)
