@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     _out_arg(run)
     run.add_argument("--no-progress", action="store_true", help="hide the sampling progress bar")
 
-    rumour = sub.add_parser("rumour", help="add, list or remove rumours of a scenario",
+    rumour = sub.add_parser("rumour", help="add, import, list or remove rumours of a scenario",
                             description="Manage a scenario's rumours. Writes are atomic and locked; "
                                         "a refused rumour leaves the file unchanged (exit 2).")
     rsub = rumour.add_subparsers(dest="rumour_command", required=True)
