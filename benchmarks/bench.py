@@ -158,7 +158,7 @@ class _Clock:
 
 def timed_fit(scenario, settings: dict, seed: int):
     """Run ``forecast.fit.fit`` and split its wall time into compile, sampling and the rest."""
-    import forecast.fit as F
+    import forecast.inference.fit as F
 
     clock = _Clock()
     t0, c0 = time.perf_counter(), time.process_time()
@@ -181,7 +181,7 @@ def timed_fit(scenario, settings: dict, seed: int):
 
 def headline_marginal(result, who=HEADLINE):
     club, coach = who
-    from forecast.outcomes import slug
+    from forecast.dims import slug
 
     s = slug(club)
     return result.idata.posterior[f"successor_{s}"].sel({f"{s}_outcome": coach})
@@ -204,10 +204,10 @@ def bench_ess(settings: dict, seed: int, data: Path) -> tuple[dict, object, obje
     sys.path.insert(0, str(HERE))
     import naive
 
-    from forecast.inputs import build_inputs
+    from forecast.data.scenario import Scenario
+    from forecast.features.inputs import build_inputs
+    from forecast.inference.reliability import learn_reliability
     from forecast.priors import resolve_priors
-    from forecast.reliability import learn_reliability
-    from forecast.scenario import Scenario
 
     scenario = Scenario.load()
     log(f"ess: marginalised fit {settings}")
@@ -269,7 +269,8 @@ def bench_inprocess_update(scenario, base, settings: dict, seed: int) -> dict:
 
     log("update: in-process add_rumour + forecast.update")
     t0 = time.perf_counter()
-    updated = scenario.add_rumour(**RUMOUR, url="https://example.org/bench/in-process")
+    forecast.add_rumour(scenario, {**RUMOUR, "url": "https://example.org/bench/in-process"})
+    updated = scenario.reload()
     add_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     fast = forecast.update(base, updated, seed=seed)
@@ -353,10 +354,10 @@ def scale_worker(spec: dict) -> None:
     import numpy as np
     import nutpie
 
-    import forecast.simulate as sim
-    from forecast.compiled import compile_model
-    from forecast.model import build_model
-    from forecast.periods import MonthGrid
+    import forecast.evaluation.simulate as sim
+    from forecast.features.periods import MonthGrid
+    from forecast.inference.compiled import compile_model
+    from forecast.model.succession import build_model
     from forecast.priors import resolve_priors
 
     def grid(start, end):

@@ -26,15 +26,15 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from forecast.inputs import ModelInputs, model_data
-from forecast.likelihood import (
+from forecast.features.arrays import ModelInputs, model_data
+from forecast.model.likelihood import (
     choice_probs,
     departure_factors,
     evidence_loglik,
     reliability_logit,
     split_appeal,
 )
-from forecast.model import coords, parameter_priors
+from forecast.model.succession import coords, parameter_priors
 
 
 def _evidence(params, data, i, psi):
@@ -50,10 +50,10 @@ def default_inputs(with_learned_reliability: bool = True):
     record; the naive model must see the same arrays for the two posteriors to agree, so by
     default they are learned here too (cached per process, so after a ``fit`` this is free).
     """
-    from forecast.inputs import build_inputs
+    from forecast.data.scenario import Scenario
+    from forecast.features.inputs import build_inputs
+    from forecast.inference.reliability import learn_reliability
     from forecast.priors import resolve_priors
-    from forecast.reliability import learn_reliability
-    from forecast.scenario import Scenario
 
     scenario = Scenario.load()
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))

@@ -2,36 +2,37 @@
 
 The public API for notebooks::
 
-    from forecast import Scenario, fit
+    from forecast import Scenario, add_rumour, fit, update, write_report
     scenario = Scenario.load("real-madrid-2024")
     result = fit(scenario, seed=1)
-    result.successor, result.departure, result.joint
-    scenario = scenario.add_rumour(date=..., source=..., ...)
-    result = update(result, scenario)  # reweights the draws; refits if too few keep weight
+    result.successor, result.departure, result.joint, result.headlines()
+    write_report(result, scenario, "my-report/")  # HTML + PNG + CSV
+    add_rumour(scenario, {"date": ..., "source": ..., ...})  # validated, atomic
+    result = update(result, scenario.reload())  # reweights the draws; refits if too few keep weight
+
+The package is layered (see docs/ARCHITECTURE.md); these names are imported lazily, so that
+validating data or recording a rumour does not pay for importing PyMC.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import import_module
 
-try:
-    __version__ = version("forecast")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+from forecast.version import __version__
 
-__all__ = ["Scenario", "fit", "update", "__version__"]
+_PUBLIC = {
+    "Scenario": "forecast.data.scenario",
+    "add_rumour": "forecast.data.store",
+    "fit": "forecast.inference.fit",
+    "SamplerSettings": "forecast.inference.fit",
+    "update": "forecast.inference.update",
+    "whatif": "forecast.inference.whatif",
+    "WhatIf": "forecast.inference.whatif",
+    "write_report": "forecast.report.render",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
 
 
 def __getattr__(name):
-    # Lazy, so that validating data or recording a rumour does not pay for importing PyMC.
-    if name == "Scenario":
-        from forecast.scenario import Scenario
-
-        return Scenario
-    if name == "fit":
-        from forecast.fit import fit
-
-        return fit
-    if name == "update":
-        from forecast.reweight import update
-
-        return update
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'forecast' has no attribute {name!r}")

@@ -7,6 +7,7 @@ All hazards are per calendar month on the logit scale; all choice terms are on t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from forecast.errors import DataValidationError, Problem
@@ -133,3 +134,21 @@ def resolve_priors(overrides: dict | None = None, where: str = "scenario") -> di
     if problems:
         raise DataValidationError(problems)
     return priors
+
+
+
+#: Priors of the track-record model (the tier centres are the succession model's tier priors).
+RELIABILITY_PRIORS = (
+    Prior("base_rate", -0.5, 1.0, "log-odds a claimed proposition of a kind holds before any report",
+          "Weak: rumoured moves are plausible ones; about 40% before a report."),
+    Prior("strength_weak", STRENGTH_OFFSET[0], 0.5, "reliability offset of a weakly stated claim",
+          "Weak prior."),
+    Prior("strength_strong", STRENGTH_OFFSET[2], 0.5, "reliability offset of a firmly stated claim",
+          "Weak prior."),
+    Prior("discount", math.log(DISCOUNT / (1 - DISCOUNT)), 1.0,
+          "logit of the weight of each further report of one event",
+          "Dependent sources are worth fewer independent ones (Clemen & Winkler 1985); centred on "
+          "half weight, wide."),
+    Prior("kind_sd", 0.0, 0.5, "spread of source kinds around their tier", "Weak prior.", positive=True),
+    Prior("country_sd", 0.0, 0.5, "spread of countries", "Weak prior.", positive=True),
+)

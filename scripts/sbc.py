@@ -7,7 +7,7 @@ import argparse
 import json
 import time
 
-from forecast.calibration import run_sbc
+from forecast.evaluation.sbc import run_sbc
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--sims", type=int, default=200)

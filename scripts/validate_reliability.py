@@ -9,9 +9,9 @@ import argparse
 import datetime as dt
 import json
 
+from forecast.data.scenario import Scenario
+from forecast.evaluation.sources import out_of_time
 from forecast.priors import resolve_priors
-from forecast.reliability import out_of_time
-from forecast.scenario import Scenario
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--splits", nargs="+", default=["2022-07-01", "2023-07-01", "2024-01-01"])

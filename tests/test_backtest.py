@@ -7,18 +7,11 @@ import numpy as np
 import pytest
 from conftest import DATA
 
-from forecast.backtest import (
-    _truth,
-    brier,
-    calibration_bins,
-    case_paths,
-    log_score,
-    rps,
-    scored_post,
-)
-from forecast.inputs import build_inputs
-from forecast.reliability import track_inputs
-from forecast.scenario import Scenario
+from forecast.data.scenario import Scenario
+from forecast.evaluation.backtest import _truth, case_paths, scored_post
+from forecast.evaluation.scores import brier, calibration_bins, log_score, rps
+from forecast.features.inputs import build_inputs
+from forecast.model.track_record import track_inputs
 
 
 def test_scores_on_known_values():
@@ -69,7 +62,7 @@ def test_nothing_after_the_cutoff_is_used(path):
 
 
 def test_calibration_bins_count_every_probability():
-    from forecast.backtest import CaseForecast
+    from forecast.evaluation.backtest import CaseForecast
 
     f = CaseForecast("c", "2020-01-01", ["a", "b"], {"model": np.array([0.9, 0.1])},
                      np.array([1, 0]), ["m", "later"], {"model": np.array([0.2, 0.8])},
@@ -81,8 +74,8 @@ def test_calibration_bins_count_every_probability():
 
 
 def test_paired_differences_split_by_period_and_not_listed_check():
-    from forecast.backtest import (
-        CaseForecast,
+    from forecast.evaluation.backtest import CaseForecast
+    from forecast.evaluation.scores import (
         expected_calibration_error,
         not_listed_check,
         paired_differences,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import DATA
 
-from forecast.backtest import case_paths, forecast_case
-from forecast.batch import SCHEDULER_ENV, run_batch, scheduler_address
+from forecast.evaluation.backtest import case_paths, forecast_case
+from forecast.inference.batch import SCHEDULER_ENV, run_batch, scheduler_address
 
 
 def _seeded(seed: int) -> float:

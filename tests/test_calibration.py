@@ -2,7 +2,7 @@
 
 import pytest
 
-from forecast.calibration import run_sbc
+from forecast.evaluation.sbc import run_sbc
 
 
 def _check(result, n):

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.data.scenario import Scenario
+from forecast.data.store import add_rumour
 from forecast.errors import RumourRefusedError
-from forecast.evidence import SPEAKER_UNITS
-from forecast.inputs import build_inputs, term_ranks
-from forecast.reliability import events_of
-from forecast.scenario import Scenario
-from forecast.store import add_rumour
+from forecast.features.arrays import term_ranks
+from forecast.features.inputs import build_inputs
+from forecast.features.propositions import SPEAKER_UNITS
+from forecast.model.track_record import events_of
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +103,8 @@ def _drop_column(line: str, index: int) -> str:
 
 
 def test_a_summer_move_includes_the_may_the_season_ends_in(default_inputs):
-    from forecast.evidence import _with_season_end
-    from forecast.periods import MonthGrid
+    from forecast.features.periods import MonthGrid
+    from forecast.features.propositions import _with_season_end
 
     grid = MonthGrid((2025, 1), (2025, 12))
     june_to_august = (5, 6, 7)  # grid indices of 2025-06..2025-08

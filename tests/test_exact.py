@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from forecast.bruteforce import enumerate_joint
-from forecast.inputs import build_inputs
-from forecast.outcomes import compile_state_posterior
+from forecast.data.scenario import Scenario
+from forecast.evaluation.bruteforce import enumerate_joint
+from forecast.evaluation.simulate import draw_params, random_inputs
+from forecast.features.inputs import build_inputs
+from forecast.model.outcomes import compile_state_posterior
 from forecast.priors import resolve_priors
-from forecast.scenario import Scenario
-from forecast.simulate import draw_params, random_inputs
 
 PRIORS = resolve_priors()
 
@@ -83,10 +83,10 @@ def test_facts_constrain_the_outcome():
 def test_numpy_reliability_matches_the_model():
     import pytensor
 
-    from forecast.inputs import model_data
-    from forecast.likelihood import reliability_logit
-    from forecast.outcomes import symbolic_params
-    from forecast.simulate import reliability_psi
+    from forecast.evaluation.simulate import reliability_psi
+    from forecast.features.arrays import model_data
+    from forecast.model.likelihood import reliability_logit
+    from forecast.model.outcomes import symbolic_params
 
     rng = np.random.default_rng(5)
     inputs = random_inputs(rng)

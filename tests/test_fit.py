@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from forecast.cli import main
-from forecast.fit import fit
-from forecast.results import load_idata
-from forecast.scenario import Scenario
+from forecast.data.scenario import Scenario
+from forecast.inference.fit import fit
+from forecast.results.result import load_idata
 
 
 @pytest.fixture(scope="module")

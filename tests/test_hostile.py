@@ -25,12 +25,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from forecast.cli import main
+from forecast.data.paths import data_root
+from forecast.data.scenario import Scenario
+from forecast.data.schemas import FactRow, RemovalRow, RumourRow, SourceRow, is_web_url
+from forecast.data.store import add_rumour
 from forecast.errors import DataValidationError, RumourRefusedError
-from forecast.results import neutralise_formulas, write_csv
-from forecast.scenario import Scenario, data_root
-from forecast.schemas import FactRow, RemovalRow, RumourRow, SourceRow, is_web_url
-from forecast.store import add_rumour
-from forecast.tables import read_rows
+from forecast.io.files import neutralise_formulas, write_csv
+from forecast.io.tables import read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 RUMOURS = "rumours/real-madrid-2024.csv"
@@ -93,16 +94,16 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str]:
 @pytest.fixture(autouse=True)
 def _no_fitting(monkeypatch):
     """Reaching a fit means an option or file was not checked up front."""
-    import forecast.batch
-    import forecast.fit
-    import forecast.reliability
+    import forecast.inference.batch
+    import forecast.inference.fit
+    import forecast.inference.reliability
 
     def refuse(*args, **kwargs):
         raise AssertionError("a fit was started: the input was not refused up front")
 
-    monkeypatch.setattr(forecast.fit, "fit", refuse)
-    monkeypatch.setattr(forecast.reliability, "learn_reliability", refuse)
-    monkeypatch.setattr(forecast.batch, "run_batch", refuse)  # backtest workers
+    monkeypatch.setattr(forecast.inference.fit, "fit", refuse)
+    monkeypatch.setattr(forecast.inference.reliability, "learn_reliability", refuse)
+    monkeypatch.setattr(forecast.inference.batch, "run_batch", refuse)  # backtest workers
 
 
 # -- the corpus ---------------------------------------------------------------------------------

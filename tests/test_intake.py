@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 
 from forecast.cli import main
+from forecast.data.intake import MAX_PAGE_BYTES, from_url, prefill
+from forecast.data.scenario import Scenario
 from forecast.errors import DataValidationError
-from forecast.intake import MAX_PAGE_BYTES, from_url, prefill
-from forecast.scenario import Scenario
 from tests.conftest import FIXTURES
 
 PAGE = FIXTURES / "pages" / "marca_article.html"

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from forecast.inputs import build_inputs
-from forecast.model import CANDIDATE, SCALARS, SOURCE, VACANCY, build_model
+from forecast.data.scenario import Scenario
+from forecast.dims import CANDIDATE, SCALARS, SOURCE, VACANCY
+from forecast.evaluation.simulate import random_inputs
+from forecast.features.inputs import build_inputs
+from forecast.model.succession import build_model
 from forecast.priors import resolve_priors
-from forecast.scenario import Scenario
-from forecast.simulate import random_inputs
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import pandas as pd
 import pymc as pm
 import pytest
 
+from forecast.data.scenario import Scenario
+from forecast.data.schemas import CLAIM_KINDS
+from forecast.model.track_record import build_reliability_model, track_inputs
 from forecast.priors import resolve_priors
-from forecast.reliability import build_reliability_model, track_inputs
-from forecast.scenario import Scenario
-from forecast.schemas import CLAIM_KINDS
 
 
 def test_only_claims_resolved_before_the_as_of_date_count():
@@ -69,7 +69,7 @@ def test_recovers_known_reliabilities():
 
 @pytest.mark.slow
 def test_learned_beats_tier_priors_out_of_time():
-    from forecast.reliability import out_of_time
+    from forecast.evaluation.sources import out_of_time
 
     scores = out_of_time(Scenario.load(), dt.date(2023, 7, 1), resolve_priors())
     assert scores["learned"] > scores["tier_only"], scores

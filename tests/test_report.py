@@ -9,15 +9,15 @@ import subprocess
 import numpy as np
 import pytest
 
-from forecast.fit import SamplerSettings, diagnose
-from forecast.inputs import build_inputs
-from forecast.outcomes import outcome_draws
+from forecast.data.scenario import Scenario
+from forecast.evaluation.simulate import prior_idata
+from forecast.features.inputs import build_inputs
+from forecast.inference.fit import SamplerSettings, diagnose
+from forecast.model.outcomes import outcome_draws
 from forecast.priors import resolve_priors
 from forecast.report.content import build_content
 from forecast.report.render import render_html, write_report
-from forecast.results import ForecastResult
-from forecast.scenario import Scenario
-from forecast.simulate import prior_idata
+from forecast.results.result import ForecastResult
 
 
 def prior_result(scenario):

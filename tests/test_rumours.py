@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from forecast.cli import main
+from forecast.data.scenario import Scenario
+from forecast.data.store import add_rumour
 from forecast.errors import RumourRefusedError
-from forecast.scenario import Scenario
-from forecast.store import add_rumour
 
 GOOD = dict(date="2024-11-20", source="Marca", subject="Xabi Alonso", claim="agreement",
             club="Real Madrid", window="2025-05/2025-08", url="https://example.org/a",
@@ -66,7 +66,7 @@ def test_twenty_concurrent_processes_all_land(scenario_copy):
     path = _rumour_file(scenario_copy)
     n_before = len(pd.read_csv(path))
     code = (
-        "import sys; from forecast.scenario import Scenario; from forecast.store import add_rumour;"
+        "import sys; from forecast.data.scenario import Scenario; from forecast.data.store import add_rumour;"
         "add_rumour(Scenario.load(sys.argv[1]), dict(date='2024-11-20', source='Marca', "
         "subject='Xabi Alonso', claim='talks', club='Real Madrid', "
         "url='https://example.org/c' + sys.argv[2], summary='concurrent ' + sys.argv[2]))"
@@ -102,9 +102,13 @@ def test_remove_is_recorded_not_silent(scenario_copy, capsys):
     assert "r020\t" in listing and "removed" in listing.split("r020\t")[1].splitlines()[0]
 
 
-def test_api_add_rumour_returns_updated_scenario(scenario_copy):
+def test_api_add_rumour_then_reload(scenario_copy):
+    import forecast
+
     scenario = Scenario.load(scenario_copy)
-    updated = scenario.add_rumour(**GOOD)
+    row = forecast.add_rumour(scenario, GOOD)
+    updated = scenario.reload()
+    assert updated.rumours.iloc[-1]["id"] == row.id
     assert len(updated.rumours) == len(scenario.rumours) + 1
     assert updated.rumours.iloc[-1]["date"] == dt.date(2024, 11, 20)
 

@@ -8,10 +8,10 @@ strength), so one compiled function serves before and after.
 import numpy as np
 import pytest
 
-from forecast.inputs import model_data
-from forecast.outcomes import compile_state_posterior
+from forecast.evaluation.simulate import draw_params, random_design, random_proposition, set_terms
+from forecast.features.arrays import model_data
+from forecast.model.outcomes import compile_state_posterior
 from forecast.priors import DISCOUNT, resolve_priors
-from forecast.simulate import draw_params, random_design, random_proposition, set_terms
 
 PRIORS = resolve_priors()
 DRAWS = 2000
@@ -90,7 +90,7 @@ def test_one_strong_report_moves_its_claim_a_third_of_the_way(case, top_tier_hit
 @pytest.fixture(scope="module")
 def top_tier_hit_rate():
     """Share of strongly stated claims by tier-1 sources in the track record that came true."""
-    from forecast.scenario import Scenario
+    from forecast.data.scenario import Scenario
 
     scenario = Scenario.load()
     tier = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 
 import forecast
-import forecast.reweight as reweight
+import forecast.inference.update as reweight
 from forecast.cli import main
+from forecast.data.scenario import Scenario
+from forecast.data.store import add_rumour
 from forecast.errors import DataValidationError
-from forecast.fit import fit
-from forecast.scenario import Scenario
-from forecast.whatif import WhatIf, check_edit, whatif
+from forecast.inference.fit import fit
+from forecast.inference.whatif import WhatIf, check_edit, whatif
 
 # A strong report on a claim no outlet had made, dated on the scenario's as-of day, from an outlet
 # of the sources table (a spare reliability unit: the structure and compiled model are unchanged).
@@ -37,8 +38,8 @@ def fits(tmp_path_factory):
     path = root / "data" / "scenarios" / "real-madrid-2024.yaml"
     scenario = Scenario.load(path)
     base = fit(scenario, **SETTINGS)
-    added = scenario.add_rumour(**STRONG)
-    return base, added
+    add_rumour(scenario, STRONG)
+    return base, scenario.reload()
 
 
 def test_update_agrees_with_refit(fits):
@@ -88,7 +89,8 @@ def _with_rumour(tmp_path_factory, **fields):
     root = tmp_path_factory.mktemp("one-more")
     shutil.copytree(DATA, root / "data", ignore=shutil.ignore_patterns("_incoming"))
     scenario = Scenario.load(root / "data" / "scenarios" / "real-madrid-2024.yaml")
-    return scenario.add_rumour(**fields)
+    add_rumour(scenario, fields)
+    return scenario.reload()
 
 
 def _headlines(result):

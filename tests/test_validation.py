@@ -8,11 +8,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from forecast.cli import main
-from forecast.errors import DataValidationError
+from forecast.data.scenario import Scenario
+from forecast.data.schemas import RumourRow, SourceRow, parse_window
+from forecast.errors import DataValidationError, ScenarioNotFoundError
+from forecast.io.tables import read_rows, read_table, rows_to_frame
 from forecast.priors import resolve_priors
-from forecast.scenario import Scenario, ScenarioNotFoundError
-from forecast.schemas import RumourRow, SourceRow, parse_window
-from forecast.tables import read_rows, read_table, rows_to_frame
 
 
 def _edit_csv(path, row_index, **changes):
@@ -129,7 +129,7 @@ def _add_fact(scenario_copy, row: str) -> None:
 
 
 def _real_madrid(scenario_copy):
-    from forecast.inputs import build_inputs
+    from forecast.features.inputs import build_inputs
 
     inputs = build_inputs(Scenario.load(scenario_copy))
     post = next(p for p in inputs.posts if p.club == "Real Madrid")
@@ -160,7 +160,7 @@ def test_bad_result_row(scenario_copy):
 
 
 def test_unknown_prior_override():
-    from forecast.scenario import PriorOverride
+    from forecast.data.spec import PriorOverride
 
     with pytest.raises(DataValidationError) as exc:
         resolve_priors({"sack_bass": PriorOverride(mu=0, sigma=1)})

@@ -9,10 +9,10 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from forecast import __version__
-from forecast.influence import default_metrics, rumour_influence
-from forecast.inputs import SPARE
-from forecast.results import ForecastResult, window_of
+from forecast.dims import SPARE
+from forecast.inference.influence import default_metrics, rumour_influence
+from forecast.results.result import ForecastResult, window_of
+from forecast.version import __version__
 
 
 @dataclass

@@ -12,12 +12,12 @@ import jinja2
 import matplotlib
 import matplotlib.pyplot as plt
 
-from forecast.outcomes import slug
+from forecast.data.schemas import is_web_url
+from forecast.dims import slug
+from forecast.io.files import atomic_write, write_csv
 from forecast.report.content import ReportContent, build_content
 from forecast.report.plots import STYLE, plot_departure, plot_sources, plot_successor, plot_timeline
-from forecast.results import atomic_write, write_csv
-from forecast.schemas import is_web_url
-from forecast.timeline import plotted_metrics
+from forecast.report.timeline import plotted_metrics
 
 RANK_VARS = ["sack_base", "quit_base", "quit_season_end", "appeal", "not_listed"]
 
@@ -97,6 +97,7 @@ def write_report(result, scenario, folder: Path, content: ReportContent | None =
                  timeline=None) -> Path:
     """Write ``report.html``, one PNG per figure and one CSV per table (formula-safe) into ``folder``."""
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     content = content or build_content(result, scenario)
     if timeline is not None:
         content.timeline = timeline

@@ -1,0 +1,42 @@
+"""Command line: thin commands over the package API. Bad input exits 2 with every problem listed."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from forecast.cli.commands import (
+    cmd_backtest,
+    cmd_rumour,
+    cmd_run,
+    cmd_sources,
+    cmd_timeline,
+    cmd_validate,
+    cmd_whatif,
+)
+from forecast.cli.parser import build_parser, check_options
+from forecast.errors import DataValidationError, ForecastError, OptionError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    commands = {"run": cmd_run, "validate": cmd_validate, "rumour": cmd_rumour,
+                "timeline": cmd_timeline, "whatif": cmd_whatif, "sources": cmd_sources,
+                "backtest": cmd_backtest}
+    try:
+        if args.data is not None:
+            if not args.data.is_dir():
+                raise OptionError(f"--data {args.data} is not a folder")
+            os.environ["FORECAST_DATA"] = str(args.data.resolve())
+        check_options(args)
+        return commands[args.command](args)
+    except DataValidationError as exc:
+        print(f"error: {len(exc.problems)} problem(s) in the input:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("nothing was written or changed", file=sys.stderr)
+        return exc.exit_code
+    except ForecastError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code

@@ -1,0 +1,1 @@
+"""Evaluation: the backtest and its scores, simulation-based calibration, brute force and simulators."""

@@ -1,0 +1,192 @@
+"""Backtests: replay resolved cases at their cutoff and score the forecasts against what happened.
+
+Each case is a scenario whose ``as_of`` is the cutoff; nothing dated after it is used (rumours,
+facts, results and the track record alike). The truth is read from the case's facts: the outcome
+states its facts allow once everything is known (a forecast as of the day after the horizon).
+Scores (higher log score is better; lower Brier and RPS are better):
+
+- who: the next coach among the named candidates, "not listed" and "no vacancy";
+- when: the incumbent's departure month, or "after horizon" (ordered, so RPS applies; the who
+  outcomes have no order, so RPS is reported for when only).
+
+Baselines: uniform over the outcomes; the most-rumoured candidate (0.6 on him, the rest shared);
+and the model's own prior without rumours (exact: the same marginalisation with every rumour's
+weight set to zero, averaged over prior draws), which isolates what the rumours add.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from forecast.dims import NOT_LISTED
+
+MOST_RUMOURED_MASS = 0.6
+
+
+JOIN_CLAIMS = ("joins", "talks", "agreement", "shortlisted")
+
+
+@dataclass
+class CaseForecast:
+    """Probabilities of one case by method, and the true outcome."""
+
+    case: str
+    cutoff: str
+    who_labels: list[str]
+    who: dict[str, np.ndarray]  # method -> probabilities over who_labels
+    who_truth: np.ndarray  # 0/1 per label (several 1s if the facts leave it open)
+    when_labels: list[str]
+    when: dict[str, np.ndarray]
+    when_truth: np.ndarray
+    diagnostics: dict
+
+
+def case_paths(cases_dir: Path) -> list[Path]:
+    """Return every ``<case>/scenario.yaml`` under ``cases_dir``."""
+    return sorted(Path(cases_dir).glob("*/scenario.yaml"))
+
+
+def check_cases(cases_dir: Path) -> list[Path]:
+    """Validate every case up front (as ``forecast validate`` does); return their paths.
+
+    Raises
+    ------
+    DataValidationError
+        With the problems of every broken case, before any case is fitted.
+    """
+    from forecast.data.scenario import Scenario
+    from forecast.errors import DataValidationError, Problem
+    from forecast.features.inputs import check_model_inputs
+
+    paths = case_paths(cases_dir)
+    if not paths:
+        raise DataValidationError([Problem(str(cases_dir), None, None,
+                                           "no <case>/scenario.yaml in this folder")])
+    problems = []
+    for path in paths:
+        try:
+            check_model_inputs(Scenario.load(path))
+        except DataValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise DataValidationError(problems)
+    return paths
+
+
+def _truth(scenario, post_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the states the facts allow once everything is known: what really happened."""
+    from forecast.features.inputs import build_inputs
+    from forecast.features.periods import month_end
+
+    y, m = scenario.spec.horizon_month
+    later = month_end(y, m) + dt.timedelta(days=1)
+    inputs = build_inputs(scenario, max(later, scenario.spec.as_of))
+    post = inputs.posts[post_index]
+    allowed = post.mask > 0
+    dep, succ = post.states(inputs.T)
+    return dep[allowed], succ[allowed]
+
+
+def _prior_marginals(inputs, priors, draws: int, seed: int) -> list[np.ndarray]:
+    from forecast.evaluation.simulate import draw_params
+    from forecast.features.arrays import model_data
+    from forecast.model.outcomes import cached_state_posterior
+
+    evaluate = cached_state_posterior(inputs)
+    data = model_data(inputs)
+    for key in data:
+        if key.startswith("weight_"):
+            data[key] = np.zeros_like(data[key])
+    rng = np.random.default_rng(seed)
+    prior = [draw_params(rng, priors, inputs) for _ in range(draws)]
+    _, margs = evaluate({n: np.stack([p[n] for p in prior]) for n in prior[0]}, data)
+    return [m.mean(axis=0) for m in margs]
+
+
+def scored_post(scenario, posts) -> int:
+    """Return the index in ``posts`` (model inputs) of the post a case is scored on.
+
+    Its vacancy when it asks who succeeds, else the post of the coach its departure question
+    is about.
+    """
+    questions = scenario.spec.questions
+    club = next((q.club for q in questions if q.kind == "successor"), None)
+    if club is None:
+        coach = next(q.coach for q in questions if q.kind == "departure")
+        return next(j for j, p in enumerate(posts) if p.coach == coach)
+    return next(j for j, p in enumerate(posts) if p.club == club)
+
+
+def forecast_case(path: Path, draws: int = 500, seed: int = 1,
+                  cache_dir: Path | None = None) -> CaseForecast:
+    """Fit one case at its cutoff and collect every method's probabilities."""
+    from forecast.data.scenario import Scenario
+    from forecast.dims import AFTER, NO_VACANCY
+    from forecast.inference.fit import SamplerSettings, fit
+
+    scenario = Scenario.load(path)
+    result = fit(scenario, settings=SamplerSettings(draws=draws, tune=draws, seed=seed),
+                 cache_dir=cache_dir)
+    inputs = result.inputs
+    i = scored_post(scenario, inputs.posts)
+    post = inputs.posts[i]
+    T = inputs.T
+    when_labels = [*inputs.grid.labels, AFTER]
+    dep_true, succ_true = _truth(scenario, i)
+    when_truth = np.zeros(T + 1)
+    when_truth[np.unique(dep_true)] = 1
+    model_when = result.departure[result.departure["coach"] == post.coach]["mean"].to_numpy()
+    prior = _prior_marginals(inputs, result.priors, 500, seed)[i]
+    dep, succ = post.states(T)
+    prior_when = np.array([prior[dep == m].sum() for m in range(T + 1)])
+    uniform_when = np.full(T + 1, 1.0 / (T + 1))
+    # A case that asks only when a coach leaves (a rumoured exit) has no "who" question.
+    who_labels, who, who_truth = [], {}, np.zeros(0)
+    if post.has_successor:
+        who_labels = [*post.candidates, NOT_LISTED, NO_VACANCY]
+        who_truth = np.zeros(len(who_labels))
+        for d, s in zip(dep_true, succ_true, strict=True):
+            who_truth[len(who_labels) - 1 if d == T else s] = 1
+        table = result.successor[result.successor["club"] == post.club]
+        prior_who = np.array([prior[(succ == k) & (dep < T)].sum() for k in range(post.n_cand + 1)]
+                             + [prior[dep == T].sum()])
+        rumours = inputs.rumours
+        counts = rumours[(rumours["club"] == post.club) & rumours["claim"].isin(JOIN_CLAIMS)
+                         ]["subject"].value_counts()
+        most = np.full(len(who_labels), 1.0 / len(who_labels))
+        named = [c for c in post.candidates if c in counts.index]
+        if named:
+            top = max(named, key=lambda c: counts[c])
+            most = np.full(len(who_labels), (1 - MOST_RUMOURED_MASS) / (len(who_labels) - 1))
+            most[post.candidates.index(top)] = MOST_RUMOURED_MASS
+        who = {"model": table["mean"].to_numpy(), "prior only": prior_who, "most rumoured": most,
+               "uniform": np.full(len(who_labels), 1.0 / len(who_labels))}
+    return CaseForecast(
+        case=scenario.id, cutoff=scenario.spec.as_of.isoformat(), who_labels=who_labels,
+        who=who, who_truth=who_truth, when_labels=when_labels,
+        when={"model": model_when, "prior only": prior_when, "uniform": uniform_when},
+        when_truth=when_truth, diagnostics=result.diagnostics,
+    )
+
+
+def run_backtest(cases_dir: Path, draws: int = 500, seed: int = 1, cache_dir: Path | None = None,
+                 progress=None, workers: int | None = None,
+                 scheduler: str | None = None) -> list[CaseForecast]:
+    """Forecast every case on Dask (:func:`forecast.batch.run_batch`), in case order, once all are valid.
+
+    ``workers=0`` runs the cases serially in this process; a ``scheduler`` address (or
+    ``$FORECAST_SCHEDULER``) runs them on that cluster. Every case uses ``seed``, so the numbers
+    do not depend on where or in what order it runs.
+    """
+    from functools import partial
+
+    from forecast.inference.batch import run_batch
+
+    paths = check_cases(cases_dir)
+    task = partial(forecast_case, draws=draws, seed=seed, cache_dir=cache_dir)
+    return run_batch(task, paths, workers=workers, scheduler=scheduler, progress=progress,
+                     label=lambda p: p.parent.name)

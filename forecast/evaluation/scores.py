@@ -1,0 +1,126 @@
+"""Scores of backtest forecasts against what happened.
+
+Log score, Brier and RPS per case, bootstrap means, paired differences against each baseline,
+calibration bins and the "not listed" check.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.dims import NOT_LISTED
+from forecast.evaluation.backtest import CaseForecast
+
+
+def log_score(p: np.ndarray, truth: np.ndarray) -> float:
+    """Log probability of the true outcome (of the set of outcomes the facts allow)."""
+    return float(np.log(max(float(p @ truth), 1e-12)))
+
+
+def brier(p: np.ndarray, truth: np.ndarray) -> float:
+    """Multi-category Brier score against the (normalised) truth."""
+    y = truth / truth.sum()
+    return float(np.sum((p - y) ** 2))
+
+
+def rps(p: np.ndarray, truth: np.ndarray) -> float:
+    """Ranked probability score of an ordered forecast."""
+    y = truth / truth.sum()
+    return float(np.sum((np.cumsum(p) - np.cumsum(y)) ** 2) / max(len(p) - 1, 1))
+
+
+def score_table(forecasts: list[CaseForecast]) -> pd.DataFrame:
+    """Return one row per case, question and method with its scores."""
+    rows = []
+    for f in forecasts:
+        for method, p in f.who.items():
+            rows.append({"case": f.case, "question": "who", "method": method,
+                         "p_truth": float(p @ f.who_truth), "log_score": log_score(p, f.who_truth),
+                         "brier": brier(p, f.who_truth), "rps": np.nan,
+                         "truth": "/".join(np.array(f.who_labels)[f.who_truth > 0])})
+        for method, p in f.when.items():
+            rows.append({"case": f.case, "question": "when", "method": method,
+                         "p_truth": float(p @ f.when_truth), "log_score": log_score(p, f.when_truth),
+                         "brier": brier(p, f.when_truth), "rps": rps(p, f.when_truth),
+                         "truth": "/".join(np.array(f.when_labels)[f.when_truth > 0])})
+    return pd.DataFrame(rows)
+
+
+def overall(scores: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Mean score per question and method with a 90% bootstrap interval over cases."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for (question, method), t in scores.groupby(["question", "method"], sort=False):
+        for metric in ("log_score", "brier", "rps"):
+            values = t[metric].to_numpy()
+            if np.all(np.isnan(values)):
+                continue
+            boots = [values[rng.integers(0, len(values), len(values))].mean() for _ in range(n_boot)]
+            lo, hi = np.quantile(boots, [0.05, 0.95])
+            rows.append({"question": question, "method": method, "metric": metric,
+                         "mean": float(values.mean()), "lo": float(lo), "hi": float(hi),
+                         "cases": int(len(values))})
+    return pd.DataFrame(rows)
+
+
+#: Modelling choices are made on cases with cutoffs before this date and confirmed on the later ones.
+CONFIRM_FROM = "2023-01-01"
+
+
+def paired_differences(scores: pd.DataFrame, forecasts: list[CaseForecast]) -> pd.DataFrame:
+    """Return the model's log score minus each baseline's, paired over cases, with its SE.
+
+    One row per question, baseline and period: cases with cutoffs before :data:`CONFIRM_FROM`
+    (where choices are made), from it on (where they are confirmed), and all.
+    """
+    later = {f.case: f.cutoff >= CONFIRM_FROM for f in forecasts}
+    wide = scores.pivot_table(index=["question", "case"], columns="method", values="log_score")
+    rows = []
+    for question, table in wide.groupby(level="question", sort=False):
+        table = table.droplevel("question")
+        for baseline in [m for m in table.columns if m != "model"]:
+            diff = (table["model"] - table[baseline]).dropna()
+            if diff.empty:  # a baseline that does not answer this question
+                continue
+            for period, keep in (("before 2023", [not later[c] for c in diff.index]),
+                                 ("2023 on", [later[c] for c in diff.index]),
+                                 ("all", [True] * len(diff))):
+                d = diff[np.asarray(keep, dtype=bool)]
+                rows.append({"question": question, "baseline": baseline, "period": period,
+                             "cases": int(len(d)), "difference": float(d.mean()) if len(d) else np.nan,
+                             "se": float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def expected_calibration_error(bins: pd.DataFrame) -> float:
+    """Return the count-weighted mean gap between forecast and observed frequency over bins."""
+    used = bins[bins["count"] > 0]
+    gaps = (used["mean_forecast"] - used["observed"]).abs()
+    return float((gaps * used["count"]).sum() / used["count"].sum())
+
+
+def not_listed_check(forecasts: list[CaseForecast]) -> dict:
+    """Return the model's mean "not listed" probability and how often the winner was not listed."""
+    # Labels end with "not listed", then "no vacancy".
+    rows = [(f.who["model"][-2], f.who_truth[-2]) for f in forecasts
+            if "model" in f.who and f.who_labels[-2:-1] == [NOT_LISTED]]
+    if not rows:
+        return {"cases": 0, "mean_forecast": np.nan, "frequency": np.nan}
+    p, y = np.array(rows).T
+    return {"cases": len(rows), "mean_forecast": float(p.mean()), "frequency": float(y.mean())}
+
+
+def calibration_bins(forecasts: list[CaseForecast], bins: int = 5) -> pd.DataFrame:
+    """Pool every outcome probability of the model; observed frequency and count per bin."""
+    p, y = [], []
+    for f in forecasts:
+        p += list(f.who.get("model", [])) + list(f.when["model"])
+        y += list(f.who_truth > 0) + list(f.when_truth > 0)
+    p, y = np.array(p), np.array(y, dtype=float)
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+    return pd.DataFrame([{"bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "mean_forecast":
+                          float(p[idx == b].mean()) if (idx == b).any() else np.nan,
+                          "observed": float(y[idx == b].mean()) if (idx == b).any() else np.nan,
+                          "count": int((idx == b).sum())} for b in range(bins)])

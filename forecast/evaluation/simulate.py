@@ -1,0 +1,180 @@
+"""Random small scenarios and data simulated from the model, for brute-force checks, recovery and SBC."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from forecast.dims import SCALARS
+from forecast.features.arrays import ModelInputs, PostInputs, set_ranks
+from forecast.features.periods import MonthGrid
+from forecast.features.propositions import Proposition
+from forecast.priors import Prior
+
+
+def random_inputs(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units: int = 3,
+                  n_terms: int = 6, chain: bool = False) -> ModelInputs:
+    """Build a random scenario: a vacancy whose candidates include other tracked incumbents.
+
+    Post 0 has a successor question; post 1's incumbent is candidate 0 of post 0; with
+    ``chain``, post 1 also has a successor question whose candidate 0 is post 2's incumbent.
+    """
+    return random_design(rng, T, n_cand, n_units, n_terms, chain)[0]
+
+
+def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units: int = 3,
+                  n_terms: int = 6, chain: bool = False):
+    """Like :func:`random_inputs`, also returning the propositions, units and strengths."""
+    grid = MonthGrid((2030, 1), (2030, T))
+    season_end = (rng.random(T) < 0.4).astype(float)
+
+    def post(name, k):
+        p = PostInputs(
+            club=f"Club {name}", coach=f"Coach {name}", contract_end=dt.date(2031, 6, 30),
+            candidates=[f"Cand {name}{j}" for j in range(k)],
+            expiry=(np.arange(T) == rng.integers(T)).astype(float),
+            final_year=(rng.random(T) < 0.3).astype(float), form=float(rng.normal(0, 0.5)),
+            form_matches=20,
+        )
+        if k:
+            p.employed = (rng.random((T, k)) < 0.6).astype(float)
+            p.buyout = (rng.random(k) < 0.5).astype(float)
+            p.ties = rng.integers(0, 2, k).astype(float)
+            p.cand_form = rng.normal(0, 0.5, k)
+            p.appeal_mu = np.zeros(k)
+        return p
+
+    posts = [post("A", n_cand), post("B", n_cand if chain else 0)]
+    posts[0].children = [(1, 0)]
+    if chain:
+        posts.append(post("C", 0))
+        posts[1].children = [(2, 0)]
+    order = [2, 1, 0] if chain else [1, 0]
+    units = [f"source {j}" for j in range(n_units)]
+    unit_prior = np.column_stack([np.zeros(n_units), np.zeros(n_units), np.ones(n_units)])
+    # Reports are simulated independently (simulate_reports), so the model counts each in full.
+    inputs = ModelInputs(dt.date(2030, 1, 1), grid, season_end, posts, order, [0], units,
+                         rng.integers(0, 4, n_units), [], pd.DataFrame(), unit_prior, discount=1.0)
+    for p in posts:
+        p.mask = np.ones(p.n_obs(T))
+    props = [random_proposition(rng, inputs) for _ in range(n_terms)]
+    units, strengths = rng.integers(0, n_units, n_terms), rng.integers(0, 3, n_terms)
+    set_terms(inputs, props, units, strengths)
+    return inputs, props, units, strengths
+
+
+def random_proposition(rng: np.random.Generator, inputs: ModelInputs) -> Proposition:
+    """Draw a random leave/join proposition about one post."""
+    i = int(rng.integers(len(inputs.posts)))
+    post = inputs.posts[i]
+    lo = int(rng.integers(inputs.T))
+    months = tuple(range(lo, int(rng.integers(lo, inputs.T)) + 1))
+    negated = bool(rng.random() < 0.25)
+    if post.has_successor and rng.random() < 0.6:
+        return Proposition(i, "join", int(rng.integers(post.n_cand + 1)), months, negated)
+    return Proposition(i, "leave", -1, months, negated)
+
+
+def set_terms(inputs: ModelInputs, props, units, strengths) -> None:
+    """Store propositions as the posts' evidence arrays (truth of what each source asserted)."""
+    T = inputs.T
+    for i, post in enumerate(inputs.posts):
+        dep, succ = post.states(T)
+        mine = [j for j, p in enumerate(props) if p.post == i]
+        post.truth = np.array([props[j].truth(dep, succ) for j in mine]).reshape(len(mine), post.n_obs(T))
+        post.term_unit = np.asarray([units[j] for j in mine], dtype=int)
+        post.term_strength = np.asarray([strengths[j] for j in mine], dtype=int)
+        post.term_weight = np.ones(len(mine))
+        set_ranks(post, [props[j] for j in mine])
+
+
+def draw_params(rng: np.random.Generator, priors: dict[str, Prior], inputs: ModelInputs) -> dict:
+    """Draw every parameter from its prior."""
+    values = {n: rng.normal(priors[n].mu, priors[n].sigma) for n in SCALARS}
+    values["source_sd"] = abs(rng.normal(0, priors["source_sd"].sigma))
+    mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
+    values["appeal"] = rng.normal(priors["appeal"].mu + mu, priors["appeal"].sigma)
+    n_vac = sum(p.has_successor for p in inputs.posts)
+    values["not_listed"] = rng.normal(priors["not_listed"].mu, priors["not_listed"].sigma, n_vac)
+    values["source_z"] = rng.normal(0, 1, len(inputs.units))
+    return values
+
+
+def simulate_outcome(rng: np.random.Generator, inputs: ModelInputs, factors: list[dict]) -> list[int]:
+    """Draw the joint outcome by ancestral sampling; return each post's observable state."""
+    T = inputs.T
+    parent = {child: (i, k) for i, p in enumerate(inputs.posts) for child, k in p.children}
+    dep, succ, obs = {}, {}, {}
+    for i in reversed(inputs.order):
+        post, f = inputs.posts[i], factors[i]
+        own = int(rng.choice(T + 1, p=f["p_own"] / f["p_own"].sum()))
+        pull = T
+        if i in parent:
+            p, k = parent[i]
+            pull = dep[p] if succ[p] == k else T
+        dep[i] = min(own, pull)
+        succ[i] = -1
+        if post.has_successor and dep[i] < T:
+            c = f["choice"][dep[i]]
+            succ[i] = int(rng.choice(len(c), p=c / c.sum()))
+            obs[i] = dep[i] * (post.n_cand + 1) + succ[i]
+        else:
+            obs[i] = T * (post.n_cand + 1) if post.has_successor else dep[i]
+    return [obs[i] for i in range(len(inputs.posts))]
+
+
+def reliability_psi(values: dict, inputs: ModelInputs) -> np.ndarray:
+    """Numpy twin of :func:`forecast.likelihood.reliability_logit`; leading axes are draws."""
+    tiers = np.stack([np.asarray(values[f"tier{t}"]) for t in (1, 2, 3, 4)], axis=-1)
+    learned, mu, sd = inputs.unit_prior.T
+    z = np.asarray(values["source_z"])
+    from_tier = tiers[..., inputs.unit_tier] + np.asarray(values["source_sd"])[..., None] * z
+    return learned * (mu + sd * z) + (1 - learned) * from_tier
+
+
+def simulate_reports(rng: np.random.Generator, inputs: ModelInputs, props, units, strengths,
+                     values: dict, states: list[int]) -> list[Proposition]:
+    """Let each source assert its proposition or its negation, truthfully with probability rho.
+
+    Reports are independent given the outcome: the model matches this with ``discount`` 1.
+    """
+    psi = reliability_psi(values, inputs)
+    asserted = []
+    for prop, u, g in zip(props, units, strengths, strict=True):
+        post = inputs.posts[prop.post]
+        dep, succ = post.states(inputs.T)
+        true = bool(prop.truth(dep, succ)[states[prop.post]])
+        rho = 0.5 + 0.5 / (1 + np.exp(-(psi[u] + inputs.strength_offset[g])))
+        says_true = rng.random() < rho
+        negate = (true and not says_true) or (not true and says_true)
+        asserted.append(Proposition(prop.post, prop.kind, prop.candidate, prop.months,
+                                    prop.negated != negate))
+    return asserted
+
+
+def prior_idata(inputs: ModelInputs, priors: dict[str, Prior], rng: np.random.Generator,
+                chains: int = 2, draws: int = 50):
+    """Return an InferenceData whose posterior holds prior draws (no MCMC), for fast report tests.
+
+    Its ``sample_stats`` has no divergences and standard-normal energy, so diagnostics plots draw.
+    """
+    import arviz as az
+
+    samples = [[draw_params(rng, priors, inputs) for _ in range(draws)] for _ in range(chains)]
+    names = list(samples[0][0])
+    posterior = {n: np.array([[s[n] for s in chain] for chain in samples]) for n in names}
+    if inputs.units:
+        posterior["reliability"] = 0.5 + 0.5 / (1 + np.exp(-reliability_psi(posterior, inputs)))
+    else:
+        posterior.pop("source_z")
+    coords = {"candidate": [f"{p.club}: {c}" for p in inputs.posts if p.has_successor
+                            for c in p.candidates],
+              "vacancy": [p.club for p in inputs.posts if p.has_successor],
+              "source": list(inputs.units)}
+    dims = {"appeal": ["candidate"], "not_listed": ["vacancy"], "source_z": ["source"],
+            "reliability": ["source"]}
+    stats = {"diverging": np.zeros((chains, draws), dtype=bool),
+             "energy": rng.normal(size=(chains, draws))}
+    return az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims)

@@ -1,0 +1,1 @@
+"""Features: the month grid, form against expectation, rumours as propositions, the model's input arrays."""

@@ -1,0 +1,245 @@
+"""Model inputs: a scenario cut at an as-of date, turned into fixed arrays.
+
+Nothing dated after the as-of date reaches the arrays: rumours, facts and results are filtered
+here, in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from forecast.data.scenario import Scenario
+from forecast.dims import SPARE, STRENGTH_LEVELS
+from forecast.errors import DataValidationError, Problem
+from forecast.features.arrays import ModelInputs, PostInputs, _round_up, set_ranks
+from forecast.features.form import form_against_expectation, team_points
+from forecast.features.periods import MonthGrid, month_end
+from forecast.features.propositions import EvidenceContext, classify_rumours
+from forecast.priors import DISCOUNT, STRENGTH_OFFSET, resolve_priors
+
+
+def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=None) -> ModelInputs:
+    """Cut a scenario at ``as_of`` and build the model's arrays.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    as_of : date, optional
+        Forecast date; default the scenario's own. Nothing dated after it is used.
+    reliability : forecast.reliability.ReliabilityFit, optional
+        Learned source reliabilities (from claims resolved before ``as_of``); sources without
+        one keep their tier prior.
+    """
+    spec = scenario.spec
+    as_of = as_of or spec.as_of
+    # The question's window is fixed by the scenario (its as-of month to its horizon); another
+    # as-of date only changes what is known. Before the window opens, the forecast is for the
+    # window, given the coaches are still in post when it opens.
+    grid = MonthGrid.between(spec.as_of, spec.horizon_month)
+    if grid.size == 0:
+        raise DataValidationError(
+            [Problem(str(scenario.path), None, "horizon", f"horizon is before the as-of date {as_of}")]
+        )
+    T = grid.size
+    season_end = np.array([m in spec.season_end_months for _, m in grid.months], dtype=float)
+    facts = scenario.facts[scenario.facts["date"] <= as_of] if len(scenario.facts) else scenario.facts
+    results = scenario.results[scenario.results["Date"] <= as_of]
+
+    contract = {p.coach: p.contract_end for p in spec.posts}
+    for fact in facts.itertuples():
+        if fact.kind == "extended" and fact.coach in contract:
+            contract[fact.coach] = fact.value
+
+    names_of = club_spellings(scenario)
+    posts: list[PostInputs] = []
+    for post in spec.posts:
+        form, n = form_against_expectation(team_points(results, names_of(post.club), as_of))
+        end = contract[post.coach]
+        expiry = np.array([(y, m) == (end.year, end.month) for y, m in grid.months], dtype=float)
+        months_left = np.array([(end.year - y) * 12 + end.month - m for y, m in grid.months])
+        final_year = season_end * ((months_left > 0) & (months_left <= 13))
+        posts.append(PostInputs(post.club, post.coach, end, [], expiry, final_year, form, n))
+
+    index_of_club = {p.club: i for i, p in enumerate(posts)}
+    index_of_coach = {p.coach: i for i, p in enumerate(posts)}
+    for q in spec.questions:
+        if q.kind != "successor":
+            continue
+        p = posts[index_of_club[q.club]]
+        p.candidates = [c.name for c in q.candidates]
+        K = len(p.candidates)
+        p.employed = np.zeros((T, K))
+        for k, cand in enumerate(q.candidates):
+            end = contract.get(cand.name, cand.contract_end)
+            for m, (y, mo) in enumerate(grid.months):
+                employed = not cand.free_agent and (end is None or end >= month_end(y, mo))
+                p.employed[m, k] = float(employed)
+            if cand.name in index_of_coach:
+                p.children.append((index_of_coach[cand.name], k))
+        p.buyout = np.array([float(c.buyout) for c in q.candidates])
+        p.ties = np.array([float(len(c.ties)) for c in q.candidates])
+        p.appeal_mu = np.array([c.appeal or 0.0 for c in q.candidates])
+        p.cand_form = np.array([
+            form_against_expectation(team_points(results, names_of(c.club), as_of))[0]
+            if c.club else 0.0
+            for c in q.candidates
+        ])
+
+    journalists = set(scenario.sources.loc[scenario.sources["kind"] == "journalist", "name"])
+    ctx = EvidenceContext(
+        clubs=[p.club for p in posts],
+        post_of_incumbent=index_of_coach,
+        successor_post={p.club: i for i, p in enumerate(posts) if p.has_successor},
+        candidates={i: p.candidates for i, p in enumerate(posts)},
+        source_alias=scenario.source_names(),
+        journalists=journalists,
+        season_end_months=tuple(spec.season_end_months),
+    )
+    rumours, evidence = _classify(scenario, ctx, grid, as_of)
+    counted = [e for e in evidence if e.status == "counted"]
+    # Shapes come from every rumour in the file (at its latest date) plus spare room, so one
+    # compiled model serves every as-of date and a few added rumours.
+    latest = max([as_of, *scenario.rumours["date"]])
+    everything = [e for e in _classify(scenario, ctx, grid, latest)[1] if e.status == "counted"]
+    units = sorted({e.unit for e in everything} | {e.unit for e in counted})
+    units += [f"{SPARE} {j + 1}" for j in range(_round_up(len(units) + 2, 4) - len(units))]
+    tier_of = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))
+    unit_tier = np.array([tier_of.get(u, 4) - 1 for u in units], dtype=int)
+    unit_prior = np.zeros((len(units), 3))
+    unit_prior[:, 2] = 1.0
+    for j, unit in enumerate(units):
+        learned = reliability.unit_prior(unit) if reliability is not None else None
+        if learned is not None:
+            unit_prior[j] = (1.0, *learned)
+    offsets, discount = (reliability.evidence_weights() if reliability is not None
+                         else (np.asarray(STRENGTH_OFFSET), DISCOUNT))
+    priors = resolve_priors(spec.priors, str(scenario.path))
+    # Expected reliability logit of each unit: what orders reports of one claim.
+    unit_score = np.where(unit_prior[:, 0] == 1, unit_prior[:, 1],
+                          [priors[f"tier{t + 1}"].mu for t in unit_tier])
+
+    for i, p in enumerate(posts):
+        dep, succ = p.states(T)
+        mine = [e for e in counted if e.proposition.post == i]
+        cap = _round_up(sum(e.proposition.post == i for e in everything) + 4, 8)
+        p.truth = np.zeros((cap, p.n_obs(T)))
+        p.term_unit = np.zeros(cap, dtype=int)
+        p.term_strength = np.zeros(cap, dtype=int)
+        p.term_weight = np.zeros(cap)
+        for j, e in enumerate(mine):
+            p.truth[j] = e.proposition.truth(dep, succ)
+            p.term_unit[j] = units.index(e.unit)
+            p.term_strength[j] = STRENGTH_LEVELS.index(e.strength)
+            p.term_weight[j] = 1.0
+        set_ranks(p, [e.proposition for e in mine], [e.date for e in mine],
+                  [unit_score[p.term_unit[j]] + offsets[p.term_strength[j]] for j in range(len(mine))])
+        p.mask = np.ones(p.n_obs(T))
+
+    _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
+    order, roots = _tree_order(posts)
+    return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, evidence,
+                       rumours, unit_prior, np.asarray(offsets, dtype=float), float(discount))
+
+
+def check_model_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInputs:
+    """Run every check a fit makes before sampling: prior overrides and the model's inputs.
+
+    ``forecast validate`` calls it so that it refuses whatever ``forecast run`` would refuse,
+    and ``forecast run`` calls it before the (slow) reliability fit.
+
+    Raises
+    ------
+    DataValidationError
+        For an unknown prior, or facts that contradict each other or the scenario's months.
+    """
+    resolve_priors(scenario.spec.priors, str(scenario.path))
+    return build_inputs(scenario, as_of)
+
+
+def _classify(scenario: Scenario, ctx: EvidenceContext, grid: MonthGrid, as_of: dt.date):
+    rumours = scenario.active_rumours()
+    rumours = rumours[rumours["date"] <= as_of]
+    rumours = rumours.sort_values(["date", "line"], kind="stable")
+    return rumours, classify_rumours(rumours, ctx, grid)
+
+
+def club_spellings(scenario: Scenario):
+    """Return a function giving every spelling of a club in the scenario's results tables."""
+    table = scenario.team_names
+
+    def names_of(club: str | None) -> set[str]:
+        if not club:
+            return set()
+        return {club} | set(table.loc[table["canonical"] == club, "name"]) if len(table) else {club}
+
+    return names_of
+
+
+def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
+    """Constrain each post's outcome by the official facts known at ``as_of``.
+
+    A tracked coach with no departure fact by ``as_of`` was still in post then (or until the
+    month a successor's appointment was announced, if one was); a departure that takes effect
+    after the horizon means he stayed throughout; the first non-interim appointment of someone
+    else at a vacancy resolves its successor question.
+    """
+    T = grid.size
+    file = str(scenario.files.get("facts", scenario.path))
+    now = grid.index(as_of)
+    if now is None:
+        now = T if as_of > month_end(*grid.months[-1]) else 0
+    appointed = {p.club: p.appointed for p in scenario.spec.posts}
+    for p in posts:
+        dep, succ = p.states(T)
+        since = appointed.get(p.club) or dt.date.min
+        mine = facts[(facts["club"] == p.club) & (facts["date"] >= since)] if len(facts) else facts
+        left = mine[(mine["kind"] == "left") & (mine["coach"] == p.coach)] if len(mine) else mine
+        if len(left):
+            fact = left.sort_values("date").iloc[0]
+            # A departure takes effect on its value date, else at the announcement. One that
+            # takes effect before the window opens is pending until the contract ends if that
+            # is inside the window (announced early), else the post is vacant when it opens.
+            effective = fact.value or fact.date
+            if (effective.year, effective.month) < grid.months[0]:
+                ends = grid.index(p.contract_end)
+                effective = p.contract_end if ends is not None else dt.date(*grid.months[0], 1)
+            month = grid.index(effective)
+            if month is None:  # takes effect after the horizon: in post throughout the window
+                month = T
+            p.mask *= dep == month
+        hires = mine[(mine["kind"] == "appointed") & (mine["interim"] == 0)
+                     & (mine["coach"] != p.coach)] if len(mine) else mine
+        if not len(left):
+            # Still in post at the as-of date, or at least until a successor's appointment was
+            # announced when one was (the incumbent's own exit is often not announced apart).
+            first_hire = grid.index(hires["date"].min()) if len(hires) else None
+            p.mask *= dep >= (now if first_hire is None else min(now, first_hire))
+        if p.has_successor and len(mine):
+            if len(hires):
+                fact = hires.sort_values("date").iloc[0]
+                # A successor is often announced before the incumbent's exit takes effect, so
+                # the appointment fixes who, and only that the post falls vacant in the window.
+                k = p.candidates.index(fact.coach) if fact.coach in p.candidates else p.n_cand
+                p.mask *= (succ == k) & (dep < T)
+        if not p.mask.any():
+            raise DataValidationError(
+                [Problem(file, None, None, f"the facts about {p.club} contradict each other")]
+            )
+
+
+def _tree_order(posts: list[PostInputs]) -> tuple[list[int], list[int]]:
+    parent = {child: i for i, p in enumerate(posts) for child, _ in p.children}
+    roots = [i for i in range(len(posts)) if i not in parent]
+    order: list[int] = []
+
+    def visit(i):
+        for child, _ in posts[i].children:
+            visit(child)
+        order.append(i)
+
+    for r in roots:
+        visit(r)
+    return order, roots

@@ -1,0 +1,1 @@
+"""Inference: compiling and sampling, learned reliability, importance updates, influence and what-ifs."""

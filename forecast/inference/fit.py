@@ -1,0 +1,155 @@
+"""Fit a scenario: build inputs and model, sample, compute forecast probabilities, check convergence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import warnings
+from dataclasses import dataclass
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from forecast.data.scenario import Scenario
+from forecast.dims import SOURCE
+from forecast.features.arrays import ModelInputs, model_data
+from forecast.features.inputs import build_inputs
+from forecast.inference.compiled import compile_model, with_data
+from forecast.inference.reliability import learn_reliability
+from forecast.model.outcomes import outcome_draws
+from forecast.model.succession import build_model
+from forecast.priors import resolve_priors
+from forecast.results.result import ForecastResult
+
+#: Convergence thresholds every run is held to.
+MAX_RHAT = 1.01
+
+
+MIN_ESS = 400
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """How to sample, kept apart from what to model.
+
+    ``sampler`` is ``"nutpie"`` (default: fastest effective samples per second in
+    ``benchmarks/``) or ``"pymc"``. One ``seed`` reaches every random call.
+    """
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    seed: int = 20241115
+    sampler: str = "nutpie"
+    target_accept: float = 0.9
+    progressbar: bool = False
+
+
+_COMPILED: dict[tuple, object] = {}
+
+
+def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | None = None,
+           priors: dict | None = None) -> az.InferenceData:
+    """Run NUTS on the continuous parameters (the discrete outcome is already summed out).
+
+    With nutpie, the model is compiled through PyTensor's on-disk cache
+    (:func:`forecast.compiled.compile_model`), kept for the process and reused (with new data)
+    for any later fit of the same structure: a new rumour, another as-of date.
+    """
+    if settings.sampler == "nutpie":
+        import nutpie
+
+        key = None
+        if inputs is not None:
+            key = (inputs.structure_key(), tuple(sorted((k, v.mu, v.sigma) for k, v in priors.items())))
+        compiled = _COMPILED.get(key) if key else None
+        if compiled is None:
+            compiled = compile_model(model)
+            if key:
+                _COMPILED[key] = compiled
+        else:
+            compiled = with_data(compiled, model_data(inputs))
+        idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
+                              chains=settings.chains, seed=settings.seed,
+                              progress_bar=settings.progressbar, save_warmup=False,
+                              target_accept=settings.target_accept)
+        if SOURCE in idata.posterior.dims and inputs is not None:
+            idata = idata.assign_coords({SOURCE: list(inputs.units)}, groups="posterior")
+        return idata
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    with model:
+        return pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains,
+                         cores=1, random_seed=settings.seed, progressbar=settings.progressbar,
+                         target_accept=settings.target_accept, compute_convergence_checks=False)
+
+
+def diagnose(idata: az.InferenceData, var_names: list[str]) -> dict:
+    """Return R-hat, ESS and divergences over ``var_names`` with a pass/fail verdict."""
+    with warnings.catch_warnings():
+        # Probabilities that facts fix at 0 or 1 have no variance: their R-hat is undefined (NaN,
+        # skipped below), and ArviZ warns about the division.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        summary = az.summary(idata, var_names=var_names, kind="diagnostics")
+    divergences = int(idata.sample_stats["diverging"].sum()) if "diverging" in idata.sample_stats else 0
+    max_rhat = float(np.nanmax(summary["r_hat"]))
+    min_bulk = float(np.nanmin(summary["ess_bulk"]))
+    min_tail = float(np.nanmin(summary["ess_tail"]))
+    passed = max_rhat <= MAX_RHAT and min_bulk >= MIN_ESS and min_tail >= MIN_ESS and divergences == 0
+    return {
+        "max_rhat": max_rhat,
+        "min_ess_bulk": min_bulk,
+        "min_ess_tail": min_tail,
+        "divergences": divergences,
+        "thresholds": {"max_rhat": MAX_RHAT, "min_ess": MIN_ESS, "divergences": 0},
+        "passed": bool(passed),
+    }
+
+
+def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSettings | None = None,
+        cache_dir=None, **overrides) -> ForecastResult:
+    """Fit the succession model to a scenario as of a date.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A loaded scenario.
+    as_of : date, optional
+        Forecast date (default the scenario's); nothing dated later is used.
+    settings : SamplerSettings, optional
+        Sampler settings; keyword ``overrides`` (``draws=``, ``seed=``...) replace single fields.
+    cache_dir : path, optional
+        Where learned source reliabilities are cached between commands.
+
+    Returns
+    -------
+    ForecastResult
+        Tidy forecast tables, diagnostics and the InferenceData.
+    """
+    settings = settings or SamplerSettings()
+    if overrides:
+        settings = SamplerSettings(**{**settings.__dict__, **overrides})
+    priors = resolve_priors(scenario.spec.priors, str(scenario.path))
+    reliability = learn_reliability(scenario, as_of or scenario.spec.as_of, priors,
+                                    cache_dir=cache_dir)
+    inputs = build_inputs(scenario, as_of, reliability)
+    model = build_model(inputs, priors)
+    idata = sample(model, settings, inputs, priors)
+    # The exact data of this fit, so a later update can reweight its draws (forecast.reweight).
+    constant = xr.Dataset({k: xr.DataArray(v, dims=[f"{k}_dim_{j}" for j in range(v.ndim)])
+                           for k, v in model_data(inputs).items()})
+    if "constant_data" in idata.groups():
+        del idata.constant_data
+    idata.add_groups(constant_data=constant)
+    outcomes, evidence = outcome_draws(inputs, idata.posterior)
+    idata.posterior = idata.posterior.assign(outcomes)
+    # log p(rumours, facts | parameters), the outcome summed out: the base of a later update.
+    idata.add_groups(log_likelihood=evidence.to_dataset())
+    # Convergence is judged on every parameter and every reported probability.
+    params = [v.name for v in model.free_RVs]
+    reported = [n for n in outcomes.data_vars]
+    diagnostics = diagnose(idata, params + reported)
+    result = ForecastResult.from_fit(scenario, inputs, priors, idata, diagnostics, settings)
+    result.reliability = reliability
+    return result

@@ -1,0 +1,124 @@
+"""Learning source reliability: fit the track-record model as of a date, cached per process and on disk.
+
+The model itself is :mod:`forecast.model.track_record`; the succession model takes each source's
+posterior (a cut) and the learned strength offsets and report discount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+
+from forecast.model.track_record import build_reliability_model, track_inputs
+from forecast.priors import Prior
+
+
+@dataclass
+class ReliabilityFit:
+    """Learned reliability of every source as of a date."""
+
+    as_of: dt.date
+    table: pd.DataFrame  # source, kind, country, tier, claims, true, psi_mean, psi_sd, rho_*
+    idata: object  # None when loaded from the cache
+    diagnostics: dict
+
+    def evidence_weights(self) -> tuple[np.ndarray, float]:
+        """Return the learned strength offsets (weak, medium, strong) and report discount."""
+        e = self.diagnostics["evidence"]
+        return np.array([e["strength_weak"], 0.0, e["strength_strong"]]), float(e["discount"])
+
+    def unit_prior(self, unit: str) -> tuple[float, float] | None:
+        """Return (mean, sd) of a source's reliability logit, or None if unknown."""
+        row = self.table[self.table["source"] == unit]
+        return (float(row["psi_mean"].iloc[0]), float(row["psi_sd"].iloc[0])) if len(row) else None
+
+
+_FITS: dict[tuple, ReliabilityFit] = {}
+
+
+#: The succession model's priors the track-record model reads (its tier centres and spread).
+TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd")
+
+
+#: Part of the cache key: a cached fit of an older track-record model is not reused.
+MODEL_VERSION = "events-discount-1"
+
+
+def sample_track_record(model: pm.Model, draws: int, seed: int):
+    """Sample the track-record model with nutpie (compiled through PyTensor's on-disk cache)."""
+    import nutpie
+
+    from forecast.inference.compiled import compile_model
+
+    return nutpie.sample(compile_model(model), draws=draws, tune=1000, chains=4, seed=seed,
+                         progress_bar=False, target_accept=0.95)
+
+
+def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: int = 1,
+                      draws: int = 1000, cache_dir=None) -> ReliabilityFit | None:
+    """Fit the track-record model as of ``as_of``; None without a track record.
+
+    Fits are cached per process, and in ``cache_dir`` (a table per set of claims used) when
+    given, so a fresh command does not refit what an earlier one learned.
+    """
+    import arviz as az
+
+    track = scenario.track_record
+    if not len(track):
+        return None
+    inputs = track_inputs(track, scenario.sources, as_of, scenario.source_names())
+    digest = hashlib.sha256(pd.util.hash_pandas_object(track.drop(columns="line")).values.tobytes()
+                            + pd.util.hash_pandas_object(scenario.sources.drop(columns="line"))
+                            .values.tobytes()).hexdigest()
+    key = (MODEL_VERSION, digest, inputs.used.tobytes(), seed, draws,
+           # Only the priors this model reads: changing a succession prior reuses the fit.
+           tuple((k, priors[k].mu, priors[k].sigma) for k in TRACK_PRIOR_NAMES))
+    if key in _FITS:
+        return _FITS[key]
+    stored = None
+    if cache_dir is not None:
+        name = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+        stored = Path(cache_dir) / "reliability" / f"{name}.json"
+        if stored.exists():
+            saved = json.loads(stored.read_text())
+            fit = ReliabilityFit(as_of, pd.DataFrame(saved["table"]), None, saved["diagnostics"])
+            _FITS[key] = fit
+            return fit
+    idata = sample_track_record(build_reliability_model(inputs, priors), draws, seed)
+    psi = idata.posterior["psi"]
+    rho = 0.5 + 0.5 / (1 + np.exp(-psi))
+    used = inputs.claims[inputs.used == 1]
+    counts = used.groupby("unit")["came_true"].agg(["size", "sum"])
+    table = inputs.sources.rename(columns={"name": "source"}).copy()
+    table["claims"] = table["source"].map(counts["size"]).fillna(0).astype(int)
+    table["true"] = table["source"].map(counts["sum"]).fillna(0).astype(int)
+    table["psi_mean"] = psi.mean(("chain", "draw")).values
+    table["psi_sd"] = psi.std(("chain", "draw")).values
+    table["rho_mean"] = rho.mean(("chain", "draw")).values
+    table["rho_lo"] = rho.quantile(0.05, ("chain", "draw")).values
+    table["rho_hi"] = rho.quantile(0.95, ("chain", "draw")).values
+    summary = az.summary(idata, var_names=["~psi"], kind="diagnostics")
+    diagnostics = {"max_rhat": float(summary["r_hat"].max()),
+                   "min_ess_bulk": float(summary["ess_bulk"].min()),
+                   "divergences": int(idata.sample_stats["diverging"].sum()),
+                   "claims_used": int(inputs.used.sum()),
+                   "events_used": int(inputs.event_used.sum()),
+                   # Posterior means the succession model takes (a cut, like psi).
+                   "evidence": {n: float(idata.posterior[n].mean())
+                                for n in ("strength_weak", "strength_strong", "discount")}}
+    fit = ReliabilityFit(as_of, table, idata, diagnostics)
+    _FITS[key] = fit
+    if stored is not None:
+        from forecast.io.files import atomic_write
+
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"table": table.to_dict(orient="list"), "diagnostics": diagnostics})
+        atomic_write(stored, lambda p: Path(p).write_text(payload))
+    return fit

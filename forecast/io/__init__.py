@@ -1,0 +1,1 @@
+"""Files: atomic writes, locked CSV appends, spreadsheet-safe exports and validated CSV reads."""

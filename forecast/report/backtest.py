@@ -1,0 +1,50 @@
+"""The backtest's files: score tables, checks, the calibration diagram and report.html."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from forecast.evaluation.backtest import CaseForecast
+from forecast.evaluation.scores import (
+    CONFIRM_FROM,
+    calibration_bins,
+    expected_calibration_error,
+    not_listed_check,
+    overall,
+    paired_differences,
+    score_table,
+)
+
+
+def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
+    """Write scores, overall scores, calibration bins, the reliability diagram and report.html."""
+    import base64
+
+    from forecast.io.files import atomic_write, write_csv
+    from forecast.report.plots import plot_calibration
+    from forecast.report.render import template_env
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    scores = score_table(forecasts)
+    summary = overall(scores)
+    bins = calibration_bins(forecasts)
+    paired = paired_differences(scores, forecasts)
+    for name, table in (("scores", scores), ("overall", summary), ("calibration", bins),
+                        ("paired", paired)):
+        write_csv(table, out / f"{name}.csv")
+    checks = {"expected_calibration_error": expected_calibration_error(bins),
+              "not_listed": not_listed_check(forecasts), "confirm_from": CONFIRM_FROM}
+    atomic_write(out / "checks.json", lambda p: Path(p).write_text(json.dumps(checks, indent=1)))
+    ax = plot_calibration(bins)
+    atomic_write(out / "reliability.png", lambda p: ax.figure.savefig(p, dpi=110))
+    failed = [f.case for f in forecasts if not f.diagnostics["passed"]]
+    note = (f"Convergence checks failed for: {', '.join(failed)}." if failed
+            else "Every case passed its convergence checks.")
+    html = template_env().get_template("backtest.html").render(
+        n_cases=len(forecasts), overall=summary, calibration=bins, scores=scores, note=note,
+        paired=paired, checks=checks,
+        diagram=base64.b64encode((out / "reliability.png").read_bytes()).decode())
+    atomic_write(out / "report.html", lambda p: Path(p).write_text(html, encoding="utf-8"))
+    return out

@@ -1,0 +1,1 @@
+"""Results: the fitted forecast as tables and headlines, its saved files, and the run history."""

@@ -1,0 +1,292 @@
+"""The forecast as a domain object: tidy tables with intervals, headlines, and self-describing files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from forecast.dims import AFTER, NO_VACANCY, NOT_LISTED, slug
+from forecast.errors import ResultsMismatchError
+from forecast.features.arrays import ModelInputs
+from forecast.io.files import atomic_write
+from forecast.priors import Prior
+from forecast.version import __version__
+
+INTERVAL = (0.05, 0.95)
+
+
+def _stats(draws: np.ndarray) -> tuple[float, float, float]:
+    flat = draws.reshape(-1)
+    lo, hi = np.quantile(flat, INTERVAL)
+    return float(flat.mean()), float(lo), float(hi)
+
+
+def month_words(label: str) -> str:
+    """Return a month label ``2025-08`` as ``August 2025``."""
+    return dt.date(*map(int, label.split("-")), 1).strftime("%B %Y")
+
+
+def window_of(label: str) -> str:
+    """Name the football window of a month label: ``summer 2025`` (May-Aug) or ``2024-25 season``."""
+    if label == AFTER:
+        return AFTER
+    year, month = map(int, label.split("-"))
+    if 5 <= month <= 8:
+        return f"summer {year}"
+    start = year if month >= 9 else year - 1
+    return f"{start}-{str(start + 1)[-2:]} season"
+
+
+@dataclass
+class ForecastResult:
+    """A fitted forecast.
+
+    Attributes
+    ----------
+    successor : pandas.DataFrame
+        ``club, outcome, mean, lo, hi``: who is the next coach (appointed before the horizon),
+        "not listed", or "no vacancy" before the horizon; sums to one per club.
+    departure : pandas.DataFrame
+        ``coach, club, month, window, mean, lo, hi, cum_mean, cum_lo, cum_hi``.
+    joint : pandas.DataFrame
+        ``club, month, candidate, mean, lo, hi``: who is appointed in which month.
+    diagnostics : dict
+        R-hat, ESS, divergences and the verdict.
+    idata : arviz.InferenceData
+        Posterior draws of parameters and of every forecast probability.
+    """
+
+    scenario_id: str
+    scenario_hash: str
+    as_of: dt.date
+    inputs: ModelInputs
+    priors: dict[str, Prior]
+    idata: az.InferenceData
+    diagnostics: dict
+    settings: object
+    successor: pd.DataFrame
+    departure: pd.DataFrame
+    joint: pd.DataFrame
+    asked: list[str]
+    scenario: object = None
+    reliability: object = None  # forecast.reliability.ReliabilityFit used, if any
+    base: az.InferenceData | None = None  # the full run an importance update reweighted
+
+    @classmethod
+    def from_fit(cls, scenario, inputs, priors, idata, diagnostics, settings) -> ForecastResult:
+        """Summarise a fitted InferenceData into tables and stamp its attributes."""
+        post = idata.posterior
+        successor_rows, joint_rows, departure_rows = [], [], []
+        for p in inputs.posts:
+            dep = post["departure"].sel(post=p.coach).values  # chain, draw, month_out
+            cum = np.cumsum(dep, axis=-1)
+            for m, label in enumerate([*inputs.grid.labels, AFTER]):
+                departure_rows.append({
+                    "coach": p.coach, "club": p.club, "month": label, "window": window_of(label),
+                    **dict(zip(("mean", "lo", "hi"), _stats(dep[..., m]), strict=True)),
+                    **dict(zip(("cum_mean", "cum_lo", "cum_hi"), _stats(cum[..., m]), strict=True)),
+                })
+            if not p.has_successor:
+                continue
+            s = slug(p.club)
+            succ = post[f"successor_{s}"]
+            for j, outcome in enumerate(succ[f"{s}_outcome"].values):
+                successor_rows.append({"club": p.club, "outcome": str(outcome),
+                                       **dict(zip(("mean", "lo", "hi"),
+                                                  _stats(succ.values[..., j]), strict=True))})
+            joint = post[f"joint_{s}"]
+            for m, label in enumerate(inputs.grid.labels):
+                for j, cand in enumerate(joint[f"{s}_choice"].values):
+                    joint_rows.append({"club": p.club, "month": label, "candidate": str(cand),
+                                       **dict(zip(("mean", "lo", "hi"),
+                                                  _stats(joint.values[..., m, j]), strict=True))})
+        digest = scenario.content_hash()
+        idata.posterior.attrs.update({
+            "forecast_version": __version__,
+            "scenario_id": scenario.id,
+            "scenario_hash": digest,
+            "as_of": inputs.as_of.isoformat(),
+            "seed": int(settings.seed),
+            "sampler_settings": json.dumps(asdict(settings)),
+            "priors": json.dumps({k: asdict(v) for k, v in priors.items()}),
+            "diagnostics": json.dumps(diagnostics),
+            "method": "nuts",
+        })
+        asked = [q.coach for q in scenario.spec.questions if q.kind == "departure"]
+        return cls(scenario.id, digest, inputs.as_of, inputs, priors, idata, diagnostics, settings,
+                   pd.DataFrame(successor_rows), pd.DataFrame(departure_rows),
+                   pd.DataFrame(joint_rows), asked, scenario)
+
+    # -- plain-words answers -------------------------------------------------------------
+    def departure_windows(self) -> pd.DataFrame:
+        """Return departure probability by football window (summer, season) with intervals."""
+        post = self.idata.posterior["departure"]
+        rows = []
+        labels = [*self.inputs.grid.labels, AFTER]
+        windows = pd.Series([window_of(x) for x in labels])
+        for coach in post["post"].values:
+            dep = post.sel(post=coach).values
+            for window in dict.fromkeys(windows):
+                idx = np.flatnonzero(windows == window)
+                rows.append({"coach": str(coach), "window": window,
+                             **dict(zip(("mean", "lo", "hi"), _stats(dep[..., idx].sum(-1)),
+                                        strict=True))})
+        return pd.DataFrame(rows)
+
+    def first_summer_end(self) -> str:
+        """Return the last month of the first summer window in the forecast months."""
+        labels = self.inputs.grid.labels
+        windows = [window_of(x) for x in labels]
+        summers = [w for w in windows if w.startswith("summer")]
+        if not summers:
+            return labels[-1]
+        return [x for x, w in zip(labels, windows, strict=True) if w == summers[0]][-1]
+
+    def headline_table(self) -> pd.DataFrame:
+        """Return the tracked numbers with 90% intervals (``metric, mean, lo, hi``).
+
+        Every successor outcome, and each asked-about coach leaving by the end of the first summer.
+        """
+        rows = [{"metric": f"P({r.outcome} next {r.club} coach)" if r.outcome != NO_VACANCY
+                 else f"P(no vacancy at {r.club})", "mean": r.mean, "lo": r.lo, "hi": r.hi}
+                for r in self.successor.itertuples()]
+        by = self.first_summer_end()
+        for coach in self.asked:
+            r = self.departure[(self.departure["coach"] == coach) & (self.departure["month"] == by)].iloc[0]
+            rows.append({"metric": f"P({coach} leaves {r.club} by {by})", "mean": r.cum_mean,
+                         "lo": r.cum_lo, "hi": r.cum_hi})
+        return pd.DataFrame(rows)
+
+    def headlines(self) -> list[str]:
+        """Return the answers in words a reader cannot misread, each with its 90% interval.
+
+        Per vacancy: whether the club changes coach before the horizon, then who comes if it
+        does, and unconditionally; then when each tracked coach leaves, by the end of the first
+        summer and by the horizon. "Most likely" is said only of an outcome above 50%; below it,
+        the top outcome is called the single most likely, which it is.
+        """
+        lines = []
+        horizon = month_words(self.inputs.grid.labels[-1])
+        post = self.idata.posterior
+        for club, table in self.successor.groupby("club", sort=False):
+            vac = table[table["outcome"] == NO_VACANCY].iloc[0]
+            lines.append(f"{club} changes coach by the end of {horizon}: {1 - vac['mean']:.0%} "
+                         f"(90% interval {1 - vac.hi:.0%}-{1 - vac.lo:.0%}).")
+            s = slug(club)
+            draws = post[f"successor_{s}"]
+            outcomes = [str(o) for o in draws[f"{s}_outcome"].values]
+            values = draws.values.reshape(-1, len(outcomes))
+            change = values[:, outcomes.index(NO_VACANCY)]
+            given = values / np.clip(1.0 - change, 1e-12, None)[:, None]
+            named = [k for k, o in enumerate(outcomes) if o != NO_VACANCY]
+            order = sorted(named, key=lambda k: -given[:, k].mean())
+            parts = []
+            for rank, k in enumerate(order[:4]):
+                mean, lo, hi = _stats(given[:, k])
+                who = "someone not on the list" if outcomes[k] == NOT_LISTED else outcomes[k]
+                parts.append(f"{who} {mean:.0%}" + (f" (90% interval {lo:.0%}-{hi:.0%})"
+                                                      if rank == 0 else ""))
+            top = order[0]
+            label = "most likely" if given[:, top].mean() > 0.5 else "single most likely"
+            lines.append(f"If {club} changes coach, the {label} successor is " + parts[0]
+                         + (f"; then {', '.join(parts[1:])}." if len(parts) > 1 else "."))
+            mean, lo, hi = _stats(values[:, top])
+            lines.append(f"{outcomes[top]} as the next {club} coach, counting the chance of no "
+                         f"change: {mean:.0%} (90% interval {lo:.0%}-{hi:.0%}).")
+        summer = self.first_summer_end()
+        for coach, table in self.departure.groupby("coach", sort=False):
+            club = table["club"].iloc[0]
+            by_summer = table[table["month"] == summer].iloc[0]
+            by_horizon = table[table["month"] == self.inputs.grid.labels[-1]].iloc[0]
+            line = (f"{coach} leaves {club} by the end of {month_words(summer)}: "
+                    f"{by_summer.cum_mean:.0%} (90% interval {by_summer.cum_lo:.0%}-"
+                    f"{by_summer.cum_hi:.0%})")
+            if summer != by_horizon.month:
+                line += f"; by the end of {horizon}: {by_horizon.cum_mean:.0%}"
+            lines.append(line + ".")
+        verdict = "passed" if self.diagnostics["passed"] else "FAILED"
+        if "weight_ess" in self.diagnostics:
+            lines.append(
+                f"{self.diagnostics['method'].capitalize()}: weight ESS "
+                f"{self.diagnostics['weight_ess']:.0f} of {self.diagnostics['draws']} draws "
+                f"(needs {self.diagnostics['thresholds']['min_weight_ess']}): {verdict}."
+            )
+            return lines
+        lines.append(
+            f"Convergence {verdict}: max R-hat {self.diagnostics['max_rhat']:.3f}, min bulk ESS "
+            f"{self.diagnostics['min_ess_bulk']:.0f}, min tail ESS "
+            f"{self.diagnostics['min_ess_tail']:.0f}, {self.diagnostics['divergences']} divergences."
+        )
+        return lines
+
+    # -- files ---------------------------------------------------------------------------
+    def summary(self) -> dict:
+        """Return the machine-readable answers written to ``summary.json``."""
+        successor = {
+            club: [{"outcome": r.outcome, "mean": r.mean, "interval_90": [r.lo, r.hi]}
+                   for r in table.itertuples()]
+            for club, table in self.successor.groupby("club", sort=False)
+        }
+        departure = {
+            coach: {
+                "club": table["club"].iloc[0],
+                "by_month": [{"month": r.month, "mean": r.mean, "interval_90": [r.lo, r.hi],
+                              "cumulative": r.cum_mean, "cumulative_interval_90": [r.cum_lo, r.cum_hi]}
+                             for r in table.itertuples()],
+            }
+            for coach, table in self.departure.groupby("coach", sort=False)
+        }
+        joint = {
+            club: [{"month": r.month, "candidate": r.candidate, "mean": r.mean,
+                    "interval_90": [r.lo, r.hi]} for r in table.itertuples()]
+            for club, table in self.joint.groupby("club", sort=False)
+        }
+        return {
+            "scenario": self.scenario_id,
+            "as_of": self.as_of.isoformat(),
+            "forecast_version": __version__,
+            "scenario_hash": self.scenario_hash,
+            "seed": int(self.settings.seed),
+            "headlines": self.headlines(),
+            "successor": successor,
+            "departure": departure,
+            "joint": joint,
+            "diagnostics": self.diagnostics,
+        }
+
+    def output_dir(self, out: Path) -> Path:
+        """Return ``<out>/<scenario id>/<as-of>/``."""
+        return Path(out) / self.scenario_id / self.as_of.isoformat()
+
+    def save(self, out: Path) -> Path:
+        """Write ``summary.json`` and the draws atomically; return the folder.
+
+        A full run's draws go to ``idata.nc`` (the base later updates reweight); an importance
+        update's go to ``update.nc``, so it never replaces the full run it came from.
+        """
+        folder = self.output_dir(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / "summary.json",
+                     lambda p: Path(p).write_text(json.dumps(self.summary(), indent=2)))
+        name = "idata.nc" if self.idata.posterior.attrs.get("method") == "nuts" else "update.nc"
+        atomic_write(folder / name, lambda p: self.idata.to_netcdf(p))
+        return folder
+
+
+def load_idata(path: Path, scenario_hash: str | None = None) -> az.InferenceData:
+    """Load a saved InferenceData, refusing one made from other inputs or another version."""
+    idata = az.from_netcdf(path)
+    attrs = idata.posterior.attrs
+    if attrs.get("forecast_version") != __version__:
+        raise ResultsMismatchError(
+            f"{path} was written by forecast {attrs.get('forecast_version')}, this is {__version__}"
+        )
+    if scenario_hash and attrs.get("scenario_hash") != scenario_hash:
+        raise ResultsMismatchError(f"{path} was computed from different scenario inputs")
+    return idata
