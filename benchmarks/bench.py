@@ -5,7 +5,7 @@
 Sections (see benchmarks/README.md for what each number means):
 
 1. ``ess``: effective samples per second of the headline probability (Xabi Alonso is the next
-   Real Madrid coach), the marginalised model (``forecast.fit.fit``, nutpie) against a naive
+   Real Madrid coach), the marginalised model (``forecast.inference.fit.fit``, nutpie) against a naive
    PyMC model that samples the discrete outcome (``benchmarks/naive.py``).
 2. ``cli``: cold (fresh caches) and warm wall time of ``forecast run --no-progress --out DIR``.
 3. ``update``: rumour-update latencies: in-process refit, fresh ``forecast rumour add`` CLI,
@@ -56,7 +56,7 @@ RUMOUR = dict(date="2024-11-15", source="Marca", subject="Vincent Kompany",
 FULL = dict(draws=1000, tune=1000, chains=4)  # forecast run's defaults
 QUICK = dict(draws=100, tune=100, chains=2)
 # The CLI runs of --quick keep enough draws (800) for `rumour add` to be able to reweight the
-# saved run (forecast.reweight.update needs a weight ESS >= 400) instead of always refitting.
+# saved run (forecast.inference.update.update needs a weight ESS >= 400) instead of always refitting.
 QUICK_CLI = dict(draws=400, tune=100, chains=2)
 
 SCALING_FULL = dict(
@@ -157,7 +157,7 @@ class _Clock:
 
 
 def timed_fit(scenario, settings: dict, seed: int):
-    """Run ``forecast.fit.fit`` and split its wall time into compile, sampling and the rest."""
+    """Run ``forecast.inference.fit.fit`` and split its wall time into compile, sampling and the rest."""
     import forecast.inference.fit as F
 
     clock = _Clock()
@@ -206,7 +206,6 @@ def bench_ess(settings: dict, seed: int, data: Path) -> tuple[dict, object, obje
 
     from forecast.data.scenario import Scenario
     from forecast.features.inputs import build_inputs
-    from forecast.inference.reliability import learn_reliability
     from forecast.priors import resolve_priors
 
     scenario = Scenario.load()
@@ -218,10 +217,9 @@ def bench_ess(settings: dict, seed: int, data: Path) -> tuple[dict, object, obje
     log(f"ess: marginalised {marg['total_s']:.1f} s, sampling {marg['sample_s']:.1f} s, "
         f"mean {marg['mean']:.3f}, ESS {marg['ess_bulk']:.0f}")
 
-    # Same inputs as the fit: the learned reliabilities are cached in this process.
+    # Same inputs as the fit, with the reliabilities it learned.
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
-    reliability = learn_reliability(scenario, scenario.spec.as_of, priors)
-    inputs = build_inputs(scenario, reliability=reliability)
+    inputs = build_inputs(scenario, reliability=result.reliability)
     log(f"ess: naive model {settings}")
     c0 = time.process_time()
     idata, naive_t = naive.sample_naive(inputs, priors, seed=seed, **settings)

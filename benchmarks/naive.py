@@ -1,19 +1,19 @@
 """A NAIVE PyMC model of the default scenario: the discrete outcome is sampled, not summed out.
 
 This is what a typical user would write for the same generative story as
-:mod:`forecast.likelihood`, and the baseline of ``benchmarks/bench.py``:
+:mod:`forecast.model.likelihood`, and the baseline of ``benchmarks/bench.py``:
 
 * per post ``i`` a ``pm.Categorical`` own-departure month ``own_i`` over ``0..T`` with the
-  model's hazard pmf (:func:`forecast.likelihood.departure_factors`);
+  model's hazard pmf (:func:`forecast.model.likelihood.departure_factors`);
 * per vacancy post a vector ``succ_i`` of ``T`` ``pm.Categorical`` successors, one per possible
-  vacancy month, with the model's softmax (:func:`forecast.likelihood.choice_probs`);
+  vacancy month, with the model's softmax (:func:`forecast.model.likelihood.choice_probs`);
 * the coupling ``dep_child = min(own_child, pull)`` where ``pull`` is the parent's departure
   month if the child's coach is the parent's successor, else ``T``;
-* the rumour log-likelihood (:func:`forecast.likelihood.evidence_loglik`) and the facts mask
+* the rumour log-likelihood (:func:`forecast.model.likelihood.evidence_loglik`) and the facts mask
   of each post's observable state, added with ``pm.Potential`` indexed by the sampled state.
 
 The continuous parameters, their priors and the data arrays are exactly those of
-:func:`forecast.model.build_model`, so both models have the same posterior over parameters and
+:func:`forecast.model.succession.build_model`, so both models have the same posterior over parameters and
 outcomes. PyMC assigns ``CategoricalGibbsMetropolis`` to the categoricals and NUTS to the rest.
 Nothing under ``forecast/`` is changed.
 """
@@ -34,7 +34,7 @@ from forecast.model.likelihood import (
     reliability_logit,
     split_appeal,
 )
-from forecast.model.succession import coords, parameter_priors
+from forecast.model.succession import parameter_priors
 
 
 def _evidence(params, data, i, psi):
@@ -46,7 +46,7 @@ def _evidence(params, data, i, psi):
 def default_inputs(with_learned_reliability: bool = True):
     """Return ``(scenario, inputs, priors)`` of the default scenario.
 
-    ``forecast.fit.fit`` builds its inputs with the source reliabilities learned from the track
+    ``forecast.inference.fit.fit`` builds its inputs with the source reliabilities learned from the track
     record; the naive model must see the same arrays for the two posteriors to agree, so by
     default they are learned here too (cached per process, so after a ``fit`` this is free).
     """
@@ -67,13 +67,13 @@ def build_naive_model(inputs: ModelInputs, priors: dict) -> pm.Model:
     """Build the naive model (free discrete ``own_i`` and ``succ_i``; deterministic ``obs_i``).
 
     Deterministics: ``dep_i`` (observed departure month, ``T`` = after the horizon), ``obs_i``
-    (observable state index as in :class:`forecast.inputs.PostInputs`) and, for every vacancy
+    (observable state index as in :class:`forecast.features.arrays.PostInputs`) and, for every vacancy
     post ``i``, ``successor_i`` (successor index, ``K`` = not listed, ``-1`` = no vacancy).
     """
     T = inputs.T
     season_end = inputs.season_end
     parent = {child: (i, k) for i, p in enumerate(inputs.posts) for child, k in p.children}
-    with pm.Model(coords=coords(inputs)) as model:
+    with pm.Model(coords=inputs.coords()) as model:
         params = parameter_priors(inputs, priors)
         data = {name: pm.Data(name, value) for name, value in model_data(inputs).items()}
         psi = reliability_logit(params, data)

@@ -22,7 +22,7 @@ _PUBLIC = {
     "Scenario": "forecast.data.scenario",
     "add_rumour": "forecast.data.store",
     "fit": "forecast.inference.fit",
-    "SamplerSettings": "forecast.inference.fit",
+    "SamplerSettings": "forecast.inference.settings",
     "update": "forecast.inference.update",
     "whatif": "forecast.inference.whatif",
     "WhatIf": "forecast.inference.whatif",

@@ -38,6 +38,30 @@ class Prior:
     citation: str
     positive: bool = False
 
+    def create(self, dims: str | None = None, shift=0.0, name: str | None = None):
+        """Create the PyMC variable of this prior; call inside a model context.
+
+        Parameters
+        ----------
+        dims : str, optional
+            The variable's dimension (a coordinate of the model).
+        shift : float or array, optional
+            Added to the centre, per element (a scenario's appeal of each candidate).
+        name : str, optional
+            Variable name, when it differs from the prior's.
+        """
+        import pymc as pm
+
+        if self.positive:
+            return pm.HalfNormal(name or self.name, self.sigma, dims=dims)
+        return pm.Normal(name or self.name, self.mu + shift, self.sigma, dims=dims)
+
+    def draw(self, rng, size=None, shift=0.0):
+        """Draw from this prior with NumPy (the simulators' twin of :meth:`create`)."""
+        if self.positive:
+            return abs(rng.normal(0.0, self.sigma, size))
+        return rng.normal(self.mu + shift, self.sigma, size)
+
 
 _EXIT = (
     "About one top-flight coach in three leaves per season (Bachan, Reilly & Witt 2008; "
@@ -96,13 +120,15 @@ DEFAULT_PRIORS: tuple[Prior, ...] = (
     Prior("tier3", -0.25, 0.75, "reliability logit of tier-3 sources", _RUMOURS),
     Prior("tier4", -1.25, 0.75, "reliability logit of tier-4 sources", _RUMOURS),
     Prior("source_sd", 0.0, 0.5, "spread of sources around their tier", _RUMOURS, positive=True),
+    Prior("source_z", 0.0, 1.0, "each source's standardised deviation from its tier",
+          "Non-centred parameterisation: the spread is source_sd."),
 )
 
 #: Reliability logit offset of each claim strength (weak, medium, strong) before the track record
-#: is learned; :mod:`forecast.reliability` learns them and passes them on.
+#: is learned; :mod:`forecast.inference.reliability` learns them and passes them on.
 STRENGTH_OFFSET = (-0.75, 0.0, 0.75)
 #: Weight of each further report of one claim (the k-th most reliable counts ``DISCOUNT**k``)
-#: before the track record is learned; :mod:`forecast.reliability` learns it from events that
+#: before the track record is learned; :mod:`forecast.inference.reliability` learns it from events that
 #: several outlets reported.
 DISCOUNT = 0.5
 
@@ -145,7 +171,7 @@ RELIABILITY_PRIORS = (
           "Weak prior."),
     Prior("strength_strong", STRENGTH_OFFSET[2], 0.5, "reliability offset of a firmly stated claim",
           "Weak prior."),
-    Prior("discount", math.log(DISCOUNT / (1 - DISCOUNT)), 1.0,
+    Prior("discount_logit", math.log(DISCOUNT / (1 - DISCOUNT)), 1.0,
           "logit of the weight of each further report of one event",
           "Dependent sources are worth fewer independent ones (Clemen & Winkler 1985); centred on "
           "half weight, wide."),

@@ -7,6 +7,8 @@ import is still a dependency), so a circle cannot hide behind a deferred import.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,24 @@ def test_the_walk_sees_a_circle(tmp_path, monkeypatch):
     deps["forecast.data.scenario"] = deps["forecast.data.scenario"] | {"forecast.report.render"}
     assert any(layer_of(b) > layer_of("forecast.data.scenario")
                for b in deps["forecast.data.scenario"])
+
+
+def test_only_the_cli_prints():
+    """Library code returns text and data; printing (and exit codes) belong to forecast.cli."""
+    printing = []
+    for name, path in modules().items():
+        if name.startswith("forecast.cli"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+                printing.append(f"{path}:{node.lineno}")
+            if isinstance(node, ast.Name) and node.id == "print" and not isinstance(node.ctx, ast.Store):
+                printing.append(f"{path}:{node.lineno} (passes print on)")
+    assert not printing, "\n".join(sorted(set(printing)))
+
+
+def test_importing_the_plots_keeps_the_users_matplotlib_backend():
+    code = ("import matplotlib; matplotlib.use('svg'); import forecast.report.render; "
+            "assert matplotlib.get_backend() == 'svg', matplotlib.get_backend()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

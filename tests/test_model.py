@@ -1,6 +1,7 @@
 """Model structure without sampling: names, dims, finite log density and gradient."""
 
 import numpy as np
+import pymc as pm
 import pytest
 
 from forecast.data.scenario import Scenario
@@ -51,3 +52,7 @@ def test_scenario_prior_override_reaches_the_model(scenario_copy):
     scenario = Scenario.load(scenario_copy)
     priors = resolve_priors(scenario.spec.priors)
     assert priors["sack_base"].mu == -2.0 and "override" in priors["sack_base"].citation
+    # The model built from those priors draws sack_base from N(-2.0, 0.1), not the default.
+    model = build_model(build_inputs(scenario), priors)
+    draws = pm.draw(model["sack_base"], draws=4000, random_seed=1)
+    assert abs(draws.mean() - (-2.0)) < 0.01 and abs(draws.std() - 0.1) < 0.01

@@ -8,7 +8,6 @@ import pymc as pm
 import pytest
 
 from forecast.data.scenario import Scenario
-from forecast.data.schemas import CLAIM_KINDS
 from forecast.model.track_record import build_reliability_model, track_inputs
 from forecast.priors import resolve_priors
 
@@ -63,8 +62,10 @@ def test_recovers_known_reliabilities():
     covered = np.mean((psi >= lo) & (psi <= hi))
     assert covered >= 0.75, (psi, lo, hi)
     assert np.corrcoef(post.mean(axis=0), psi)[0, 1] > 0.7
+    # The simulated claims hold with log-odds -1.0 before any report: the base rate is recovered.
     base = idata.posterior["base_rate"].sel(claim_kind="joins").values
-    assert abs(base.mean() - (-1.0)) < 1.0 and CLAIM_KINDS.index("joins") >= 0
+    lo, hi = np.quantile(base, [0.05, 0.95])
+    assert lo < -1.0 < hi and abs(base.mean() - (-1.0)) < 0.5, (lo, base.mean(), hi)
 
 
 @pytest.mark.slow

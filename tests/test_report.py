@@ -12,7 +12,8 @@ import pytest
 from forecast.data.scenario import Scenario
 from forecast.evaluation.simulate import prior_idata
 from forecast.features.inputs import build_inputs
-from forecast.inference.fit import SamplerSettings, diagnose
+from forecast.inference.fit import diagnose
+from forecast.inference.settings import SamplerSettings
 from forecast.model.outcomes import outcome_draws
 from forecast.priors import resolve_priors
 from forecast.report.content import build_content

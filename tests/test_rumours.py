@@ -11,7 +11,7 @@ import pytest
 
 from forecast.cli import main
 from forecast.data.scenario import Scenario
-from forecast.data.store import add_rumour
+from forecast.data.store import add_rumour, next_id
 from forecast.errors import RumourRefusedError
 
 GOOD = dict(date="2024-11-20", source="Marca", subject="Xabi Alonso", claim="agreement",
@@ -39,11 +39,12 @@ def test_refusals_leave_the_file_byte_for_byte(scenario_copy, change, needle):
 
 def test_exact_duplicate_refused_and_repeat_recorded(scenario_copy, capsys):
     scenario = Scenario.load(scenario_copy)
+    expected = next_id(scenario.rumours["id"])
     row = add_rumour(scenario, GOOD)
-    assert row.id == "r030"
+    assert row.id == expected and expected not in set(scenario.rumours["id"])
     path = _rumour_file(scenario_copy)
     before = path.read_bytes()
-    with pytest.raises(RumourRefusedError, match="duplicate of rumour r030"):
+    with pytest.raises(RumourRefusedError, match=f"duplicate of rumour {expected}"):
         add_rumour(Scenario.load(scenario_copy), GOOD)
     assert path.read_bytes() == before
     # The same outlet again, weaker: kept on file, recorded as a repeat.
@@ -51,7 +52,7 @@ def test_exact_duplicate_refused_and_repeat_recorded(scenario_copy, capsys):
             *sum([[f"--{k}", v] for k, v in {**GOOD, "claim": "talks",
                                                "url": "https://example.org/b"}.items()], [])]
     assert main(args) == 0
-    assert "repeat (repeats r030 from the same source)" in capsys.readouterr().out
+    assert f"repeat (repeats {expected} from the same source)" in capsys.readouterr().out
 
 
 def test_existing_rows_never_rewritten(scenario_copy):
@@ -66,7 +67,8 @@ def test_twenty_concurrent_processes_all_land(scenario_copy):
     path = _rumour_file(scenario_copy)
     n_before = len(pd.read_csv(path))
     code = (
-        "import sys; from forecast.data.scenario import Scenario; from forecast.data.store import add_rumour;"
+        "import sys; from forecast.data.scenario import Scenario; "
+        "from forecast.data.store import add_rumour;"
         "add_rumour(Scenario.load(sys.argv[1]), dict(date='2024-11-20', source='Marca', "
         "subject='Xabi Alonso', claim='talks', club='Real Madrid', "
         "url='https://example.org/c' + sys.argv[2], summary='concurrent ' + sys.argv[2]))"
@@ -156,6 +158,8 @@ def _import_file(tmp_path, rows):
 def test_import_appends_every_row_at_once(scenario_copy, tmp_path, capsys):
     path = _rumour_file(scenario_copy)
     before = path.read_bytes()
+    first = next_id(Scenario.load(scenario_copy).rumours["id"])
+    second = f"r{int(first[1:]) + 1:03d}"
     rows = [GOOD, {**GOOD, "source": "AS", "url": "https://example.org/c"},
             {**GOOD, "id": "x1", "subject": "Zinedine Zidane", "claim": "talks",
              "url": "https://example.org/d"}]
@@ -166,7 +170,7 @@ def test_import_appends_every_row_at_once(scenario_copy, tmp_path, capsys):
     after = path.read_bytes()
     assert after.startswith(before)  # stored rows untouched, new ones appended
     ids = list(Scenario.load(scenario_copy).rumours["id"])[-3:]
-    assert ids == ["r030", "r031", "x1"] and out.count("added ") == 3
+    assert ids == [first, second, "x1"] and out.count("added ") == 3
 
 
 def test_import_refuses_all_rows_if_one_is_wrong(scenario_copy, tmp_path, capsys):

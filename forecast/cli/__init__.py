@@ -20,6 +20,9 @@ from forecast.errors import DataValidationError, ForecastError, OptionError
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    # Figures are only saved, never shown: no GUI backend (a user's MPLBACKEND wins). Set here,
+    # at the top, so that importing the library never changes a notebook's backend.
+    os.environ.setdefault("MPLBACKEND", "Agg")
     args = build_parser().parse_args(argv)
     commands = {"run": cmd_run, "validate": cmd_validate, "rumour": cmd_rumour,
                 "timeline": cmd_timeline, "whatif": cmd_whatif, "sources": cmd_sources,

@@ -31,8 +31,9 @@ def cmd_run(args) -> int:
     """Fit a scenario and write its outputs."""
     from forecast.data.scenario import Scenario
     from forecast.features.inputs import check_model_inputs
-    from forecast.inference.fit import SamplerSettings, fit
+    from forecast.inference.fit import fit
     from forecast.inference.refresh import cache_dir
+    from forecast.inference.settings import SamplerSettings
     from forecast.report.render import write_report
     from forecast.report.timeline import read_timeline
     from forecast.results.history import record_run
@@ -154,7 +155,7 @@ def cmd_rumour(args) -> int:
 
 
 def what_if_question(args):
-    """Turn the ``whatif`` options into a :class:`forecast.whatif.WhatIf`; refuse an empty one."""
+    """Turn the ``whatif`` options into a :class:`forecast.inference.whatif.WhatIf`; refuse an empty one."""
     from forecast.inference.whatif import WhatIf
 
     matches = tuple((args.club, outcome) for outcome, n in
@@ -197,8 +198,8 @@ def cmd_timeline(args) -> int:
     """Replay a scenario and plot its headline numbers."""
     from forecast.data.scenario import Scenario
     from forecast.features.inputs import check_model_inputs
-    from forecast.inference.fit import SamplerSettings
     from forecast.inference.refresh import cache_dir
+    from forecast.inference.settings import SamplerSettings
     from forecast.inference.timeline import replay, timeline_dates
     from forecast.report.timeline import write_timeline
 
@@ -219,13 +220,14 @@ def cmd_sources(args) -> int:
     from forecast.data.scenario import Scenario
     from forecast.inference.refresh import cache_dir
     from forecast.inference.reliability import learn_reliability
+    from forecast.inference.settings import SamplerSettings
     from forecast.priors import resolve_priors
     from forecast.report.sources import write_sources
 
     scenario = Scenario.load(args.scenario)
     as_of = args.as_of or scenario.spec.as_of
     fit = learn_reliability(scenario, as_of, resolve_priors(scenario.spec.priors),
-                            cache_dir=cache_dir(args.out))
+                            SamplerSettings(seed=args.seed), cache_dir=cache_dir(args.out))
     if fit is None:
         print(f"error: {scenario.id} has no track record (data.track_record)", file=sys.stderr)
         return 2

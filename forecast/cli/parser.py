@@ -203,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     srcs.add_argument("--as-of", type=_date, help="learn from claims resolved before this date "
                       "(default: the scenario's as_of)")
     srcs.add_argument("--all", action="store_true", help="list sources without resolved claims too")
+    srcs.add_argument("--seed", type=_seed, default=20241115,
+                      help="random seed (default: 20241115, as `run`, whose fit this reuses)")
     _out_arg(srcs)
 
     bt = sub.add_parser("backtest", help="score the forecaster on resolved historical cases",

@@ -8,7 +8,7 @@ alone gives what its host and path say: the outlet (matched to ``sources.csv`` b
 when the path carries one (``/2024/11/20/``) and the slug as a provisional headline.
 
 The result only fills gaps: values the user gives win, and every value still passes the rumour
-validation of :mod:`forecast.store` (an address must be http or https, the outlet must be known).
+validation of :mod:`forecast.data.store` (an address must be http or https, the outlet must be known).
 """
 
 from __future__ import annotations

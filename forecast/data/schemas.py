@@ -1,6 +1,6 @@
 """Declarative row schemas for every table the tool reads.
 
-Each CSV row is validated by a pydantic model; :func:`forecast.tables.read_table` runs them over
+Each CSV row is validated by a pydantic model; :func:`forecast.io.tables.read_rows` runs them over
 a file and collects every problem with its line and field. The field docs here are the contract
 documented in ``data/README.md``.
 """
@@ -186,11 +186,6 @@ class _ClaimFields(_Row):
     def _window_ok(cls, value):
         parse_window(value)
         return value
-
-    @property
-    def effective_strength(self) -> str:
-        """Strength as written, or the claim kind's default."""
-        return self.strength or DEFAULT_STRENGTH[self.claim]
 
 
 class RumourRow(_ClaimFields):

@@ -126,7 +126,8 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     """Fit one case at its cutoff and collect every method's probabilities."""
     from forecast.data.scenario import Scenario
     from forecast.dims import AFTER, NO_VACANCY
-    from forecast.inference.fit import SamplerSettings, fit
+    from forecast.inference.fit import fit
+    from forecast.inference.settings import SamplerSettings
 
     scenario = Scenario.load(path)
     result = fit(scenario, settings=SamplerSettings(draws=draws, tune=draws, seed=seed),
@@ -176,7 +177,9 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
 def run_backtest(cases_dir: Path, draws: int = 500, seed: int = 1, cache_dir: Path | None = None,
                  progress=None, workers: int | None = None,
                  scheduler: str | None = None) -> list[CaseForecast]:
-    """Forecast every case on Dask (:func:`forecast.batch.run_batch`), in case order, once all are valid.
+    """Forecast every case on Dask, in case order, once all are valid.
+
+    The cases run through :func:`forecast.inference.batch.run_batch`.
 
     ``workers=0`` runs the cases serially in this process; a ``scheduler`` address (or
     ``$FORECAST_SCHEDULER``) runs them on that cluster. Every case uses ``seed``, so the numbers

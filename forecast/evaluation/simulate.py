@@ -7,10 +7,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from forecast.dims import SCALARS
+from forecast.dims import PARAMETERS, SOURCE
 from forecast.features.arrays import ModelInputs, PostInputs, set_ranks
 from forecast.features.periods import MonthGrid
 from forecast.features.propositions import Proposition
+from forecast.model.succession import appeal_shift
 from forecast.priors import Prior
 
 
@@ -91,15 +92,15 @@ def set_terms(inputs: ModelInputs, props, units, strengths) -> None:
 
 
 def draw_params(rng: np.random.Generator, priors: dict[str, Prior], inputs: ModelInputs) -> dict:
-    """Draw every parameter from its prior."""
-    values = {n: rng.normal(priors[n].mu, priors[n].sigma) for n in SCALARS}
-    values["source_sd"] = abs(rng.normal(0, priors["source_sd"].sigma))
-    mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
-    values["appeal"] = rng.normal(priors["appeal"].mu + mu, priors["appeal"].sigma)
-    n_vac = sum(p.has_successor for p in inputs.posts)
-    values["not_listed"] = rng.normal(priors["not_listed"].mu, priors["not_listed"].sigma, n_vac)
-    values["source_z"] = rng.normal(0, 1, len(inputs.units))
-    return values
+    """Draw every parameter of :data:`forecast.dims.PARAMETERS` from its prior.
+
+    ``source_z`` is drawn even with no reliability units (an empty vector), so that draws keep
+    one structure.
+    """
+    sizes = {dim: len(labels) for dim, labels in inputs.coords().items()}
+    shifts = {"appeal": appeal_shift(inputs)}
+    return {name: priors[name].draw(rng, None if dim is None else sizes[dim], shifts.get(name, 0.0))
+            for name, dim in PARAMETERS}
 
 
 def simulate_outcome(rng: np.random.Generator, inputs: ModelInputs, factors: list[dict]) -> list[int]:
@@ -126,7 +127,7 @@ def simulate_outcome(rng: np.random.Generator, inputs: ModelInputs, factors: lis
 
 
 def reliability_psi(values: dict, inputs: ModelInputs) -> np.ndarray:
-    """Numpy twin of :func:`forecast.likelihood.reliability_logit`; leading axes are draws."""
+    """Numpy twin of :func:`forecast.model.likelihood.reliability_logit`; leading axes are draws."""
     tiers = np.stack([np.asarray(values[f"tier{t}"]) for t in (1, 2, 3, 4)], axis=-1)
     learned, mu, sd = inputs.unit_prior.T
     z = np.asarray(values["source_z"])
@@ -169,12 +170,9 @@ def prior_idata(inputs: ModelInputs, priors: dict[str, Prior], rng: np.random.Ge
         posterior["reliability"] = 0.5 + 0.5 / (1 + np.exp(-reliability_psi(posterior, inputs)))
     else:
         posterior.pop("source_z")
-    coords = {"candidate": [f"{p.club}: {c}" for p in inputs.posts if p.has_successor
-                            for c in p.candidates],
-              "vacancy": [p.club for p in inputs.posts if p.has_successor],
-              "source": list(inputs.units)}
-    dims = {"appeal": ["candidate"], "not_listed": ["vacancy"], "source_z": ["source"],
-            "reliability": ["source"]}
+    dims = {name: [dim] for name, dim in PARAMETERS if dim is not None}
+    dims["reliability"] = [SOURCE]
     stats = {"diverging": np.zeros((chains, draws), dtype=bool),
              "energy": rng.normal(size=(chains, draws))}
-    return az.from_dict(posterior=posterior, sample_stats=stats, coords=coords, dims=dims)
+    return az.from_dict(posterior=posterior, sample_stats=stats, coords=inputs.coords(),
+                         dims=dims)

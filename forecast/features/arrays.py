@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
+from forecast.dims import CANDIDATE, MONTH, SOURCE, STRENGTH, STRENGTH_LEVELS, VACANCY, slug
 from forecast.features.periods import MonthGrid
 from forecast.features.propositions import EvidenceItem
 from forecast.priors import DISCOUNT, STRENGTH_OFFSET
@@ -79,7 +81,7 @@ class PostInputs:
 
 @dataclass
 class ModelInputs:
-    """Everything :func:`forecast.model.build_model` needs, as plain arrays."""
+    """Everything :func:`forecast.model.succession.build_model` needs, as plain arrays."""
 
     as_of: dt.date
     grid: MonthGrid
@@ -108,6 +110,14 @@ class ModelInputs:
             tuple(self.posts_links()), tuple(tuple(p.candidates) for p in self.posts),
             tuple(tuple(p.buyout) + tuple(p.ties) + tuple(p.appeal_mu) for p in self.posts),
         )
+
+    def coords(self) -> dict[str, list[str]]:
+        """Return the labels of the succession model's dimensions (:mod:`forecast.dims`)."""
+        return {
+            CANDIDATE: [f"{p.club}: {c}" for p in self.posts if p.has_successor for c in p.candidates],
+            VACANCY: [p.club for p in self.posts if p.has_successor],
+            SOURCE: list(self.units),
+        }
 
     def posts_links(self) -> list[tuple[int, int, int]]:
         """Return ``(parent, child, candidate index)`` for every candidate who is an incumbent."""
@@ -194,3 +204,36 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
             data[f"employed_{i}"] = np.asarray(p.employed, dtype=float)
             data[f"cand_form_{i}"] = np.asarray(p.cand_form, dtype=float)
     return data
+
+
+def data_dims(inputs: ModelInputs) -> tuple[dict[str, tuple[str, ...]], dict[str, list]]:
+    """Return the labelled dimensions of every array of :func:`model_data`, and their coordinates.
+
+    The arrays keep positional names (``form_0``) inside the model, so that scenarios of one
+    shape share one compiled function; saved, each axis is named by what it indexes.
+    """
+    dims: dict[str, tuple[str, ...]] = {
+        "unit_tier": (SOURCE,), "unit_learned": (SOURCE,), "unit_mu": (SOURCE,),
+        "unit_sd": (SOURCE,), "strength_offset": (STRENGTH,), "discount": (),
+    }
+    coords: dict[str, list] = {SOURCE: list(inputs.units), STRENGTH: list(STRENGTH_LEVELS),
+                               MONTH: list(inputs.grid.labels)}
+    for i, p in enumerate(inputs.posts):
+        s = slug(p.club)
+        report, state, choice = f"report_{s}", f"state_{s}", f"candidate_{s}"
+        dims.update({f"form_{i}": (), f"expiry_{i}": (MONTH,), f"final_year_{i}": (MONTH,),
+                     f"mask_{i}": (state,), f"truth_{i}": (report, state)})
+        dims.update({f"{k}_{i}": (report,) for k in ("unit", "strength", "weight", "rank")})
+        if p.has_successor:
+            dims.update({f"employed_{i}": (MONTH, choice), f"cand_form_{i}": (choice,)})
+            coords[choice] = list(p.candidates)
+    return dims, coords
+
+
+def constant_data(inputs: ModelInputs, data: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+    """Return the model's data arrays (``data``, default :func:`model_data`) as a labelled Dataset."""
+    dims, coords = data_dims(inputs)
+    data = model_data(inputs) if data is None else data
+    used = {d for name in data for d in dims[name]}
+    return xr.Dataset({name: xr.DataArray(value, dims=dims[name]) for name, value in data.items()},
+                      coords={d: v for d, v in coords.items() if d in used})

@@ -29,7 +29,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         A validated scenario.
     as_of : date, optional
         Forecast date; default the scenario's own. Nothing dated after it is used.
-    reliability : forecast.reliability.ReliabilityFit, optional
+    reliability : forecast.inference.reliability.ReliabilityFit, optional
         Learned source reliabilities (from claims resolved before ``as_of``); sources without
         one keep their tier prior.
     """

@@ -18,7 +18,7 @@ Rules (each rumour's fate is recorded in the evidence table of the report):
   own words (``speaker``) are that speaker's claim, not the outlet's, whichever outlet relays
   them, so the same statement relayed by ten outlets counts once.
 - Different sources' reports of one claim are not independent either; the likelihood discounts
-  each further report (:func:`forecast.inputs.set_ranks`).
+  each further report (:func:`forecast.features.arrays.set_ranks`).
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[EvidenceItem]:
     ----------
     rumours : pandas.DataFrame
         Validated rumour rows, oldest first.
-    ctx : forecast.inputs.EvidenceContext
+    ctx : forecast.features.propositions.EvidenceContext
         Names and indices of posts, candidates and sources.
     grid : MonthGrid
         The forecast months.

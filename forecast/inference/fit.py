@@ -5,19 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
-from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
 import pymc as pm
-import xarray as xr
 
 from forecast.data.scenario import Scenario
 from forecast.dims import SOURCE
-from forecast.features.arrays import ModelInputs, model_data
+from forecast.features.arrays import ModelInputs, constant_data, model_data
 from forecast.features.inputs import build_inputs
 from forecast.inference.compiled import compile_model, with_data
 from forecast.inference.reliability import learn_reliability
+from forecast.inference.settings import SamplerSettings
 from forecast.model.outcomes import outcome_draws
 from forecast.model.succession import build_model
 from forecast.priors import resolve_priors
@@ -30,23 +29,6 @@ MAX_RHAT = 1.01
 MIN_ESS = 400
 
 
-@dataclass(frozen=True)
-class SamplerSettings:
-    """How to sample, kept apart from what to model.
-
-    ``sampler`` is ``"nutpie"`` (default: fastest effective samples per second in
-    ``benchmarks/``) or ``"pymc"``. One ``seed`` reaches every random call.
-    """
-
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    seed: int = 20241115
-    sampler: str = "nutpie"
-    target_accept: float = 0.9
-    progressbar: bool = False
-
-
 _COMPILED: dict[tuple, object] = {}
 
 
@@ -55,7 +37,7 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
     """Run NUTS on the continuous parameters (the discrete outcome is already summed out).
 
     With nutpie, the model is compiled through PyTensor's on-disk cache
-    (:func:`forecast.compiled.compile_model`), kept for the process and reused (with new data)
+    (:func:`forecast.inference.compiled.compile_model`), kept for the process and reused (with new data)
     for any later fit of the same structure: a new rumour, another as-of date.
     """
     if settings.sampler == "nutpie":
@@ -131,14 +113,13 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     if overrides:
         settings = SamplerSettings(**{**settings.__dict__, **overrides})
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
-    reliability = learn_reliability(scenario, as_of or scenario.spec.as_of, priors,
+    reliability = learn_reliability(scenario, as_of or scenario.spec.as_of, priors, settings,
                                     cache_dir=cache_dir)
     inputs = build_inputs(scenario, as_of, reliability)
     model = build_model(inputs, priors)
     idata = sample(model, settings, inputs, priors)
-    # The exact data of this fit, so a later update can reweight its draws (forecast.reweight).
-    constant = xr.Dataset({k: xr.DataArray(v, dims=[f"{k}_dim_{j}" for j in range(v.ndim)])
-                           for k, v in model_data(inputs).items()})
+    # The exact data of this fit, so a later update can reweight its draws (forecast.inference.update).
+    constant = constant_data(inputs)
     if "constant_data" in idata.groups():
         del idata.constant_data
     idata.add_groups(constant_data=constant)

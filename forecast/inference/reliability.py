@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from forecast.inference.settings import SamplerSettings
 from forecast.model.track_record import build_reliability_model, track_inputs
 from forecast.priors import Prior
 
@@ -26,7 +27,6 @@ class ReliabilityFit:
 
     as_of: dt.date
     table: pd.DataFrame  # source, kind, country, tier, claims, true, psi_mean, psi_sd, rho_*
-    idata: object  # None when loaded from the cache
     diagnostics: dict
 
     def evidence_weights(self) -> tuple[np.ndarray, float]:
@@ -51,19 +51,24 @@ TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd")
 MODEL_VERSION = "events-discount-1"
 
 
-def sample_track_record(model: pm.Model, draws: int, seed: int):
+def sample_track_record(model: pm.Model, settings: SamplerSettings):
     """Sample the track-record model with nutpie (compiled through PyTensor's on-disk cache)."""
     import nutpie
 
     from forecast.inference.compiled import compile_model
 
-    return nutpie.sample(compile_model(model), draws=draws, tune=1000, chains=4, seed=seed,
-                         progress_bar=False, target_accept=0.95)
+    return nutpie.sample(compile_model(model), draws=settings.track_draws, tune=settings.track_tune,
+                         chains=settings.track_chains, seed=settings.seed, progress_bar=False,
+                         target_accept=settings.track_target_accept)
 
 
-def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: int = 1,
-                      draws: int = 1000, cache_dir=None) -> ReliabilityFit | None:
+def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
+                      settings: SamplerSettings | None = None,
+                      cache_dir=None) -> ReliabilityFit | None:
     """Fit the track-record model as of ``as_of``; None without a track record.
+
+    ``settings`` (default :class:`SamplerSettings`) gives the seed and the track-record fit's
+    draws, tuning, chains and step-size target.
 
     Fits are cached per process, and in ``cache_dir`` (a table per set of claims used) when
     given, so a fresh command does not refit what an earlier one learned.
@@ -77,7 +82,9 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: 
     digest = hashlib.sha256(pd.util.hash_pandas_object(track.drop(columns="line")).values.tobytes()
                             + pd.util.hash_pandas_object(scenario.sources.drop(columns="line"))
                             .values.tobytes()).hexdigest()
-    key = (MODEL_VERSION, digest, inputs.used.tobytes(), seed, draws,
+    settings = settings or SamplerSettings()
+    key = (MODEL_VERSION, digest, inputs.used.tobytes(), settings.seed, settings.track_draws,
+           settings.track_tune, settings.track_chains, settings.track_target_accept,
            # Only the priors this model reads: changing a succession prior reuses the fit.
            tuple((k, priors[k].mu, priors[k].sigma) for k in TRACK_PRIOR_NAMES))
     if key in _FITS:
@@ -88,10 +95,10 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: 
         stored = Path(cache_dir) / "reliability" / f"{name}.json"
         if stored.exists():
             saved = json.loads(stored.read_text())
-            fit = ReliabilityFit(as_of, pd.DataFrame(saved["table"]), None, saved["diagnostics"])
+            fit = ReliabilityFit(as_of, pd.DataFrame(saved["table"]), saved["diagnostics"])
             _FITS[key] = fit
             return fit
-    idata = sample_track_record(build_reliability_model(inputs, priors), draws, seed)
+    idata = sample_track_record(build_reliability_model(inputs, priors), settings)
     psi = idata.posterior["psi"]
     rho = 0.5 + 0.5 / (1 + np.exp(-psi))
     used = inputs.claims[inputs.used == 1]
@@ -113,7 +120,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior], seed: 
                    # Posterior means the succession model takes (a cut, like psi).
                    "evidence": {n: float(idata.posterior[n].mean())
                                 for n in ("strength_weak", "strength_strong", "discount")}}
-    fit = ReliabilityFit(as_of, table, idata, diagnostics)
+    fit = ReliabilityFit(as_of, table, diagnostics)
     _FITS[key] = fit
     if stored is not None:
         from forecast.io.files import atomic_write

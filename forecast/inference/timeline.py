@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 
 from forecast.data.scenario import Scenario
-from forecast.inference.fit import SamplerSettings, fit
+from forecast.inference.fit import fit
+from forecast.inference.settings import SamplerSettings
 
 LOOKBACK_DAYS = 365
 

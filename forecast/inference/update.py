@@ -20,10 +20,12 @@ import numpy as np
 import xarray as xr
 
 from forecast.data.scenario import Scenario
-from forecast.features.arrays import model_data
+from forecast.dims import CANDIDATE
+from forecast.features.arrays import constant_data, model_data
 from forecast.features.inputs import build_inputs
-from forecast.inference.fit import MIN_ESS, SamplerSettings, fit
+from forecast.inference.fit import MIN_ESS, fit
 from forecast.inference.reliability import learn_reliability
+from forecast.inference.settings import SamplerSettings
 from forecast.model.outcomes import (
     cached_state_posterior,
     outcomes_from_marginals,
@@ -39,7 +41,7 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
 
     ``base`` must be a full run (``method == "nuts"``) of the same structure and priors, with
     the log evidence of each draw (``log_likelihood.evidence``, stored by
-    :func:`forecast.fit.fit`).
+    :func:`forecast.inference.fit.fit`).
     """
     attrs = base.posterior.attrs
     if attrs.get("method") != "nuts" or not {"constant_data", "log_likelihood"} <= set(base.groups()):
@@ -47,7 +49,8 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
     if json.loads(attrs["priors"]) != {k: asdict(v) for k, v in priors.items()}:
         return None
-    reliability = learn_reliability(scenario, as_of, priors, cache_dir=cache_dir)
+    settings = SamplerSettings(**json.loads(attrs["sampler_settings"]))
+    reliability = learn_reliability(scenario, as_of, priors, settings, cache_dir=cache_dir)
     inputs = build_inputs(scenario, as_of, reliability)
     new = model_data(inputs)
     old_shapes = {k: base.constant_data[k].shape for k in new if k in base.constant_data}
@@ -55,9 +58,7 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
         return None
     post = base.posterior
     names = list(parameter_shapes(inputs))
-    if list(post["appeal"].coords["candidate"].values) != [
-        f"{p.club}: {c}" for p in inputs.posts if p.has_successor for c in p.candidates
-    ]:
+    if list(post["appeal"].coords[CANDIDATE].values) != inputs.coords()[CANDIDATE]:
         return None
     flat = {n: post[n].values.reshape(-1, *post[n].shape[2:]) for n in names}
     total = next(iter(flat.values())).shape[0]
@@ -85,8 +86,7 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
         posterior["reliability"] = xr.DataArray(rel[None], dims=("chain", "draw", "source"),
                                                 coords={"source": list(inputs.units)})
     idata = az.InferenceData(posterior=posterior)
-    idata.add_groups(constant_data=xr.Dataset(
-        {k: xr.DataArray(v, dims=[f"{k}_dim_{j}" for j in range(v.ndim)]) for k, v in new.items()}))
+    idata.add_groups(constant_data=constant_data(inputs, new))
     base_passed = bool(json.loads(attrs.get("diagnostics", "{}")).get("passed", False))
     diagnostics = {
         "method": f"importance update of the full run as of {attrs.get('as_of')}",
@@ -96,7 +96,6 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
         "thresholds": {"min_weight_ess": MIN_ESS},
         "passed": bool(base_passed and ess >= MIN_ESS),
     }
-    settings = SamplerSettings(**json.loads(attrs["sampler_settings"]))
     result = ForecastResult.from_fit(scenario, inputs, priors, idata, diagnostics, settings)
     result.idata.posterior.attrs["method"] = "importance"
     result.base = base
@@ -108,7 +107,7 @@ def update(base: ForecastResult | az.InferenceData | None, scenario: Scenario,
            say=None) -> ForecastResult:
     """Return the forecast on the scenario's current data, as fast as it can be done honestly.
 
-    Reweights the draws of ``base`` (a result of :func:`forecast.fit.fit` or of an earlier
+    Reweights the draws of ``base`` (a result of :func:`forecast.inference.fit.fit` or of an earlier
     update, or a saved full run's InferenceData) on the new data when enough of them keep weight
     (weight ESS >= ``MIN_ESS``); otherwise, or without a usable base, fits afresh.
 
@@ -130,7 +129,8 @@ def update(base: ForecastResult | az.InferenceData | None, scenario: Scenario,
     Examples
     --------
     >>> result = forecast.fit(scenario)                    # doctest: +SKIP
-    >>> scenario = scenario.add_rumour(date="2024-11-15", ...)  # doctest: +SKIP
+    >>> forecast.add_rumour(scenario, {"date": "2024-11-15", ...})  # doctest: +SKIP
+    >>> scenario = scenario.reload()                       # doctest: +SKIP
     >>> result = forecast.update(result, scenario)         # doctest: +SKIP
     """
     as_of = as_of or scenario.spec.as_of

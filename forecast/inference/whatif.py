@@ -3,7 +3,7 @@
 "What if Real Madrid lose the next two matches?", "what if this outlet were ignored?", "what if
 this rumour had never been reported?": each is the same scenario with some rows added or taken
 out in memory. The answer reweights the forecast's draws on the edited data
-(:func:`forecast.reweight.update`, which refits when too few draws keep weight), so it is as
+(:func:`forecast.inference.update.update`, which refits when too few draws keep weight), so it is as
 exact as ``rumour add``'s refresh.
 """
 
@@ -142,7 +142,7 @@ def whatif(base: ForecastResult, scenario: Scenario, question: WhatIf,
     as_of : date, optional
         Forecast date (default the scenario's).
     seed, cache_dir, say
-        As for :func:`forecast.reweight.update`.
+        As for :func:`forecast.inference.update.update`.
 
     Examples
     --------

@@ -66,7 +66,7 @@ def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseM
     path : Path
         The CSV file (header in line 1).
     model : type of BaseModel
-        Row schema from :mod:`forecast.schemas`.
+        Row schema from :mod:`forecast.data.schemas`.
 
     Returns
     -------

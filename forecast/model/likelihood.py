@@ -30,7 +30,7 @@ with :math:`P(o\mid c)` the distribution of post :math:`q`'s observable state wh
 is pulled in month :math:`c` (:math:`c=T`: not pulled). The log evidence is
 :math:`\sum_{roots} \log M_q(T)`. The zero-valued offsets :math:`\eta_q` make
 :math:`\partial \log Z / \partial \eta_q(o)` the exact posterior probability of state :math:`o`,
-which is how :mod:`forecast.outcomes` reads off every forecast probability.
+which is how :mod:`forecast.model.outcomes` reads off every forecast probability.
 Messages are carried in probability space, normalised at each post, so impossible states
 (masked by facts) never produce ``log 0``.
 """
@@ -52,7 +52,7 @@ def reliability_logit(params: dict, data: dict):
     tiers = pt.stack([params["tier1"], params["tier2"], params["tier3"], params["tier4"]])
     z = params["source_z"]
     from_tier = tiers[data["unit_tier"]] + params["source_sd"] * z
-    # A source with a track record takes its learned reliability (forecast.reliability) instead.
+    # A source with a track record takes its learned reliability (forecast.inference.reliability) instead.
     learned = data["unit_mu"] + data["unit_sd"] * z
     return data["unit_learned"] * learned + (1.0 - data["unit_learned"]) * from_tier
 
@@ -113,7 +113,7 @@ def evidence_loglik(params: dict, data: dict, i: int, psi):
     Each report asserts its proposition truthfully with probability
     :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength})`. Reports of one
     claim are not independent (outlets copy each other without saying so), so the report of
-    rank :math:`k` among them (most reliable first, :func:`forecast.inputs.set_ranks`) enters with
+    rank :math:`k` among them (most reliable first, :func:`forecast.features.arrays.set_ranks`) enters with
     weight :math:`\delta^k`: the strongest counts fully and each further one less (m dependent
     reports are worth :math:`\sum_k \delta^k < 1/(1-\delta)` independent ones; Clemen & Winkler
     1985). The strength offsets :math:`\kappa` and :math:`\delta` are learned from the track
@@ -157,7 +157,7 @@ def log_evidence(params: dict, inputs: ModelInputs, data: dict | None = None,
     inputs : ModelInputs
         The scenario's structure (months, posts, candidates, links).
     data : dict, optional
-        The arrays of :func:`forecast.inputs.model_data` as tensors or arrays (default: the
+        The arrays of :func:`forecast.features.arrays.model_data` as tensors or arrays (default: the
         inputs' own arrays). In the PyMC model they are ``pm.Data``, so a compiled model is
         reused when rumours, facts or results change but shapes do not.
     etas : list of tensors, optional

@@ -1,7 +1,7 @@
 """Forecast probabilities for each posterior draw, read off exactly from the marginalised model.
 
 The gradient of the log evidence with respect to zero offsets on each post's observable states is
-that post's posterior state distribution (see :mod:`forecast.likelihood`); summing states gives
+that post's posterior state distribution (see :mod:`forecast.model.likelihood`); summing states gives
 departure months, successors and the joint who-by-month table.
 """
 
@@ -13,7 +13,8 @@ import pytensor.tensor as pt
 import xarray as xr
 from pytensor.graph.replace import vectorize_graph
 
-from forecast.dims import AFTER, NO_VACANCY, NOT_LISTED, SCALARS, slug
+from forecast.dims import AFTER, NO_VACANCY, NOT_LISTED, slug
+from forecast.dims import parameter_shapes as dim_shapes
 from forecast.features.arrays import ModelInputs, model_data
 from forecast.model.likelihood import log_evidence
 
@@ -24,12 +25,7 @@ CHUNK = 250
 
 def parameter_shapes(inputs: ModelInputs) -> dict[str, tuple[int, ...]]:
     """Return the shape of every model parameter, named as in the PyMC model."""
-    shapes = {name: () for name in (*SCALARS, "source_sd")}
-    shapes["appeal"] = (sum(p.n_cand for p in inputs.posts if p.has_successor),)
-    shapes["not_listed"] = (sum(p.has_successor for p in inputs.posts),)
-    if inputs.units:
-        shapes["source_z"] = (len(inputs.units),)
-    return shapes
+    return dim_shapes({dim: len(labels) for dim, labels in inputs.coords().items()})
 
 
 def symbolic_params(inputs: ModelInputs, draws: int | None = None) -> dict:
@@ -40,10 +36,10 @@ def symbolic_params(inputs: ModelInputs, draws: int | None = None) -> dict:
 
 
 def symbolic_data(inputs: ModelInputs) -> dict:
-    """Return one symbolic input per array of :func:`forecast.inputs.model_data`.
+    """Return one symbolic input per array of :func:`forecast.features.arrays.model_data`.
 
     Shapes are static: the compiled graph, and so PyTensor's on-disk cache key, is then the same
-    in every process (:mod:`forecast.compiled`).
+    in every process (:mod:`forecast.inference.compiled`).
     """
     return {
         name: pt.tensor(name, dtype=value.dtype, shape=value.shape)
@@ -162,7 +158,7 @@ def outcome_draws(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[xr.Datase
     """Compute forecast probabilities for every posterior draw (see :func:`outcomes_from_marginals`).
 
     Also returns the log evidence of each draw (``evidence``, dims chain and draw), which
-    :func:`forecast.reweight.importance_update` needs to reweight the draws on new data.
+    :func:`forecast.inference.update.importance_update` needs to reweight the draws on new data.
     """
     log_z, marginals = state_marginals(inputs, posterior)
     coords = {"chain": posterior["chain"], "draw": posterior["draw"]}

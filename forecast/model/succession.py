@@ -5,40 +5,26 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 
-from forecast.dims import CANDIDATE, SCALARS, SOURCE, VACANCY
+from forecast.dims import PARAMETERS, SOURCE
 from forecast.features.arrays import ModelInputs, model_data
 from forecast.model.likelihood import log_evidence, reliability_logit
 from forecast.priors import Prior
 
 
-def candidate_labels(inputs: ModelInputs) -> list[str]:
-    """Return ``"Club: Candidate"`` labels of the flat appeal vector."""
-    return [f"{p.club}: {c}" for p in inputs.posts if p.has_successor for c in p.candidates]
-
-
-def coords(inputs: ModelInputs) -> dict[str, list[str]]:
-    """Return the model's coordinates with real labels."""
-    return {
-        CANDIDATE: candidate_labels(inputs),
-        VACANCY: [p.club for p in inputs.posts if p.has_successor],
-        SOURCE: list(inputs.units),
-    }
-
-
 def parameter_priors(inputs: ModelInputs, priors: dict[str, Prior]) -> dict:
-    """Create the model's free parameters with their priors; call inside a model context."""
-    appeal_mu = np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
-    params = {name: pm.Normal(name, priors[name].mu, priors[name].sigma) for name in SCALARS}
-    params["source_sd"] = pm.HalfNormal("source_sd", priors["source_sd"].sigma)
-    params["appeal"] = pm.Normal(
-        "appeal", priors["appeal"].mu + appeal_mu, priors["appeal"].sigma, dims=CANDIDATE
-    )
-    params["not_listed"] = pm.Normal(
-        "not_listed", priors["not_listed"].mu, priors["not_listed"].sigma, dims=VACANCY
-    )
-    if inputs.units:
-        params["source_z"] = pm.Normal("source_z", 0.0, 1.0, dims=SOURCE)
-    return params
+    """Create every parameter of :data:`forecast.dims.PARAMETERS` from its prior object.
+
+    Call inside a model context. A scenario's appeal of each candidate shifts that candidate's
+    prior centre.
+    """
+    shifts = {"appeal": appeal_shift(inputs)}
+    return {name: priors[name].create(dims=dim, shift=shifts.get(name, 0.0))
+            for name, dim in PARAMETERS if dim is None or inputs.coords()[dim]}
+
+
+def appeal_shift(inputs: ModelInputs) -> np.ndarray:
+    """Return the scenario's shift of each named candidate's appeal (0 unless the file sets one)."""
+    return np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
 
 
 def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
@@ -47,26 +33,26 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
     Parameters
     ----------
     inputs : ModelInputs
-        Arrays from :func:`forecast.inputs.build_inputs`.
+        Arrays from :func:`forecast.features.inputs.build_inputs`.
     priors : dict of Prior
         From :func:`forecast.priors.resolve_priors`.
 
     Returns
     -------
     pymc.Model
-        Free variables: the scalars in :data:`SCALARS`, ``source_sd``, ``appeal`` (dim
-        ``candidate``), ``not_listed`` (dim ``vacancy``), ``source_z`` (dim ``source``, only with
-        counted rumours). Data: the arrays of :func:`forecast.inputs.model_data`.
+        Free variables: :data:`forecast.dims.PARAMETERS` (``source_z`` only with counted
+        rumours), each created by its :class:`forecast.priors.Prior`. Data: the arrays of
+        :func:`forecast.features.arrays.model_data`.
         Deterministic ``reliability`` (dim ``source``) is the probability a medium-strength
         claim of that source is right. The potential ``evidence`` is the log evidence with the
         discrete outcome summed out.
     """
-    with pm.Model(coords=coords(inputs)) as model:
+    with pm.Model(coords=inputs.coords()) as model:
         params = parameter_priors(inputs, priors)
         # Everything that changes between forecasts of one scenario (rumours, facts, form,
         # learned reliabilities) is data, so a compiled model is reused while shapes hold.
         # Static shapes keep the graph, and so its on-disk compile cache key, the same in every
-        # process (forecast.compiled).
+        # process (forecast.inference.compiled).
         data = {name: pm.Data(name, value, shape=np.shape(value))
                 for name, value in model_data(inputs).items()}
         if inputs.units:

@@ -1,7 +1,7 @@
 r"""Source reliability learned from a track record of resolved claims.
 
 Claims of the same thing (same coach, club and direction, the same outcome, made within
-:data:`forecast.inputs.GROUP_DAYS` of the first) form an event. An event whose claims came from
+:data:`forecast.features.arrays.GROUP_DAYS` of the first) form an event. An event whose claims came from
 sources :math:`j_r` at strengths :math:`g_r`, ranked most reliable first, came true with
 probability
 
@@ -140,7 +140,7 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
     with pm.Model(coords=coords) as model:
         # Every array is data with a static shape, none a constant: the graph stays small and
         # identical across as-of dates and processes, so its compiled form is reused
-        # (forecast.compiled). Constants here made numba's compile exhaust memory.
+        # (forecast.inference.compiled). Constants here made numba's compile exhaust memory.
         data = {name: pm.Data(name, value, shape=np.shape(value)) for name, value in {
             "tier_idx": tier_idx, "source_kind_idx": kind_idx, "country_idx": country_idx,
             "claim_source_idx": inputs.source_idx, "claim_strength_idx": inputs.strength_idx,
@@ -148,21 +148,18 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
             "event_kind_idx": inputs.event_kind_idx, "event_came_true": inputs.event_came_true,
             "event_used": inputs.event_used,
         }.items()}
-        base = pm.Normal("base_rate", rp["base_rate"].mu, rp["base_rate"].sigma, dims="claim_kind")
-        weak = pm.Normal("strength_weak", rp["strength_weak"].mu, rp["strength_weak"].sigma)
-        strong = pm.Normal("strength_strong", rp["strength_strong"].mu, rp["strength_strong"].sigma)
-        offset = pm.math.stack([weak, 0.0, strong])
-        discount = pm.Deterministic("discount", pm.math.sigmoid(
-            pm.Normal("discount_logit", rp["discount"].mu, rp["discount"].sigma)))
+        base = rp["base_rate"].create(dims="claim_kind")
+        offset = pm.math.stack([rp["strength_weak"].create(), 0.0, rp["strength_strong"].create()])
+        discount = pm.Deterministic("discount", pm.math.sigmoid(rp["discount_logit"].create()))
         if learn_sources:
             mu = pm.Normal("tier_mean", [priors[f"tier{t}"].mu for t in (1, 2, 3, 4)],
                            [priors[f"tier{t}"].sigma for t in (1, 2, 3, 4)], dims="tier")
-            kind_sd = pm.HalfNormal("kind_sd", rp["kind_sd"].sigma)
-            country_sd = pm.HalfNormal("country_sd", rp["country_sd"].sigma)
-            source_sd = pm.HalfNormal("source_sd", priors["source_sd"].sigma)
+            kind_sd = rp["kind_sd"].create()
+            country_sd = rp["country_sd"].create()
+            source_sd = priors["source_sd"].create()
             kind = pm.Normal("kind_z", 0, 1, dims="source_kind") * kind_sd
             country = pm.Normal("country_z", 0, 1, dims="country") * country_sd
-            z = pm.Normal("source_z", 0, 1, dims="source")
+            z = priors["source_z"].create(dims="source")
             psi = pm.Deterministic("psi", mu[data["tier_idx"]] + kind[data["source_kind_idx"]]
                                    + country[data["country_idx"]] + source_sd * z, dims="source")
         else:

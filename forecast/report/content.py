@@ -79,7 +79,7 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
     source_rows = []
     kinds = dict(zip(scenario.sources["name"], scenario.sources["kind"], strict=True))
     countries = dict(zip(scenario.sources["name"], scenario.sources["country"], strict=True))
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(result.settings.seed)
     learned = result.reliability.table.set_index("source") if result.reliability is not None else None
     for unit, (mean, lo, hi) in reliability.items():
         j = inputs.units.index(unit)

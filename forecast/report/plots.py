@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import matplotlib
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 PALETTE = {"main": "#1f5fa8", "light": "#9dbde3", "prior": "#b0b0b0", "accent": "#d1495b",
            "text": "#222222"}

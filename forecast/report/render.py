@@ -75,7 +75,7 @@ CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri '
 def template_env() -> jinja2.Environment:
     """Return the Jinja environment of the reports: autoescaped, strict, with the ``web_url`` test.
 
-    ``web_url`` is :func:`forecast.schemas.is_web_url`, the check the row schemas make when a file
+    ``web_url`` is :func:`forecast.data.schemas.is_web_url`, the check the row schemas make when a file
     is read, made again when a link is rendered; the templates' ``csp`` global is :data:`CSP`.
     """
     env = jinja2.Environment(

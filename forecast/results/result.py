@@ -75,7 +75,7 @@ class ForecastResult:
     joint: pd.DataFrame
     asked: list[str]
     scenario: object = None
-    reliability: object = None  # forecast.reliability.ReliabilityFit used, if any
+    reliability: object = None  # forecast.inference.reliability.ReliabilityFit used, if any
     base: az.InferenceData | None = None  # the full run an importance update reweighted
 
     @classmethod
