@@ -41,9 +41,9 @@ def result():
 def test_content_is_complete(result):
     scenario, res = result
     content = build_content(res, scenario, influence_draws=40)
-    assert len(content.evidence) == len(res.inputs.rumours)
-    assert set(content.evidence["status"]) <= {"counted", "echo", "repeat", "not modelled"}
-    counted = content.evidence[content.evidence["status"] == "counted"]
+    assert len(content.rumours) == len(res.inputs.rumours)
+    assert set(content.rumours["status"]) <= {"counted", "echo", "repeat", "not modelled"}
+    counted = content.rumours[content.rumours["status"] == "counted"]
     assert counted["effect"].str.contains("pp").all()
     assert set(content.sources["source"]) == {u for u in res.inputs.units if "spare" not in u}
     assert ((content.sources["lo"] >= 0.5) & (content.sources["hi"] <= 1.0)).all()
@@ -86,7 +86,7 @@ def test_text_from_data_is_escaped(scenario_copy):
     content = build_content(prior_result(scenario), scenario, influence_draws=20)
     # A URL that is not http(s) is refused when the file is read (tests/test_hostile.py); the
     # template checks again, so one that slipped into the content still renders as text.
-    content.evidence.loc[content.evidence.index[-1], "url"] = 'javascript:alert(1)" onmouseover="x'
+    content.rumours.loc[content.rumours.index[-1], "url"] = 'javascript:alert(1)" onmouseover="x'
     html = render_html(content, [])
     assert "<script>" not in html and "<b>bold</b>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
@@ -99,7 +99,7 @@ def test_report_files_are_written(result, tmp_path):
     path = write_report(res, scenario, tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
     assert {"report.html", "successor_real_madrid.png", "departure_xabi_alonso.png", "rank.png",
-            "energy.png", "evidence.csv", "successor.csv", "departure.csv"} <= names
+            "energy.png", "rumours.csv", "successor.csv", "departure.csv"} <= names
     assert not [n for n in names if n.startswith(".")]  # no temporary files left behind
     html = path.read_text()
     assert html.count("data:image/png;base64,") >= 5 and "http://" not in html.split("<body>")[0]
@@ -163,7 +163,7 @@ def test_report_opens_in_headless_chromium(result, tmp_path):
 def test_javascript_url_gives_no_live_link_in_chromium(result, tmp_path):
     scenario, res = result
     content = build_content(res, scenario, influence_draws=20)
-    content.evidence.loc[content.evidence.index[0], "url"] = "javascript:alert(document.domain)"
+    content.rumours.loc[content.rumours.index[0], "url"] = "javascript:alert(document.domain)"
     content.data_sources.append({"what": "hostile", "file": "JavaScript:alert(1)"})
     html = render_html(content, [])
     assert "alert(document.domain)" in html  # shown as text...

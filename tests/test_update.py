@@ -17,7 +17,8 @@ from forecast.inference.whatif import WhatIf, check_edit, whatif
 STRONG = dict(date="2024-11-15", source="Marca", subject="Vincent Kompany", claim="agreement",
               club="Real Madrid", window="2025-05/2025-08", url="https://example.org/deal",
               summary="Marca says a deal is agreed.")
-SETTINGS = dict(draws=500, tune=500, chains=4, seed=5)
+# The default seed: the track-record fit it needs is then shared with the other tests.
+SETTINGS = dict(draws=500, tune=500, chains=4, seed=20241115)
 
 
 def kompany(result):
@@ -160,7 +161,7 @@ def test_whatif_setting_reports_aside_takes_them_out_of_the_evidence(fits):
     # The Daily Mail's two reports that Alonso is wanted (shortlisted, joins).
     after = whatif(base, scenario, WhatIf(drop_rumours=("r012", "r016a")))
     assert after.idata.posterior.attrs["method"] == "importance"
-    counted = {e.rumour_id for e in after.inputs.evidence if e.status == "counted"}
+    counted = {e.rumour_id for e in after.inputs.coding if e.status == "counted"}
     assert not counted & {"r012", "r016a"}
     assert _metric(after, alonso) < _metric(base, alonso) - 0.05
     # Setting an outlet aside removes every one of its reports (as of the date), nothing else.

@@ -106,7 +106,7 @@ def cmd_rumour(args) -> int:
     scenario = Scenario.load(args.scenario)
     if args.rumour_command == "list":
         inputs = build_inputs(scenario, max([scenario.spec.as_of, *scenario.rumours["date"]]))
-        status = {e.rumour_id: f"{e.status}: {e.note}" for e in inputs.evidence}
+        status = {e.rumour_id: f"{e.status}: {e.note}" for e in inputs.coding}
         removed = set(scenario.removals["id"])
         for row in scenario.rumours.itertuples():
             how = "removed" if row.id in removed else status.get(row.id, "")
@@ -138,7 +138,7 @@ def cmd_rumour(args) -> int:
         added = [add_rumour(scenario, fields)]
     scenario = Scenario.load(args.scenario)
     as_of = max(scenario.spec.as_of, *(row.date for row in added))
-    items = {e.rumour_id: e for e in build_inputs(scenario, as_of).evidence}
+    items = {e.rumour_id: e for e in build_inputs(scenario, as_of).coding}
     for row in added:
         item = items[row.id]
         print(f"added {row.id} to {scenario.files['rumours']}: {item.status} ({item.note})")

@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Forecast every case in --cases at its cutoff (nothing dated "
                                     "later is used), score who and when against what happened and "
                                     "against baselines, and write report.html, CSV tables and a "
-                                    "reliability diagram to <out>/backtest/.")
+                                    "calibration diagram to <out>/backtest/.")
     bt.add_argument("--cases", type=Path, default=None, help="folder of case folders "
                     "(default: data/cases)")
     _out_arg(bt)

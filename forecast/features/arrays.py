@@ -15,7 +15,7 @@ import xarray as xr
 
 from forecast.dims import CANDIDATE, MONTH, SOURCE, STRENGTH, STRENGTH_LEVELS, VACANCY, slug
 from forecast.features.periods import MonthGrid
-from forecast.features.propositions import EvidenceItem
+from forecast.features.propositions import CodedRumour
 from forecast.priors import DISCOUNT, STRENGTH_OFFSET
 
 #: Reports of one claim more than this many days after the first one of their group start a new
@@ -91,7 +91,7 @@ class ModelInputs:
     roots: list[int]
     units: list[str]  # sources that carry counted evidence, then spare placeholders
     unit_tier: np.ndarray  # (J,) 0-based tier
-    evidence: list[EvidenceItem]
+    coding: list[CodedRumour]  # how each rumour entered the model
     rumours: pd.DataFrame  # rumours known at the as-of date
     unit_prior: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # learned, mu, sd
     strength_offset: np.ndarray = field(default_factory=lambda: np.asarray(STRENGTH_OFFSET))

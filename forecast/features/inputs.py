@@ -16,7 +16,7 @@ from forecast.errors import DataValidationError, Problem
 from forecast.features.arrays import ModelInputs, PostInputs, _round_up, set_ranks
 from forecast.features.form import form_against_expectation, team_points
 from forecast.features.periods import MonthGrid, month_end
-from forecast.features.propositions import EvidenceContext, classify_rumours
+from forecast.features.propositions import CodingContext, classify_rumours
 from forecast.priors import DISCOUNT, STRENGTH_OFFSET, resolve_priors
 
 
@@ -89,7 +89,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         ])
 
     journalists = set(scenario.sources.loc[scenario.sources["kind"] == "journalist", "name"])
-    ctx = EvidenceContext(
+    ctx = CodingContext(
         clubs=[p.club for p in posts],
         post_of_incumbent=index_of_coach,
         successor_post={p.club: i for i, p in enumerate(posts) if p.has_successor},
@@ -98,8 +98,8 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         journalists=journalists,
         season_end_months=tuple(spec.season_end_months),
     )
-    rumours, evidence = _classify(scenario, ctx, grid, as_of)
-    counted = [e for e in evidence if e.status == "counted"]
+    rumours, coding = _classify(scenario, ctx, grid, as_of)
+    counted = [e for e in coding if e.status == "counted"]
     # Shapes come from every rumour in the file (at its latest date) plus spare room, so one
     # compiled model serves every as-of date and a few added rumours.
     latest = max([as_of, *scenario.rumours["date"]])
@@ -114,7 +114,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         learned = reliability.unit_prior(unit) if reliability is not None else None
         if learned is not None:
             unit_prior[j] = (1.0, *learned)
-    offsets, discount = (reliability.evidence_weights() if reliability is not None
+    offsets, discount = (reliability.report_weights() if reliability is not None
                          else (np.asarray(STRENGTH_OFFSET), DISCOUNT))
     priors = resolve_priors(spec.priors, str(scenario.path))
     # Expected reliability logit of each unit: what orders reports of one claim.
@@ -140,7 +140,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
 
     _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
     order, roots = _tree_order(posts)
-    return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, evidence,
+    return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, coding,
                        rumours, unit_prior, np.asarray(offsets, dtype=float), float(discount))
 
 
@@ -159,7 +159,7 @@ def check_model_inputs(scenario: Scenario, as_of: dt.date | None = None) -> Mode
     return build_inputs(scenario, as_of)
 
 
-def _classify(scenario: Scenario, ctx: EvidenceContext, grid: MonthGrid, as_of: dt.date):
+def _classify(scenario: Scenario, ctx: CodingContext, grid: MonthGrid, as_of: dt.date):
     rumours = scenario.active_rumours()
     rumours = rumours[rumours["date"] <= as_of]
     rumours = rumours.sort_values(["date", "line"], kind="stable")

@@ -1,6 +1,6 @@
-"""Rumours as evidence: map each report to a proposition about the outcome of one tracked post.
+"""Rumours coded as propositions about the outcome of one tracked post.
 
-Rules (each rumour's fate is recorded in the evidence table of the report):
+Rules (each rumour's coding is recorded in the rumours table of the report):
 
 - ``leaves`` by a tracked incumbent about his own club: "he leaves in the window".
 - ``stays`` (or a ``denial`` about his own club): "he does not leave in the window".
@@ -73,7 +73,7 @@ class Proposition:
 
 
 @dataclass(frozen=True)
-class EvidenceItem:
+class CodedRumour:
     """How one rumour entered the model."""
 
     rumour_id: str
@@ -90,23 +90,23 @@ SPEAKER_UNITS = {"coach": "coach's own words", "club_official": "club official's
                  "agent": "agent's words"}
 
 
-def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[EvidenceItem]:
-    """Turn rumour rows (already cut at the as-of date) into evidence items.
+def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
+    """Turn rumour rows (already cut at the as-of date) into coded rumours.
 
     Parameters
     ----------
     rumours : pandas.DataFrame
         Validated rumour rows, oldest first.
-    ctx : forecast.features.propositions.EvidenceContext
+    ctx : forecast.features.propositions.CodingContext
         Names and indices of posts, candidates and sources.
     grid : MonthGrid
         The forecast months.
     """
-    items: list[EvidenceItem] = []
+    items: list[CodedRumour] = []
     best: dict[tuple, int] = {}
     rank = {"weak": 0, "medium": 1, "strong": 2}
     for row in rumours.itertuples():
-        item = partial(EvidenceItem, date=row.date)
+        item = partial(CodedRumour, date=row.date)
         strength = row.strength or DEFAULT_STRENGTH[row.claim]
         unit = ctx.unit_for(row.source, row.journalist)
         echo_of = None
@@ -129,7 +129,7 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[EvidenceItem]:
         if key in best:
             earlier = items[best[key]]
             if rank[strength] > rank[earlier.strength]:
-                items[best[key]] = EvidenceItem(
+                items[best[key]] = CodedRumour(
                     earlier.rumour_id, unit, earlier.strength, prop, "repeat",
                     f"superseded by {row.id}, a stronger report from the same source", earlier.date,
                 )
@@ -208,8 +208,8 @@ def _proposition(row, ctx, grid: MonthGrid) -> tuple[Proposition | None, str]:
 
 
 @dataclass
-class EvidenceContext:
-    """Names the evidence mapping needs: which post each coach and club belongs to."""
+class CodingContext:
+    """Names the coding needs: which post each coach and club belongs to."""
 
     clubs: list[str]
     post_of_incumbent: dict[str, int]

@@ -88,7 +88,7 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_dr
     draws = _thin(posterior, inputs, max_draws)
     full_logz, full = evaluate(draws)
     full_vals = np.stack([g(full) for _, g in metrics], axis=1)  # (draws, metrics)
-    counted = [e for e in inputs.evidence if e.status == "counted"]
+    counted = [e for e in inputs.coding if e.status == "counted"]
     rows = []
     for item in counted:
         if only is not None and item.rumour_id not in only:

@@ -29,9 +29,9 @@ class ReliabilityFit:
     table: pd.DataFrame  # source, kind, country, tier, claims, true, psi_mean, psi_sd, rho_*
     diagnostics: dict
 
-    def evidence_weights(self) -> tuple[np.ndarray, float]:
+    def report_weights(self) -> tuple[np.ndarray, float]:
         """Return the learned strength offsets (weak, medium, strong) and report discount."""
-        e = self.diagnostics["evidence"]
+        e = self.diagnostics["report_weights"]
         return np.array([e["strength_weak"], 0.0, e["strength_strong"]]), float(e["discount"])
 
     def unit_prior(self, unit: str) -> tuple[float, float] | None:
@@ -48,7 +48,7 @@ TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd")
 
 
 #: Part of the cache key: a cached fit of an older track-record model is not reused.
-MODEL_VERSION = "events-discount-1"
+MODEL_VERSION = "events-discount-2"  # 2: diagnostics key report_weights
 
 
 def sample_track_record(model: pm.Model, settings: SamplerSettings):
@@ -118,7 +118,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
                    "claims_used": int(inputs.used.sum()),
                    "events_used": int(inputs.event_used.sum()),
                    # Posterior means the succession model takes (a cut, like psi).
-                   "evidence": {n: float(idata.posterior[n].mean())
+                   "report_weights": {n: float(idata.posterior[n].mean())
                                 for n in ("strength_weak", "strength_strong", "discount")}}
     fit = ReliabilityFit(as_of, table, diagnostics)
     _FITS[key] = fit

@@ -116,7 +116,7 @@ def update(base: ForecastResult | az.InferenceData | None, scenario: Scenario,
     base : ForecastResult, InferenceData or None
         The last forecast of this scenario (same structure and priors).
     scenario : Scenario
-        The scenario with its new evidence (e.g. from :meth:`Scenario.add_rumour`).
+        The scenario with its new rumours or facts (e.g. after :func:`forecast.add_rumour`).
     as_of : date, optional
         Forecast date (default the scenario's).
     seed : int, optional

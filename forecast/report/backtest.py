@@ -18,7 +18,7 @@ from forecast.evaluation.scores import (
 
 
 def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
-    """Write scores, overall scores, calibration bins, the reliability diagram and report.html."""
+    """Write scores, overall scores, calibration bins, the calibration diagram and report.html."""
     import base64
 
     from forecast.io.files import atomic_write, write_csv
@@ -38,13 +38,13 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
               "not_listed": not_listed_check(forecasts), "confirm_from": CONFIRM_FROM}
     atomic_write(out / "checks.json", lambda p: Path(p).write_text(json.dumps(checks, indent=1)))
     ax = plot_calibration(bins)
-    atomic_write(out / "reliability.png", lambda p: ax.figure.savefig(p, dpi=110))
+    atomic_write(out / "calibration.png", lambda p: ax.figure.savefig(p, dpi=110))
     failed = [f.case for f in forecasts if not f.diagnostics["passed"]]
     note = (f"Convergence checks failed for: {', '.join(failed)}." if failed
             else "Every case passed its convergence checks.")
     html = template_env().get_template("backtest.html").render(
         n_cases=len(forecasts), overall=summary, calibration=bins, scores=scores, note=note,
         paired=paired, checks=checks,
-        diagram=base64.b64encode((out / "reliability.png").read_bytes()).decode())
+        diagram=base64.b64encode((out / "calibration.png").read_bytes()).decode())
     atomic_write(out / "report.html", lambda p: Path(p).write_text(html, encoding="utf-8"))
     return out

@@ -29,7 +29,7 @@ class ReportContent:
     departure: pd.DataFrame
     departure_windows: pd.DataFrame
     joint_windows: pd.DataFrame
-    evidence: pd.DataFrame
+    rumours: pd.DataFrame
     sources: pd.DataFrame
     param_summary: pd.DataFrame
     priors: pd.DataFrame
@@ -57,7 +57,7 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
             reliability[str(unit)] = (float(draws.mean()), *np.quantile(draws, [0.05, 0.95]))
 
     rumour_rows = []
-    by_id = {e.rumour_id: e for e in inputs.evidence}
+    by_id = {e.rumour_id: e for e in inputs.coding}
     for row in inputs.rumours.itertuples():
         item = by_id[row.id]
         rel = reliability.get(item.unit)
@@ -72,8 +72,8 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
                                 zip(effects["metric"], effects["change_pp"], strict=True)),
             "url": row.url, "summary": row.summary,
         })
-    evidence = pd.DataFrame(rumour_rows)
-    movers = top_movers(influence, evidence, metrics[0][0] if metrics else None)
+    rumours = pd.DataFrame(rumour_rows)
+    movers = top_movers(influence, rumours, metrics[0][0] if metrics else None)
 
     priors = result.priors
     source_rows = []
@@ -93,8 +93,8 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
             x = rng.normal(prior.mu, prior.sigma, 4000) + np.abs(
                 rng.normal(0, priors["source_sd"].sigma, 4000)) * rng.normal(0, 1, 4000)
         prior_draws = 0.5 + 0.5 / (1 + np.exp(-(x + inputs.strength_offset[1])))
-        n = int((evidence["reliability_unit"] == unit).sum()) if len(evidence) else 0
-        counted = int(((evidence["reliability_unit"] == unit) & (evidence["status"] == "counted")).sum())
+        n = int((rumours["reliability_unit"] == unit).sum()) if len(rumours) else 0
+        counted = int(((rumours["reliability_unit"] == unit) & (rumours["status"] == "counted")).sum())
         source_rows.append({
             "source": unit, "kind": kinds.get(unit, "quoted words"), "country": countries.get(unit, ""),
             "tier": tier,
@@ -148,13 +148,13 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
         description=spec.description, headlines=result.headlines(),
         diagnostics=result.diagnostics, successor=result.successor,
         departure=result.departure, departure_windows=result.departure_windows(),
-        joint_windows=joint_windows, evidence=evidence, sources=sources,
+        joint_windows=joint_windows, rumours=rumours, sources=sources,
         param_summary=param_summary, priors=prior_table, provenance=provenance,
         data_sources=data_sources, contract_end=contract_end, movers=movers,
     )
 
 
-def top_movers(influence: pd.DataFrame, evidence: pd.DataFrame, metric: str | None,
+def top_movers(influence: pd.DataFrame, rumours: pd.DataFrame, metric: str | None,
                n: int = 5) -> pd.DataFrame:
     """Return the ``n`` counted rumours whose removal would move ``metric`` most.
 
@@ -165,7 +165,7 @@ def top_movers(influence: pd.DataFrame, evidence: pd.DataFrame, metric: str | No
         return pd.DataFrame(columns=columns)
     rows = influence[influence["metric"] == metric]
     rows = rows.reindex(rows["change_pp"].abs().sort_values(ascending=False).index).head(n)
-    info = evidence.set_index("id")
+    info = rumours.set_index("id")
     return pd.DataFrame({
         "id": rows["rumour_id"].to_numpy(),
         "date": [info.loc[r, "date"] for r in rows["rumour_id"]],

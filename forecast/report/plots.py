@@ -133,7 +133,7 @@ def plot_reliability(table: pd.DataFrame, ax=None):
 
 
 def plot_calibration(bins: pd.DataFrame, ax=None):
-    """Reliability diagram: observed frequency against mean forecast, with the count per bin."""
+    """Calibration diagram: observed frequency against mean forecast, with the count per bin."""
     with plt.rc_context(STYLE):
         ax = _axes(ax, (4.8, 4.2))
         t = bins.dropna()
@@ -146,6 +146,6 @@ def plot_calibration(bins: pd.DataFrame, ax=None):
         ax.set_ylim(0, 1)
         ax.set_xlabel("forecast probability")
         ax.set_ylabel("observed frequency")
-        ax.set_title("Backtest reliability diagram")
+        ax.set_title("Backtest calibration diagram")
         ax.legend(fontsize=8, frameon=False, loc="upper left")
     return ax

@@ -106,7 +106,7 @@ def write_report(result, scenario, folder: Path, content: ReportContent | None =
         atomic_write(folder / f"{fig['name']}.png", lambda p, b=fig["png"]: Path(p).write_bytes(b))
     tables = {"successor": content.successor, "departure": content.departure,
               "departure_windows": content.departure_windows, "joint": content.joint_windows,
-              "evidence": content.evidence, "sources": content.sources,
+              "rumours": content.rumours, "sources": content.sources,
               "parameters": content.param_summary}
     if content.timeline is not None:
         tables["timeline"] = content.timeline

@@ -1,4 +1,4 @@
-"""How reports become evidence: who is speaking, and how much further reports of one claim add."""
+"""How rumours are coded: who is speaking, and how much further reports of one claim add."""
 
 import datetime as dt
 
@@ -21,7 +21,7 @@ def default_inputs():
 
 
 def test_quoted_words_are_the_speakers_claim_and_count_once(default_inputs):
-    items = {e.rumour_id: e for e in default_inputs.evidence}
+    items = {e.rumour_id: e for e in default_inputs.coding}
     # Ancelotti's own words, relayed by three outlets, are one claim of the "coach" unit.
     assert {items[r].unit for r in ("r006", "r013", "r023")} == {SPEAKER_UNITS["coach"]}
     assert [items[r].status for r in ("r006", "r013", "r023")] == ["counted", "repeat", "repeat"]
@@ -31,7 +31,7 @@ def test_quoted_words_are_the_speakers_claim_and_count_once(default_inputs):
 
 
 def test_a_statement_about_the_contract_is_not_counted(default_inputs):
-    assert "r004" not in {e.rumour_id for e in default_inputs.evidence if e.status == "counted"}
+    assert "r004" not in {e.rumour_id for e in default_inputs.coding if e.status == "counted"}
 
 
 def test_further_reports_of_a_claim_rank_by_reliability(default_inputs):
@@ -112,6 +112,6 @@ def test_a_summer_move_includes_the_may_the_season_ends_in(default_inputs):
     assert _with_season_end((4, 5, 6, 7), grid, (5, 6)) == (4, 5, 6, 7)  # from May: unchanged
     assert _with_season_end((1, 2), grid, (5, 6)) == (1, 2)  # not after a season end
     # In the default scenario a "stays" claim keeps its own window.
-    items = {e.rumour_id: e for e in default_inputs.evidence}
+    items = {e.rumour_id: e for e in default_inputs.coding}
     r018 = items["r018"].proposition  # Alonso stays 2025-07/2026-06
     assert default_inputs.grid.labels[r018.months[0]] == "2025-07"
