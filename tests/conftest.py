@@ -1,3 +1,4 @@
+import os
 import shutil
 from pathlib import Path
 
@@ -27,3 +28,14 @@ def scenario_copy(tmp_path):
     for name in ("sources.csv", "facts.csv", "track_record.csv"):
         shutil.copy(DATA / name, tmp_path / name)
     return tmp_path / "scenarios" / "real-madrid-2024.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _restore_forecast_data():
+    """``main(["--data", DIR, ...])`` points $FORECAST_DATA at DIR for its process; not beyond a test."""
+    before = os.environ.get("FORECAST_DATA")
+    yield
+    if before is None:
+        os.environ.pop("FORECAST_DATA", None)
+    else:
+        os.environ["FORECAST_DATA"] = before

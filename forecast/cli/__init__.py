@@ -14,6 +14,7 @@ from forecast.cli.commands import (
     cmd_validate,
     cmd_whatif,
 )
+from forecast.cli.new import cmd_new
 from forecast.cli.parser import build_parser, check_options
 from forecast.errors import DataValidationError, ForecastError, OptionError
 
@@ -26,10 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"run": cmd_run, "validate": cmd_validate, "rumour": cmd_rumour,
                 "timeline": cmd_timeline, "whatif": cmd_whatif, "sources": cmd_sources,
-                "backtest": cmd_backtest}
+                "backtest": cmd_backtest, "new": cmd_new}
     try:
         if args.data is not None:
-            if not args.data.is_dir():
+            if not args.data.is_dir() and args.command != "new":  # `new` creates its folder
                 raise OptionError(f"--data {args.data} is not a folder")
             os.environ["FORECAST_DATA"] = str(args.data.resolve())
         check_options(args)

@@ -223,6 +223,31 @@ def build_parser() -> argparse.ArgumentParser:
                     help="address of a running Dask scheduler, e.g. tcp://host:8786 (default: "
                          "$FORECAST_SCHEDULER, else a local cluster)")
 
+    new = sub.add_parser(
+        "new", help="scaffold a scenario for a club and its coach",
+        description="Write scenarios/<id>.yaml, an empty rumours file and the club's results "
+                    "into the data folder (--data, else $FORECAST_DATA, else ./data, created), "
+                    "then validate. The coach's appointment and contract end are read from the "
+                    "fact table where it has them; what is still missing is asked for on a "
+                    "terminal (or must be given as flags). Without --candidate the scenario asks "
+                    "when the coach leaves; with candidates, also who succeeds him.")
+    new.add_argument("--club", required=True, help="the club, spelled as you want it reported")
+    new.add_argument("--coach", help="its head coach now (default: the fact table's latest appointee)")
+    new.add_argument("--league", help="its league, e.g. 'Premier League'")
+    new.add_argument("--contract-end", type=_date, help="the coach's contract end, YYYY-MM-DD")
+    new.add_argument("--appointed", type=_date, help="when he was appointed, YYYY-MM-DD")
+    new.add_argument("--as-of", type=_date, help="the scenario's forecast date (default: today)")
+    new.add_argument("--horizon", help="last month forecast, YYYY-MM (default: June after next season)")
+    new.add_argument("--id", help="scenario id (default: <club>-<year>)")
+    new.add_argument("--title", help="the question in words (default: written from the club and coach)")
+    new.add_argument("--candidate", action="append", metavar="NAME[@CLUB]",
+                     help="a possible successor and his current club (none: a free agent); repeat")
+    new.add_argument("--results", action="append", type=Path, metavar="PATH",
+                     help="results file or folder: football-data.co.uk CSV seasons or openfootball "
+                          "JSON; the club's matches of the last three seasons are copied; repeat")
+    new.add_argument("--team-name", action="append", metavar="NAME",
+                     help="how the results files spell the club, if not found by its name; repeat")
+
     val = sub.add_parser("validate", help="check a scenario and all its tables",
                          description="Run every data check; print 'ok' with counts, or every "
                                      "problem with file, line and field (exit code 2).")

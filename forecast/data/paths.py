@@ -23,8 +23,22 @@ def data_dir() -> Path:
     here = Path.cwd() / "data"
     if (here / "scenarios").is_dir():
         return here
+    return builtin_data() or here
+
+
+def builtin_data() -> Path | None:
+    """Return the ``data/`` of the source checkout this package runs from, or None if installed."""
     repo = Path(__file__).resolve().parents[2] / "data"
-    return repo if (repo / "scenarios").is_dir() else here
+    return repo if (repo / "scenarios").is_dir() else None
+
+
+def new_data_dir() -> Path:
+    """Return the data folder a new scenario is written to: ``$FORECAST_DATA``, else ``./data``.
+
+    Never the source checkout's own folder unless asked for: a user's scenarios live with the user.
+    """
+    env = os.environ.get("FORECAST_DATA")
+    return Path(env) if env else Path.cwd() / "data"
 
 
 DEFAULT_SCENARIO = "real-madrid-2024"
