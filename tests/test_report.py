@@ -99,10 +99,15 @@ def test_report_files_are_written(result, tmp_path):
     path = write_report(res, scenario, tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
     assert {"report.html", "successor_real_madrid.png", "departure_xabi_alonso.png", "rank.png",
-            "energy.png", "rumours.csv", "successor.csv", "departure.csv"} <= names
+            "energy.png", "rumours.csv", "successor.csv", "departure.csv", "prior_posterior.png",
+            "prior_posterior.csv", "prior_sensitivity.csv"} <= names
     assert not [n for n in names if n.startswith(".")]  # no temporary files left behind
     html = path.read_text()
     assert html.count("data:image/png;base64,") >= 5 and "http://" not in html.split("<body>")[0]
+    # The model-health section says what the data taught and how much the answers lean on priors.
+    assert "7. Model health" in html and "The data narrowed" in html and "sd x1.25" in html
+    # 80 draws are too few for importance weights to speak: the report says so, marking them.
+    assert "need a refit to be trusted" in html and "*</td>" in html
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -17,7 +17,7 @@ import pandas as pd
 import pymc as pm
 
 from forecast.inference.settings import SamplerSettings
-from forecast.model.track_record import build_reliability_model, track_inputs
+from forecast.model.track_record import build_reliability_model, claims_check, track_inputs
 from forecast.priors import Prior
 
 
@@ -48,7 +48,7 @@ TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd")
 
 
 #: Part of the cache key: a cached fit of an older track-record model is not reused.
-MODEL_VERSION = "events-discount-2"  # 2: diagnostics key report_weights
+MODEL_VERSION = "events-discount-4"  # 2: diagnostics key report_weights; 3-4: claims_check
 
 
 def sample_track_record(model: pm.Model, settings: SamplerSettings):
@@ -119,7 +119,10 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
                    "events_used": int(inputs.event_used.sum()),
                    # Posterior means the succession model takes (a cut, like psi).
                    "report_weights": {n: float(idata.posterior[n].mean())
-                                for n in ("strength_weak", "strength_strong", "discount")}}
+                                      for n in ("strength_weak", "strength_strong", "discount")},
+                   # How often claims came true against what the fit predicts (model health).
+                   "claims_check": claims_check(idata.posterior, inputs, np.random.default_rng(
+                       settings.seed)).to_dict(orient="list")}
     fit = ReliabilityFit(as_of, table, diagnostics)
     _FITS[key] = fit
     if stored is not None:

@@ -56,6 +56,7 @@ class TrackInputs:
     event_kind_idx: np.ndarray  # claim kind of each event's top-ranked claim
     event_came_true: np.ndarray
     event_used: np.ndarray  # 1 for events resolved before the as-of date
+    event_top: np.ndarray  # each event's top-ranked claim
 
 
 def unit_of(row, journalists: set[str], alias: dict[str, str]) -> str:
@@ -94,7 +95,7 @@ def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
         strength_idx=strength_idx, came_true=came_true, countries=countries, used=used,
         claim_event=event, claim_rank=rank,
         event_kind_idx=np.array([kind_idx[j] for j in events], dtype=int),
-        event_came_true=came_true[events], event_used=used[events],
+        event_came_true=came_true[events], event_used=used[events], event_top=events,
     )
 
 
@@ -175,6 +176,55 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
         loglik = y * -pt.softplus(-logit) + (1 - y) * -pt.softplus(logit)
         pm.Potential("claims", pt.sum(data["event_used"] * loglik))
     return model
+
+
+def event_probabilities(posterior, inputs: TrackInputs) -> np.ndarray:
+    """Return each event's probability of coming true under every posterior draw, (draws, events).
+
+    The NumPy twin of the model's event likelihood: the base rate of the event's claim kind plus
+    the discounted log likelihood ratio of each of its reports.
+    """
+    def flat(name):
+        values = posterior[name].values
+        return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
+
+    offsets = np.stack([flat("strength_weak"), np.zeros(flat("strength_weak").shape),
+                        flat("strength_strong")], axis=1)
+    x = flat("psi")[:, inputs.source_idx] + offsets[:, inputs.strength_idx]
+    log_lr = np.log1p(2 * np.exp(x)) * flat("discount")[:, None] ** inputs.claim_rank
+    logit = flat("base_rate")[:, inputs.event_kind_idx]
+    for event in range(logit.shape[1]):
+        logit[:, event] += log_lr[:, inputs.claim_event == event].sum(axis=1)
+    return 1 / (1 + np.exp(-logit))
+
+
+def claims_check(posterior, inputs: TrackInputs, rng: np.random.Generator) -> pd.DataFrame:
+    """Compare how often claims came true with what the fitted model predicts.
+
+    Events resolved before the as-of date are grouped by their top-ranked report's source tier
+    and strength, and separately by claim kind; per group: ``events``, the ``observed`` share
+    that came true, the model's ``predicted`` share, and the 90% interval of the share it
+    predicts for that many events (outcomes drawn from each posterior draw: a posterior-predictive
+    check on the data it learned from).
+    """
+    p = event_probabilities(posterior, inputs)
+    simulated = rng.random(p.shape) < p
+    top = inputs.event_top
+    tiers = inputs.sources["tier"].to_numpy(dtype=int)[inputs.source_idx[top]]
+    keys = pd.DataFrame({"tier": tiers, "claim": np.asarray(CLAIM_KINDS)[inputs.event_kind_idx],
+                         "strength": np.asarray(STRENGTHS)[inputs.strength_idx[top]]})
+    rows = []
+    used = keys[inputs.event_used == 1]
+    groups = [(f"tier {t}, {s}", g) for (t, s), g in used.groupby(["tier", "strength"])]
+    groups += [(f"{c} claims", g) for c, g in used.groupby("claim")]
+    for label, group in groups:
+        idx = group.index.to_numpy()
+        share = p[:, idx].mean(axis=1)
+        lo, hi = np.quantile(simulated[:, idx].mean(axis=1), [0.05, 0.95])
+        rows.append({"group": label, "events": len(idx),
+                     "observed": float(inputs.event_came_true[idx].mean()),
+                     "predicted": float(share.mean()), "lo": float(lo), "hi": float(hi)})
+    return pd.DataFrame(rows)
 
 
 def predictive_log_score(idata, inputs: TrackInputs, claims: pd.DataFrame, alias, priors,

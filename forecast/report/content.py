@@ -11,6 +11,7 @@ import pandas as pd
 
 from forecast.dims import SPARE
 from forecast.inference.influence import default_metrics, rumour_influence
+from forecast.report.health import HealthContent, build_health
 from forecast.results.result import ForecastResult, window_of
 from forecast.version import __version__
 
@@ -38,6 +39,7 @@ class ReportContent:
     contract_end: dict[str, str] = field(default_factory=dict)
     timeline: pd.DataFrame | None = None
     movers: pd.DataFrame | None = None  # the rumours that moved the first headline most
+    health: HealthContent | None = None  # what the data taught, prior sensitivity, claims check
 
 
 def build_content(result: ForecastResult, scenario, influence_draws: int = 800) -> ReportContent:
@@ -151,6 +153,7 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
         joint_windows=joint_windows, rumours=rumours, sources=sources,
         param_summary=param_summary, priors=prior_table, provenance=provenance,
         data_sources=data_sources, contract_end=contract_end, movers=movers,
+        health=build_health(result),
     )
 
 

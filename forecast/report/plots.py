@@ -149,3 +149,45 @@ def plot_calibration(bins: pd.DataFrame, ax=None):
         ax.set_title("Backtest calibration diagram")
         ax.legend(fontsize=8, frameon=False, loc="upper left")
     return ax
+
+
+def plot_prior_posterior(prior: np.ndarray, posterior: np.ndarray, name: str, ax=None):
+    """Density of one parameter's prior (grey) and posterior (blue) draws (ArviZ KDE)."""
+    import arviz as az
+
+    with plt.rc_context(STYLE):
+        ax = _axes(ax, (2.6, 1.8))
+        for draws, color, width in ((prior, PALETTE["prior"], 1.2), (posterior, PALETTE["main"], 1.5)):
+            grid, density = az.kde(np.asarray(draws, dtype=float))
+            ax.plot(grid, density, color=color, lw=width)
+        ax.set_title(name, fontsize=8)
+        ax.set_yticks([])
+        ax.tick_params(labelsize=7)
+    return ax
+
+
+def plot_claims_check(table: pd.DataFrame, ax=None):
+    """Observed share of claims that came true against the track-record model's prediction.
+
+    One point per group of claims (size: events), with the 90% interval of the share the model
+    predicts for that many events; points on the diagonal are well predicted.
+    """
+    with plt.rc_context(STYLE):
+        ax = _axes(ax, (5, 4.4))
+        ax.plot([0, 1], [0, 1], color=PALETTE["prior"], ls="--", lw=1)
+        inside = (table["observed"] >= table["lo"]) & (table["observed"] <= table["hi"])
+        for ok, color, label in ((True, PALETTE["main"], "inside its 90% predictive interval"),
+                                 (False, PALETTE["accent"], "outside")):
+            t = table[inside == ok]
+            ax.vlines(t["predicted"], t["lo"], t["hi"], color=color, alpha=0.35, lw=1)
+            ax.scatter(t["predicted"], t["observed"], s=12 + 4 * t["events"], color=color,
+                       alpha=0.8, label=f"{label} ({len(t)})")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.02, 1.02)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_xlabel("predicted share true (track-record model)")
+        ax.set_ylabel("observed share true")
+        ax.set_title("Claims check: the track record against its model")
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+    return ax

@@ -16,7 +16,15 @@ from forecast.data.schemas import is_web_url
 from forecast.dims import slug
 from forecast.io.files import atomic_write, write_csv
 from forecast.report.content import ReportContent, build_content
-from forecast.report.plots import STYLE, plot_departure, plot_sources, plot_successor, plot_timeline
+from forecast.report.plots import (
+    STYLE,
+    plot_claims_check,
+    plot_departure,
+    plot_prior_posterior,
+    plot_sources,
+    plot_successor,
+    plot_timeline,
+)
 from forecast.report.timeline import plotted_metrics
 
 RANK_VARS = ["sack_base", "quit_base", "quit_season_end", "appeal", "not_listed"]
@@ -63,6 +71,31 @@ def draw_figures(content: ReportContent, idata) -> list[dict]:
         az.plot_energy(idata, ax=ax)
         figures.append({"name": "energy", "section": "diagnostics", "title": "Energy",
                         "png": _png(ax.figure)})
+    figures += _health_figures(content)
+    return figures
+
+
+def _health_figures(content: ReportContent) -> list[dict]:
+    health = content.health
+    if health is None:
+        return []
+    figures = []
+    if health.densities:
+        cols = 4
+        rows = -(-len(health.densities) // cols)
+        with plt.rc_context(STYLE):
+            fig, axes = plt.subplots(rows, cols, figsize=(10, 1.7 * rows), layout="constrained")
+        for ax, (label, prior, post) in zip(axes.ravel(), health.densities, strict=False):
+            plot_prior_posterior(prior, post, label, ax=ax)
+        for ax in axes.ravel()[len(health.densities):]:
+            ax.set_visible(False)
+        figures.append({"name": "prior_posterior", "section": "health",
+                        "title": "Prior (grey) and posterior (blue) of each parameter",
+                        "png": _png(fig)})
+    if health.claims_check is not None and len(health.claims_check):
+        ax = plot_claims_check(health.claims_check)
+        figures.append({"name": "claims_check", "section": "health",
+                        "title": "Claims check against the track record", "png": _png(ax.figure)})
     return figures
 
 
@@ -110,6 +143,11 @@ def write_report(result, scenario, folder: Path, content: ReportContent | None =
               "parameters": content.param_summary}
     if content.timeline is not None:
         tables["timeline"] = content.timeline
+    if content.health is not None:
+        tables["prior_posterior"] = content.health.parameters
+        tables["prior_sensitivity"] = content.health.sensitivity
+        if content.health.claims_check is not None:
+            tables["claims_check"] = content.health.claims_check
     for name, table in tables.items():
         write_csv(table, folder / f"{name}.csv")
     html = render_html(content, figures)
