@@ -136,6 +136,24 @@ def test_one_strong_top_tier_report_moves_its_claim_a_third_of_the_way(strong_re
 
 # -- what-if questions on the default scenario ------------------------------------------------
 
+def test_whatif_assuming_a_claim_conditions_the_forecast(fits):
+    """If the Daily Mail's report (r012: Real Madrid want Alonso, no window: any month to the
+    horizon) is true, Alonso is the next coach in every draw; if false, never in its window."""
+    base, _ = fits
+    scenario = base.scenario
+    alonso = "P(Xabi Alonso next Real Madrid coach)"
+    true = whatif(base, scenario, WhatIf(assume_true=("r012",)))
+    assert _metric(true, alonso) == pytest.approx(1.0, abs=1e-9)
+    false = whatif(base, scenario, WhatIf(assume_false=("r012",)))
+    item = next(e for e in false.inputs.coding if e.rumour_id == "r012")
+    window = [false.inputs.grid.labels[m] for m in item.proposition.months]
+    joint = false.joint[(false.joint["club"] == "Real Madrid")
+                        & (false.joint["candidate"] == "Xabi Alonso")]
+    assert len(window) >= 3 and joint[joint["month"].isin(window)]["mean"].max() < 1e-9
+    assert _metric(false, alonso) < _metric(base, alonso) - 0.1
+    assert not scenario.assumed  # the stored scenario is untouched
+
+
 def _metric(result, name):
     table = result.headline_table().set_index("metric")["mean"]
     return float(table[name])
@@ -177,6 +195,8 @@ def test_whatif_setting_reports_aside_takes_them_out_of_the_evidence(fits):
     (WhatIf(drop_rumours=("r999",)), "not a counted rumour"),
     (WhatIf(matches=(("Real Madrid CF", "loss"),)), "unknown club"),
     (WhatIf(matches=(("Real Madrid Castilla", "loss"),)), "reads no results"),
+    (WhatIf(assume_true=("r999",)), "not a rumour known"),
+    (WhatIf(assume_true=("r012",), assume_false=("r012",)), "both true and false"),
 ])
 def test_whatif_refuses_a_question_it_cannot_answer_before_any_sampling(question, needle):
     scenario = Scenario.load("real-madrid-2024")

@@ -164,10 +164,11 @@ def what_if_question(args):
         raise OptionError("--lose/--draw/--win need --club")
     if args.club and not matches:
         raise OptionError("--club needs --lose, --draw or --win")
-    question = WhatIf(tuple(args.drop_source), tuple(args.drop_rumour), matches)
+    question = WhatIf(tuple(args.drop_source), tuple(args.drop_rumour), matches,
+                      tuple(args.assume_true), tuple(args.assume_false))
     if question == WhatIf():
-        raise OptionError("say what changes: --club with --lose/--draw/--win, --drop-source or "
-                          "--drop-rumour")
+        raise OptionError("say what changes: --club with --lose/--draw/--win, --drop-source, "
+                          "--drop-rumour, --assume-true or --assume-false")
     return question
 
 

@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     wi = sub.add_parser(
         "whatif", help="answer a what-if question: before -> after, nothing saved",
-        description="The forecast as if some matches were played or some reports set aside, "
+        description="The forecast as if some matches were played, some reports set aside or "
+                    "some rumours' claims known to hold or to be false, "
                     "against the forecast without the change. It reweights the last full run in "
                     "--out (a full fit when there is none or too few draws keep weight); stored "
                     "data and the forecast history are not changed.")
@@ -182,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="set aside every report from this outlet (repeatable)")
     wi.add_argument("--drop-rumour", action="append", default=[], metavar="ID",
                     help="set aside this rumour (repeatable)")
+    wi.add_argument("--assume-true", action="append", default=[], metavar="ID",
+                    help="the forecast if this rumour's claim holds: outcomes against it ruled out "
+                         "(repeatable)")
+    wi.add_argument("--assume-false", action="append", default=[], metavar="ID",
+                    help="the forecast if this rumour's claim is false (repeatable)")
     _out_arg(wi)
     wi.add_argument("--seed", type=_seed, default=20241115, help="seed of a full refit if one is needed")
 

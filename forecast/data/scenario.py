@@ -78,6 +78,11 @@ class Scenario:
         The YAML file.
     rumours, sources, results, facts, team_names, track_record, removals : pandas.DataFrame
         Validated tables; each keeps a ``line`` column pointing into its file.
+    files : dict of Path
+        The file of each table, by key.
+    assumed : dict of str to bool
+        What-if assumptions, in memory only: rumour id -> whether its claim is taken to hold
+        (:mod:`forecast.inference.whatif`); the forecast is then conditional on them.
     """
 
     spec: ScenarioSpec
@@ -90,6 +95,7 @@ class Scenario:
     track_record: pd.DataFrame
     removals: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
+    assumed: dict[str, bool] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

@@ -139,6 +139,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         p.mask = np.ones(p.n_obs(T))
 
     _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
+    _assume(scenario, coding, posts, T)
     order, roots = _tree_order(posts)
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, coding,
                        rumours, unit_prior, np.asarray(offsets, dtype=float), float(discount))
@@ -176,6 +177,34 @@ def club_spellings(scenario: Scenario):
         return {club} | set(table.loc[table["canonical"] == club, "name"]) if len(table) else {club}
 
     return names_of
+
+
+def _assume(scenario: Scenario, coding: list, posts: list[PostInputs], T: int) -> None:
+    """Rule out the outcomes in which an assumed claim would not hold (or would, if assumed false).
+
+    Raises
+    ------
+    DataValidationError
+        For a rumour whose claim the model does not read, or an assumption that leaves its post
+        no possible outcome (it contradicts the facts or another assumption).
+    """
+    problems = []
+    coded = {e.rumour_id: e for e in coding}
+    for rid, holds in scenario.assumed.items():
+        item = coded.get(rid)
+        if item is None or item.proposition is None:
+            problems.append(Problem("what-if", None, "rumour",
+                                    f"{rid!r} is not a claim the model reads as of {scenario.spec.as_of}"))
+            continue
+        post = posts[item.proposition.post]
+        truth = item.proposition.truth(*post.states(T))
+        post.mask = post.mask * (truth if holds else 1.0 - truth)
+        if not post.mask.any():
+            problems.append(Problem("what-if", None, "rumour", f"assuming {rid} "
+                                    f"{'holds' if holds else 'is false'} leaves {post.club} no "
+                                    "possible outcome: it contradicts the facts or another assumption"))
+    if problems:
+        raise DataValidationError(problems)
 
 
 def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:

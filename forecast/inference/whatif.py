@@ -1,10 +1,10 @@
 """What-if questions: the forecast on an edited copy of a scenario, stored data untouched.
 
 "What if Real Madrid lose the next two matches?", "what if this outlet were ignored?", "what if
-this rumour had never been reported?": each is the same scenario with some rows added or taken
-out in memory. The answer reweights the forecast's draws on the edited data
-(:func:`forecast.inference.update.update`, which refits when too few draws keep weight), so it is as
-exact as ``rumour add``'s refresh.
+this rumour had never been reported?", "what if its claim were true (or false)?": each is the
+same scenario with some rows added or taken out, or a claim assumed, in memory. The answer
+reweights the forecast's draws on the edited data (:func:`forecast.inference.update.update`,
+which refits when too few draws keep weight), so it is as exact as ``rumour add``'s refresh.
 """
 
 from __future__ import annotations
@@ -41,11 +41,16 @@ class WhatIf:
     matches : tuple of (str, str)
         Hypothetical league matches ``(club, "win" | "draw" | "loss")``, played on the as-of
         date in this order after every real match; they enter the club's form.
+    assume_true, assume_false : tuple of str
+        Rumour ids whose claim is taken to hold (or to be false): the forecast becomes the one
+        conditional on it, every outcome that contradicts the assumption ruled out.
     """
 
     drop_sources: tuple[str, ...] = ()
     drop_rumours: tuple[str, ...] = ()
     matches: tuple[tuple[str, str], ...] = ()
+    assume_true: tuple[str, ...] = ()
+    assume_false: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """Say the edit in words."""
@@ -59,6 +64,8 @@ class WhatIf:
             parts.append(f"{club} play {len(outcomes)} more league match(es) ({counts})")
         parts += [f"reports from {s} set aside" for s in self.drop_sources]
         parts += [f"rumour {r} set aside" for r in self.drop_rumours]
+        parts += [f"the claim of rumour {r} holds" for r in self.assume_true]
+        parts += [f"the claim of rumour {r} is false" for r in self.assume_false]
         return "; ".join(parts) or "no change"
 
 
@@ -91,6 +98,13 @@ def edit_scenario(scenario: Scenario, question: WhatIf, as_of: dt.date) -> Scena
             problems.append(Problem("--drop-rumour", None, "id",
                                     f"{rid!r} is not a counted rumour as of {as_of}"))
         drop.add(rid)
+    assumed = {**{r: True for r in question.assume_true}, **{r: False for r in question.assume_false}}
+    for rid in assumed:
+        if rid not in counted or rid in drop:
+            problems.append(Problem("--assume", None, "id", f"{rid!r} is not a rumour known as of "
+                                    f"{as_of}" + (" (and set aside)" if rid in drop else "")))
+    if set(question.assume_true) & set(question.assume_false):
+        problems.append(Problem("--assume", None, "id", "a rumour assumed both true and false"))
     rows = []
     names_of = club_spellings(scenario)
     for club, outcome in question.matches:
@@ -116,7 +130,8 @@ def edit_scenario(scenario: Scenario, question: WhatIf, as_of: dt.date) -> Scena
         {"line": 0, "id": sorted(drop), "date": as_of, "reason": "what-if"})], ignore_index=True)
     results = pd.concat([scenario.results, pd.DataFrame(rows)], ignore_index=True) if rows \
         else scenario.results
-    return dataclasses.replace(scenario, removals=removals, results=results)
+    return dataclasses.replace(scenario, removals=removals, results=results,
+                               assumed={**scenario.assumed, **assumed})
 
 
 def check_edit(scenario: Scenario, question: WhatIf, as_of: dt.date) -> Scenario:

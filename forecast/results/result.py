@@ -22,7 +22,8 @@ INTERVAL = (0.05, 0.95)
 
 
 def _stats(draws: np.ndarray) -> tuple[float, float, float]:
-    flat = draws.reshape(-1)
+    # Probabilities, summed in floating point: a -1e-17 is a 0 (never printed as "-0%").
+    flat = np.clip(draws.reshape(-1), 0.0, 1.0)
     lo, hi = np.quantile(flat, INTERVAL)
     return float(flat.mean()), float(lo), float(hi)
 
@@ -197,7 +198,8 @@ class ForecastResult:
             lines.append(f"If {club} changes coach, the {label} successor is " + parts[0]
                          + (f"; then {', '.join(parts[1:])}." if len(parts) > 1 else "."))
             mean, lo, hi = _stats(values[:, top])
-            lines.append(f"{outcomes[top]} as the next {club} coach, counting the chance of no "
+            who = "Someone not on the list" if outcomes[top] == NOT_LISTED else outcomes[top]
+            lines.append(f"{who} as the next {club} coach, counting the chance of no "
                          f"change: {mean:.0%} (90% interval {lo:.0%}-{hi:.0%}).")
         summer = self.first_summer_end()
         for coach, table in self.departure.groupby("coach", sort=False):
