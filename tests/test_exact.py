@@ -97,3 +97,22 @@ def test_numpy_reliability_matches_the_model():
     values = draw_params(rng, PRIORS, inputs)
     got = fn(*[np.asarray(values[n], dtype="float64") for n in params])
     np.testing.assert_allclose(got, reliability_psi(values, inputs), atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_vacancy_with_no_names_yet_equals_brute_force(seed):
+    """A successor question before anyone is named: 'not listed' is the only named outcome."""
+    rng = np.random.default_rng(100 + seed)
+    inputs = random_inputs(rng, T=int(rng.integers(2, 5)), n_cand=0, n_terms=int(rng.integers(0, 6)))
+    post = inputs.posts[0]
+    assert post.has_successor and post.n_cand == 0 and post.n_obs(inputs.T) == inputs.T + 1
+    values = draw_params(rng, PRIORS, inputs)
+    evaluate = compile_state_posterior(inputs, chunk=1)
+    log_z, marg = evaluate({n: np.asarray(v)[None] for n, v in values.items()})
+    ref_log_z, ref_marg = enumerate_joint(inputs, values)
+    assert np.isfinite(log_z[0]) and log_z[0] == pytest.approx(ref_log_z, abs=1e-9)
+    for got, ref in zip([m[0] for m in marg], ref_marg, strict=True):
+        np.testing.assert_allclose(got, ref, atol=1e-9)
+    # Given a vacancy in month d, the successor is 'not listed' with probability 1.
+    dep, succ = post.states(inputs.T)
+    assert set(succ[dep < inputs.T]) == {0}

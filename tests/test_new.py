@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -59,6 +60,27 @@ def test_candidates_make_a_successor_question(tmp_path, capsys):
     assert successor["candidates"] == [{"name": "David Moyes", "free_agent": True},
                                        {"name": "Thomas Frank", "club": "Brentford"}]
     assert doc["other_clubs"] == ["Brentford"] and "results" not in doc["data"]
+
+
+def test_a_successor_question_before_anyone_is_named(tmp_path, capsys):
+    """Chelsea at the turn of 2026: a vacancy is asked about before any name is reported."""
+    from forecast.features.inputs import check_model_inputs
+    from forecast.model.succession import build_model
+    from forecast.priors import resolve_priors
+
+    data = tmp_path / "data"
+    code, out = run_cli(["--data", str(data), *EVERTON, "--league", "Premier League", "--successor"],
+                        capsys)
+    assert code == 0, out
+    scenario = Scenario.load(data / "scenarios" / "everton-2024.yaml")
+    question = scenario.spec.questions[0]
+    assert (question.kind, question.club, question.candidates) == ("successor", "Everton", [])
+    inputs = check_model_inputs(scenario)
+    post = inputs.posts[0]
+    assert post.has_successor and post.candidates == [] and post.n_obs(inputs.T) == inputs.T + 1
+    model = build_model(inputs, resolve_priors())
+    assert "appeal" not in model.named_vars and model.coords["vacancy"] == ("Everton",)
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
 
 
 def test_facts_fill_the_coach_and_his_contract(tmp_path, capsys):
@@ -127,3 +149,22 @@ def test_a_new_club_end_to_end_from_a_clean_folder(tmp_path):
     assert "Everton changes coach by the end of June 2026" in out
     assert (tmp_path / "data" / "scenarios" / "everton-2024.yaml").exists()
     assert (tmp_path / "reports" / "everton-2024" / "2024-12-01" / "report.html").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("extra", [[], ["--successor"]])
+def test_the_report_of_a_new_scenario_renders(tmp_path, capsys, extra):
+    """Departure only, and a vacancy with no names yet: no candidate dimension in the draws."""
+    from test_report import prior_result
+
+    from forecast.report.render import write_report
+
+    data = tmp_path / "data"
+    assert run_cli(["--data", str(data), *EVERTON, "--league", "Premier League", *extra],
+                   capsys)[0] == 0
+    scenario = Scenario.load(data / "scenarios" / "everton-2024.yaml")
+    result = prior_result(scenario)
+    assert result.idata.posterior.sizes.get("candidate", 0) == 0
+    html = write_report(result, scenario, tmp_path / "report").read_text()
+    assert "Sean Dyche leaves Everton by the end of" in html
+    assert ("No successor at Everton is named yet" in html) == bool(extra)

@@ -55,7 +55,8 @@ def cmd_new(args) -> int:
     new = NewScenario(club=args.club, coach=args.coach, league=args.league,
                       contract_end=args.contract_end, appointed=args.appointed,
                       as_of=args.as_of or dt.date.today(), horizon=args.horizon, id=args.id,
-                      title=args.title, candidates=args.candidate or [], results=args.results or [],
+                      title=args.title, candidates=args.candidate or [], successor=args.successor,
+                      results=args.results or [],
                       team_names=args.team_name or [])
     facts = (data if (data / "facts.csv").exists() else builtin_data() or data) / "facts.csv"
     found = known_facts(facts.parent, new.club, new.coach, new.as_of)

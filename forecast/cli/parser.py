@@ -248,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--title", help="the question in words (default: written from the club and coach)")
     new.add_argument("--candidate", action="append", metavar="NAME[@CLUB]",
                      help="a possible successor and his current club (none: a free agent); repeat")
+    new.add_argument("--successor", action="store_true",
+                     help="ask who succeeds him even with no --candidate: until names are added, "
+                          "every successor is 'not listed' and the answer is when the post opens")
     new.add_argument("--results", action="append", type=Path, metavar="PATH",
                      help="results file or folder: football-data.co.uk CSV seasons or openfootball "
                           "JSON; the club's matches of the last three seasons are copied; repeat")

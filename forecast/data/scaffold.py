@@ -45,6 +45,7 @@ class NewScenario:
     id: str | None = None
     title: str | None = None
     candidates: list[str] = field(default_factory=list)  # "Name" (free agent) or "Name@Club"
+    successor: bool = False  # ask who succeeds him even before anyone is named
     results: list[Path] = field(default_factory=list)
     team_names: list[str] = field(default_factory=list)
 
@@ -99,7 +100,7 @@ def scenario_document(new: NewScenario) -> dict:
     sid = new.id or default_id(new.club, new.as_of)
     candidates = [_candidate(c, new.club) for c in new.candidates]
     questions = []
-    if candidates:
+    if candidates or new.successor:
         questions.append({"kind": "successor", "club": new.club, "candidates": candidates})
     questions.append({"kind": "departure", "coach": new.coach})
     post = {"club": new.club, "league": new.league, "coach": new.coach,
@@ -110,7 +111,8 @@ def scenario_document(new: NewScenario) -> dict:
     doc = {
         "id": sid,
         "title": new.title or (f"Who succeeds {new.coach} at {new.club}, and when does he leave?"
-                               if candidates else f"When does {new.coach} leave {new.club}?"),
+                               if candidates or new.successor
+                               else f"When does {new.coach} leave {new.club}?"),
         "description": f"Created with `forecast new` on {dt.date.today().isoformat()}; add rumours "
                        f"with `forecast rumour add --scenario {sid}`.",
         "as_of": new.as_of,

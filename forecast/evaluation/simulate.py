@@ -21,6 +21,7 @@ def random_inputs(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
 
     Post 0 has a successor question; post 1's incumbent is candidate 0 of post 0; with
     ``chain``, post 1 also has a successor question whose candidate 0 is post 2's incumbent.
+    With ``n_cand=0`` post 0 asks its successor with no one named yet (and links to no post).
     """
     return random_design(rng, T, n_cand, n_units, n_terms, chain)[0]
 
@@ -48,7 +49,10 @@ def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
         return p
 
     posts = [post("A", n_cand), post("B", n_cand if chain else 0)]
-    posts[0].children = [(1, 0)]
+    posts[0].children = [(1, 0)] if n_cand else []
+    if not n_cand:
+        posts[0].asks_successor = True
+        posts[0].employed = np.zeros((T, 0))
     if chain:
         posts.append(post("C", 0))
         posts[1].children = [(2, 0)]
@@ -56,7 +60,8 @@ def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
     units = [f"source {j}" for j in range(n_units)]
     unit_prior = np.column_stack([np.zeros(n_units), np.zeros(n_units), np.ones(n_units)])
     # Reports are simulated independently (simulate_reports), so the model counts each in full.
-    inputs = ModelInputs(dt.date(2030, 1, 1), grid, season_end, posts, order, [0], units,
+    roots = [0] if n_cand else [0, 1]  # with no one named, post 1 is not linked to post 0
+    inputs = ModelInputs(dt.date(2030, 1, 1), grid, season_end, posts, order, roots, units,
                          rng.integers(0, 4, n_units), [], pd.DataFrame(), unit_prior, discount=1.0)
     for p in posts:
         p.mask = np.ones(p.n_obs(T))

@@ -54,6 +54,7 @@ class PostInputs:
     term_score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # expected reliability logit
     mask: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_obs,) 0 where a fact rules out
     children: list[tuple[int, int]] = field(default_factory=list)  # (child post, candidate index)
+    asks_successor: bool | None = None  # a successor question, named candidates or not; None: K > 0
 
     @property
     def n_cand(self) -> int:
@@ -62,8 +63,11 @@ class PostInputs:
 
     @property
     def has_successor(self) -> bool:
-        """Return True when the scenario asks who succeeds at this post."""
-        return self.n_cand > 0
+        """Return True when the scenario asks who succeeds at this post.
+
+        A successor question with no names yet has only "not listed" as its named outcome.
+        """
+        return self.n_cand > 0 if self.asks_successor is None else self.asks_successor
 
     def n_obs(self, T: int) -> int:
         """Return the number of observable states."""

@@ -69,6 +69,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         if q.kind != "successor":
             continue
         p = posts[index_of_club[q.club]]
+        p.asks_successor = True
         p.candidates = [c.name for c in q.candidates]
         K = len(p.candidates)
         p.employed = np.zeros((T, K))

@@ -50,7 +50,7 @@ def prior_posterior(result: ForecastResult) -> pd.DataFrame:
     coords = result.inputs.coords()
     rows = []
     for name, dim in PARAMETERS:
-        if name not in result.idata.posterior:
+        if name not in result.idata.posterior or not result.idata.posterior[name].size:
             continue
         prior = result.priors[name]
         post = _draws(result, name).reshape(-1, 1 if dim is None else len(coords[dim]))
@@ -74,7 +74,7 @@ def prior_draws(result: ForecastResult, n: int = 4000) -> dict[str, np.ndarray]:
     sizes = {dim: len(labels) for dim, labels in result.inputs.coords().items()}
     out = {}
     for name, dim in PARAMETERS:
-        if name not in result.idata.posterior:
+        if name not in result.idata.posterior or not result.idata.posterior[name].size:
             continue
         size = n if dim is None else (n, sizes[dim])
         shift = appeal_shift(result.inputs) if name == "appeal" else 0.0
@@ -86,7 +86,7 @@ def log_prior_ratio(result: ForecastResult, names: tuple[str, ...], scale: float
     """Return log p'(theta_d) - log p(theta_d) per draw, p' with the scales of ``names`` times ``scale``."""
     total = 0.0
     for name in names:
-        if name not in result.idata.posterior:
+        if name not in result.idata.posterior or not result.idata.posterior[name].size:
             continue
         prior = result.priors[name]
         x = _draws(result, name)

@@ -89,7 +89,8 @@ def choice_probs(params: dict, data: dict, i: int, post: PostInputs, appeal, not
         + params["avail_season_end"] * end
         + params["buyout"] * post.buyout[None, :] * employed
     )
-    other = pt.ones((len(season_end), 1)) * (not_listed + np.log(post.n_cand))
+    # "Not listed" stands for the K named (K >= 1: alone when no one is named yet).
+    other = pt.ones((len(season_end), 1)) * (not_listed + np.log(max(post.n_cand, 1)))
     return pt.special.softmax(pt.concatenate([named, other], axis=1), axis=1)
 
 
@@ -139,7 +140,9 @@ def split_appeal(params: dict, inputs: ModelInputs):
     out, start, j = {}, 0, 0
     for i, post in enumerate(inputs.posts):
         if post.has_successor:
-            out[i] = (params["appeal"][start:start + post.n_cand], params["not_listed"][j])
+            # No one named anywhere yet: the model has no appeal vector to slice.
+            appeal = params["appeal"][start:start + post.n_cand] if "appeal" in params else np.zeros(0)
+            out[i] = (appeal, params["not_listed"][j])
             start += post.n_cand
             j += 1
     return out

@@ -12,7 +12,8 @@ import pandas as pd
 from forecast.dims import SPARE
 from forecast.inference.influence import default_metrics, rumour_influence
 from forecast.report.health import HealthContent, build_health
-from forecast.results.result import ForecastResult, window_of
+from forecast.results.result import ForecastResult
+from forecast.results.windows import window_of
 from forecast.version import __version__
 
 
@@ -112,9 +113,11 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
     sources = pd.DataFrame(source_rows)
 
     joint = result.joint.copy()
-    joint["window"] = joint["month"].map(window_of)
-    joint_windows = (joint.groupby(["club", "candidate", "window"], sort=False)["mean"].sum()
-                     .unstack("window").reset_index())
+    joint_windows = pd.DataFrame(columns=["club", "candidate"])  # no successor question: empty
+    if len(joint):
+        joint["window"] = joint["month"].map(window_of)
+        joint_windows = (joint.groupby(["club", "candidate", "window"], sort=False)["mean"].sum()
+                         .unstack("window").reset_index())
 
     var_names = [v for v in result.idata.posterior.data_vars
                  if v not in ("departure", "reliability") and not v.startswith(("joint_", "successor_"))]

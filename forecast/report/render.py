@@ -60,8 +60,11 @@ def draw_figures(content: ReportContent, idata) -> list[dict]:
         # ArviZ 0.2x calls a matplotlib helper deprecated in matplotlib 3.11; harmless until 3.13.
         warnings.filterwarnings("ignore", "Passing a dict or None as alias_mapping",
                                 matplotlib.MatplotlibDeprecationWarning)
-        axes = az.plot_rank(idata, var_names=[v for v in RANK_VARS if v in idata.posterior],
-                            coords={"candidate": idata.posterior["candidate"].values[:3]})
+        # The first three candidates' appeal (a scenario may name none).
+        first = ({"candidate": idata.posterior["candidate"].values[:3]}
+                 if idata.posterior.sizes.get("candidate", 0) else None)
+        axes = az.plot_rank(idata, var_names=[v for v in RANK_VARS if v in idata.posterior
+                                              and idata.posterior[v].size], coords=first)
         fig = axes.ravel()[0].figure
         fig.set_size_inches(9, 2.2 * ((axes.size + 2) // 3))
         fig.tight_layout()

@@ -16,9 +16,13 @@ from forecast.errors import ResultsMismatchError
 from forecast.features.arrays import ModelInputs
 from forecast.io.files import atomic_write
 from forecast.priors import Prior
+from forecast.results.windows import month_words, window_of
 from forecast.version import __version__
 
 INTERVAL = (0.05, 0.95)
+#: Columns of the successor and joint tables (empty when no successor is asked).
+SUCCESSOR_COLUMNS = ["club", "outcome", "mean", "lo", "hi"]
+JOINT_COLUMNS = ["club", "month", "candidate", "mean", "lo", "hi"]
 
 
 def _stats(draws: np.ndarray) -> tuple[float, float, float]:
@@ -26,22 +30,6 @@ def _stats(draws: np.ndarray) -> tuple[float, float, float]:
     flat = np.clip(draws.reshape(-1), 0.0, 1.0)
     lo, hi = np.quantile(flat, INTERVAL)
     return float(flat.mean()), float(lo), float(hi)
-
-
-def month_words(label: str) -> str:
-    """Return a month label ``2025-08`` as ``August 2025``."""
-    return dt.date(*map(int, label.split("-")), 1).strftime("%B %Y")
-
-
-def window_of(label: str) -> str:
-    """Name the football window of a month label: ``summer 2025`` (May-Aug) or ``2024-25 season``."""
-    if label == AFTER:
-        return AFTER
-    year, month = map(int, label.split("-"))
-    if 5 <= month <= 8:
-        return f"summer {year}"
-    start = year if month >= 9 else year - 1
-    return f"{start}-{str(start + 1)[-2:]} season"
 
 
 @dataclass
@@ -121,8 +109,9 @@ class ForecastResult:
         })
         asked = [q.coach for q in scenario.spec.questions if q.kind == "departure"]
         return cls(scenario.id, digest, inputs.as_of, inputs, priors, idata, diagnostics, settings,
-                   pd.DataFrame(successor_rows), pd.DataFrame(departure_rows),
-                   pd.DataFrame(joint_rows), asked, scenario)
+                   pd.DataFrame(successor_rows, columns=SUCCESSOR_COLUMNS),
+                   pd.DataFrame(departure_rows),
+                   pd.DataFrame(joint_rows, columns=JOINT_COLUMNS), asked, scenario)
 
     # -- plain-words answers -------------------------------------------------------------
     def departure_windows(self) -> pd.DataFrame:
@@ -186,6 +175,10 @@ class ForecastResult:
             change = values[:, outcomes.index(NO_VACANCY)]
             given = values / np.clip(1.0 - change, 1e-12, None)[:, None]
             named = [k for k, o in enumerate(outcomes) if o != NO_VACANCY]
+            if [outcomes[k] for k in named] == [NOT_LISTED]:
+                lines.append(f"No successor at {club} is named yet: add candidates to the "
+                             "scenario as reports name them.")
+                continue
             order = sorted(named, key=lambda k: -given[:, k].mean())
             parts = []
             for rank, k in enumerate(order[:4]):
