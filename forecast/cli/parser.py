@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, metavar="DIR",
                         help="data folder that scenario ids are looked up in (default: "
                              "$FORECAST_DATA, else ./data if it has scenarios/, else the "
-                             "source checkout's data/)")
+                             "source checkout's data/); `new` writes to it (default: "
+                             "$FORECAST_DATA, else ./data)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser(
