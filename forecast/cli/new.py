@@ -47,7 +47,7 @@ def _shown(path: Path) -> str:
 def cmd_new(args) -> int:
     """Write a new scenario into the data folder, validate it and print the next commands."""
     from forecast.data.paths import builtin_data, new_data_dir
-    from forecast.data.scaffold import NewScenario, known_facts, scaffold
+    from forecast.data.scaffold import NewScenario, club_results, known_facts, scaffold
     from forecast.data.scenario import Scenario
     from forecast.features.inputs import check_model_inputs
 
@@ -65,14 +65,12 @@ def cmd_new(args) -> int:
         if name in found and getattr(new, name) is None:
             setattr(new, name, found[name])
             print(f"{name}: {found[name]} (from {facts}" + (f", fact {found[fact]})" if fact else ")"))
-    if new.league is None and new.results:
-        from forecast.data.matches import club_matches, main_competition
-
-        matches, _ = club_matches(new.club, new.results, dt.date.min, set(new.team_names))
-        new.league = main_competition(matches)
+    results = club_results(new) if new.results else None
+    if new.league is None and results and results[0]:
+        new.league = results[0][0].competition  # club_results keeps the club's league only
         print(f"league: {new.league} (the competition of its matches in the results files)")
     _ask_missing(new)
-    path, written = scaffold(new, data)
+    path, written = scaffold(new, data, results)
     try:
         scenario = Scenario.load(path)
         check_model_inputs(scenario)

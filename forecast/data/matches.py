@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecast.data.schemas import parse_date
 from forecast.errors import DataValidationError, Problem
 
 #: Largest results file read (a season of a league is well under 1 MiB).
@@ -65,12 +66,10 @@ def results_files(paths: list[Path]) -> list[Path]:
 
 
 def _date(text: str) -> dt.date | None:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y"):
-        try:
-            return dt.datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
+    try:
+        return parse_date(text)
+    except ValueError:
+        return None
 
 
 def _league_of(path: Path, fallback: str | None) -> str:

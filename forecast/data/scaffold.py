@@ -13,16 +13,15 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from forecast.data.matches import COLUMNS, club_matches
+from forecast.data.matches import COLUMNS, Match, club_matches
 from forecast.data.paths import builtin_data
 from forecast.data.schemas import FactRow, RumourRow, TeamNameRow
 from forecast.data.spec import ScenarioSpec
 from forecast.errors import DataValidationError, Problem
-from forecast.io.files import atomic_write
+from forecast.io.files import append_records, atomic_write
 from forecast.io.tables import read_rows, rows_to_frame
 
 #: Tables every scenario reads, copied into a new data folder from the source checkout's.
@@ -133,14 +132,30 @@ def _validate(doc: dict, where: str) -> None:
                                    for e in exc.errors()]) from None
 
 
-def scaffold(new: NewScenario, data: Path) -> tuple[Path, list[Path]]:
+def club_results(new: NewScenario) -> tuple[list[Match], set[str]]:
+    """Read the club's league matches (three seasons before the as-of date on) and its spellings."""
+    since = dt.date(new.as_of.year - RESULT_SEASONS, 7, 1)
+    return club_matches(new.club, new.results, since, set(new.team_names), new.league)
+
+
+def _new_table(path: Path, header: list[str], records: list[dict]) -> None:
+    # A file of a new id: no other writer can hold it (an existing id is refused), so no lock file
+    # is left beside it; the write is still one atomic replace.
+    append_records(path, header, records)
+
+
+def scaffold(new: NewScenario, data: Path,
+             results: tuple[list[Match], set[str]] | None = None) -> tuple[Path, list[Path]]:
     """Write a new scenario into the data folder ``data``; return its file and every file written.
+
+    ``results`` are the club's matches and spellings when already read (:func:`club_results`).
 
     Raises
     ------
     DataValidationError
-        If the scenario would not validate, a file of that id exists, or the results cannot be
-        read or do not name the club; nothing is written then.
+        If the scenario would not validate, a file of that id exists, the data folder has no
+        sources table to use, or the results cannot be read or do not name the club; nothing is
+        written then.
     """
     data = Path(data)
     doc = scenario_document(new)
@@ -152,38 +167,34 @@ def scaffold(new: NewScenario, data: Path) -> tuple[Path, list[Path]]:
                                    for p in taken])
     matches, names = [], set()
     if new.results:
-        since = dt.date(new.as_of.year - RESULT_SEASONS, 7, 1)
-        matches, names = club_matches(new.club, new.results, since, set(new.team_names),
-                                      new.league)
+        matches, names = results or club_results(new)
         doc["data"]["results"] = [f"../results/{sid}.csv"]
         files["results"] = data / "results" / f"{sid}.csv"
         if names != {new.club}:
             doc["data"]["team_names"] = f"../results/{sid}_team_names.csv"
             files["team_names"] = data / "results" / f"{sid}_team_names.csv"
     shared = builtin_data()
-    for table, key in (("track_record.csv", "track_record"), ("facts.csv", "facts")):
-        if (data / table).exists() or (shared and (shared / table).exists()):
-            doc["data"][key] = f"../{table}"
-    _validate(doc, str(files["scenario"]))
-    written = []
-    for folder in {p.parent for p in files.values()}:
-        folder.mkdir(parents=True, exist_ok=True)
-    for table in SHARED_TABLES:
-        if not (data / table).exists() and shared and (shared / table).exists():
-            shutil.copyfile(shared / table, data / table)
-            written.append(data / table)
-    if not (data / "sources.csv").exists():
+    copies = [t for t in SHARED_TABLES
+              if not (data / t).exists() and shared is not None and (shared / t).exists()]
+    present = {t for t in SHARED_TABLES if (data / t).exists()} | set(copies)
+    if "sources.csv" not in present:
         raise DataValidationError([Problem(str(data / "sources.csv"), None, None, "missing",
                                            "a data folder needs a sources table (see data/README.md)")])
-    header = ",".join(name for name in RumourRow.model_fields) + "\n"
-    atomic_write(files["rumours"], lambda p: Path(p).write_text(header, encoding="utf-8"))
+    for table, key in (("track_record.csv", "track_record"), ("facts.csv", "facts")):
+        if table in present:
+            doc["data"][key] = f"../{table}"
+    _validate(doc, str(files["scenario"]))
+    for folder in {p.parent for p in files.values()}:
+        folder.mkdir(parents=True, exist_ok=True)
+    for table in copies:
+        shutil.copyfile(shared / table, data / table)
+    _new_table(files["rumours"], ["id", "date", *(f for f in RumourRow.model_fields
+                                                  if f not in ("id", "date"))], [])
     if "results" in files:
-        table = pd.DataFrame([m.row() for m in matches], columns=list(COLUMNS))
-        atomic_write(files["results"], lambda p: table.to_csv(p, index=False))
+        _new_table(files["results"], list(COLUMNS), [m.row() for m in matches])
     if "team_names" in files:
-        spelled = pd.DataFrame({"name": sorted(names), "canonical": new.club, "source": "forecast new"},
-                               columns=list(TeamNameRow.model_fields))
-        atomic_write(files["team_names"], lambda p: spelled.to_csv(p, index=False))
+        _new_table(files["team_names"], list(TeamNameRow.model_fields),
+                   [{"name": n, "canonical": new.club, "source": "forecast new"} for n in sorted(names)])
     text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     atomic_write(files["scenario"], lambda p: Path(p).write_text(text, encoding="utf-8"))
-    return files["scenario"], written + list(files.values())
+    return files["scenario"], [data / t for t in copies] + list(files.values())

@@ -59,7 +59,7 @@ def _blank_to_none(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _parse_date(value):
+def parse_date(value):
     """Accept ISO dates and the football-data.co.uk ``dd/mm/yy`` and ``dd/mm/yyyy`` forms."""
     if isinstance(value, dt.datetime):
         return value.date()
@@ -115,10 +115,10 @@ Url = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1), After
 OptUrl = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_web_url)]
 
 
-Date = Annotated[dt.date, BeforeValidator(_parse_date)]
+Date = Annotated[dt.date, BeforeValidator(parse_date)]
 
 
-OptDate = Annotated[dt.date | None, BeforeValidator(lambda v: _parse_date(v) if _blank_to_none(v) else None)]
+OptDate = Annotated[dt.date | None, BeforeValidator(lambda v: parse_date(v) if _blank_to_none(v) else None)]
 
 
 def parse_window(text: str | None) -> tuple[tuple[int, int], tuple[int, int]] | None:

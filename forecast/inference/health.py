@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.dims import NO_VACANCY, PARAMETERS, slug
+from forecast.dims import PARAMETERS
 from forecast.model.succession import appeal_shift
 from forecast.priors import Prior
 from forecast.results.result import ForecastResult
@@ -96,28 +96,6 @@ def log_prior_ratio(result: ForecastResult, names: tuple[str, ...], scale: float
     return np.asarray(total)
 
 
-def headline_draws(result: ForecastResult) -> dict[str, np.ndarray]:
-    """Return the headline probabilities per posterior draw, named as in the headline table."""
-    post = result.idata.posterior
-    out = {}
-    for club in result.successor["club"].unique():
-        s = slug(club)
-        succ = post[f"successor_{s}"]
-        values = succ.values.reshape(-1, succ.shape[-1])
-        for j, outcome in enumerate(str(o) for o in succ[f"{s}_outcome"].values):
-            label = (f"P(no vacancy at {club})" if outcome == NO_VACANCY
-                     else f"P({outcome} next {club} coach)")
-            out[label] = values[:, j]
-    by = result.first_summer_end()
-    dep = post["departure"]
-    months = [str(m) for m in dep["month_out"].values]
-    for coach in result.asked:
-        club = result.departure.loc[result.departure["coach"] == coach, "club"].iloc[0]
-        cum = dep.sel(post=coach).values.reshape(-1, len(months))[:, :months.index(by) + 1].sum(axis=1)
-        out[f"P({coach} leaves {club} by {by})"] = cum
-    return out
-
-
 def prior_sensitivity(result: ForecastResult, min_mean: float = 0.05) -> pd.DataFrame:
     """Return how each headline probability moves when each group's priors are narrowed or widened.
 
@@ -125,7 +103,7 @@ def prior_sensitivity(result: ForecastResult, min_mean: float = 0.05) -> pd.Data
     headline with a mean of at least ``min_mean``; ``trusted`` is False when the weights' ESS is
     below :data:`MIN_WEIGHT_ESS` (a refit would be needed to say).
     """
-    metrics = {k: v for k, v in headline_draws(result).items() if v.mean() >= min_mean}
+    metrics = {k: v for k, v in result.headline_draws().items() if v.mean() >= min_mean}
     rows = []
     for group, names in GROUPS.items():
         for scale in SCALES:

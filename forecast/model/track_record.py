@@ -193,8 +193,7 @@ def event_probabilities(posterior, inputs: TrackInputs) -> np.ndarray:
     x = flat("psi")[:, inputs.source_idx] + offsets[:, inputs.strength_idx]
     log_lr = np.log1p(2 * np.exp(x)) * flat("discount")[:, None] ** inputs.claim_rank
     logit = flat("base_rate")[:, inputs.event_kind_idx]
-    for event in range(logit.shape[1]):
-        logit[:, event] += log_lr[:, inputs.claim_event == event].sum(axis=1)
+    np.add.at(logit, (slice(None), inputs.claim_event), log_lr)
     return 1 / (1 + np.exp(-logit))
 
 

@@ -138,20 +138,30 @@ class ForecastResult:
             return labels[-1]
         return [x for x, w in zip(labels, windows, strict=True) if w == summers[0]][-1]
 
-    def headline_table(self) -> pd.DataFrame:
-        """Return the tracked numbers with 90% intervals (``metric, mean, lo, hi``).
+    def headline_draws(self) -> dict[str, np.ndarray]:
+        """Return each tracked number per posterior draw, by its name in the headline table.
 
         Every successor outcome, and each asked-about coach leaving by the end of the first summer.
         """
-        rows = [{"metric": f"P({r.outcome} next {r.club} coach)" if r.outcome != NO_VACANCY
-                 else f"P(no vacancy at {r.club})", "mean": r.mean, "lo": r.lo, "hi": r.hi}
-                for r in self.successor.itertuples()]
+        post, out = self.idata.posterior, {}
+        for club in self.successor["club"].unique():
+            succ = post[f"successor_{slug(club)}"]
+            values = succ.values.reshape(-1, succ.shape[-1])
+            for j, outcome in enumerate(str(o) for o in succ[f"{slug(club)}_outcome"].values):
+                out[f"P(no vacancy at {club})" if outcome == NO_VACANCY
+                    else f"P({outcome} next {club} coach)"] = values[:, j]
         by = self.first_summer_end()
+        months = [str(m) for m in post["month_out"].values]
         for coach in self.asked:
-            r = self.departure[(self.departure["coach"] == coach) & (self.departure["month"] == by)].iloc[0]
-            rows.append({"metric": f"P({coach} leaves {r.club} by {by})", "mean": r.cum_mean,
-                         "lo": r.cum_lo, "hi": r.cum_hi})
-        return pd.DataFrame(rows)
+            club = self.departure.loc[self.departure["coach"] == coach, "club"].iloc[0]
+            dep = post["departure"].sel(post=coach).values.reshape(-1, len(months))
+            out[f"P({coach} leaves {club} by {by})"] = np.cumsum(dep, axis=-1)[:, months.index(by)]
+        return out
+
+    def headline_table(self) -> pd.DataFrame:
+        """Return the tracked numbers with 90% intervals (``metric, mean, lo, hi``)."""
+        rows = [(name, *_stats(draws)) for name, draws in self.headline_draws().items()]
+        return pd.DataFrame(rows, columns=["metric", "mean", "lo", "hi"])
 
     def headlines(self) -> list[str]:
         """Return the answers in words a reader cannot misread, each with its 90% interval.
