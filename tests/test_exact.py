@@ -116,3 +116,49 @@ def test_a_vacancy_with_no_names_yet_equals_brute_force(seed):
     # Given a vacancy in month d, the successor is 'not listed' with probability 1.
     dep, succ = post.states(inputs.T)
     assert set(succ[dep < inputs.T]) == {0}
+
+
+def test_a_reversed_departure_no_longer_pins_the_exit():
+    """Xavi announced in January 2024 that he would leave Barcelona in June, then stayed (April):
+    before the reversal the announcement fixes his exit month, after it nothing does."""
+    import datetime as dt
+
+    from conftest import DATA
+
+    scenario = Scenario.load(DATA / "cases" / "barcelona-2024" / "scenario.yaml")
+
+    def exit_months(as_of):
+        post = next(p for p in build_inputs(scenario, as_of).posts if p.club == "Barcelona")
+        dep, _ = post.states(len(post.expiry))
+        return sorted(set(dep[post.mask > 0].tolist()))
+
+    june = 1  # the case's months start in May 2024
+    assert exit_months(dt.date(2024, 3, 1)) == [june]
+    assert len(exit_months(dt.date(2024, 5, 20))) > 2
+
+
+@pytest.mark.parametrize("interim_counts", [False, True])
+def test_an_interim_answers_the_question_only_when_it_says_so(tmp_path, interim_counts):
+    """Manchester United, 28 October 2024: van Nistelrooy took interim charge, Amorim was named
+    on 1 November. A question that counts interims is answered by the first (someone not
+    listed); the usual question is not answered until Amorim."""
+    import datetime as dt
+    import shutil
+
+    from conftest import DATA
+
+    shutil.copytree(DATA / "cases" / "man-utd-2024", tmp_path / "cases" / "man-utd-2024")
+    for name in ("sources.csv", "track_record.csv"):
+        shutil.copy(DATA / name, tmp_path / name)
+    shutil.copytree(DATA / "results", tmp_path / "results")
+    path = tmp_path / "cases" / "man-utd-2024" / "scenario.yaml"
+    if interim_counts:
+        path.write_text(path.read_text().replace("club: Manchester United\n    candidates:",
+                                                 "club: Manchester United\n    interim_counts: true"
+                                                 "\n    candidates:"))
+    scenario = Scenario.load(path)
+    assert any(q.interim_counts for q in scenario.spec.questions) == interim_counts
+    post = next(p for p in build_inputs(scenario, dt.date(2024, 10, 30)).posts if p.has_successor)
+    _, succ = post.states(len(post.expiry))
+    allowed = set(succ[post.mask > 0].tolist())
+    assert allowed == {post.n_cand} if interim_counts else len(allowed) > 2

@@ -221,3 +221,10 @@ def test_parse_window_rejects_garbage_cleanly(text):
         parse_window(text)
     except ValueError:
         pass
+
+
+def test_a_reversal_needs_a_departure_to_reverse(scenario_copy):
+    _add_fact(scenario_copy, "F99,2024-11-01,reversed,Carlo Ancelotti,Real Madrid,,0,"
+                             "https://example.org/r,He stays after all.")
+    (p,) = _problems(scenario_copy)
+    assert p.field == "kind" and "no earlier departure" in p.message and p.file.endswith("facts.csv")

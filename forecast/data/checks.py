@@ -87,6 +87,7 @@ def cross_check(scenario, lines: dict[tuple, int], today: dt.date) -> list[Probl
     problems += _check_track_record(scenario, today)
     problems += _check_facts(scenario, today)
     problems += _check_results(scenario)
+    problems += _check_odds(scenario, today)
     return problems
 
 def _check_cycles(scenario, linked, incumbents, file) -> list[Problem]:
@@ -207,6 +208,10 @@ def _check_facts(scenario, today: dt.date) -> list[Problem]:
                                     "the extended contract ends before the extension was announced"))
         if row.date > today:
             problems.append(Problem(file, row.line, "date", f"{row.date} is in the future"))
+        if row.kind == "reversed" and not len(scenario.facts.query(
+                "kind == 'left' and coach == @row.coach and club == @row.club and date <= @row.date")):
+            problems.append(Problem(file, row.line, "kind", f"no earlier departure of {row.coach} "
+                                    f"from {row.club} to reverse", "add its 'left' fact first"))
     return problems
 
 def _check_results(scenario) -> list[Problem]:
@@ -228,6 +233,33 @@ def _check_results(scenario) -> list[Problem]:
                 Problem(row.file, row.line, "Competition", "a match needs Competition or Div")
             )
     return problems
+
+def _check_odds(scenario, today: dt.date) -> list[Problem]:
+    """Check that each snapshot is one market on one day (date, bookmaker, club, page), 2+ names."""
+    if "odds" not in scenario.files:
+        return []
+    file, problems = str(scenario.files["odds"]), []
+    vacancies = [q.club for q in scenario.spec.questions if q.kind == "successor"]
+    for snapshot, rows in scenario.odds.groupby("snapshot", sort=False):
+        first = rows.iloc[0]
+        for fld in ("date", "bookmaker", "club", "url"):
+            for row in rows[rows[fld] != first[fld]].itertuples():
+                problems.append(Problem(file, row.line, fld, f"snapshot {snapshot!r} has another "
+                                        f"{fld} on line {first.line}", "one snapshot is one market "
+                                        "on one day from one page"))
+        for row in rows[rows["name"].duplicated()].itertuples():
+            problems.append(Problem(file, row.line, "name", f"{row.name!r} is priced twice in "
+                                    f"snapshot {snapshot!r}"))
+        if len(rows) < 2:
+            problems.append(Problem(file, first.line, "snapshot",
+                                    f"snapshot {snapshot!r} prices one name; a market needs two"))
+        if first.club not in vacancies:
+            problems.append(Problem(file, first.line, "club", f"{first.club!r} has no successor "
+                                    "question in this scenario", _closest(first.club, vacancies)))
+        if first.date > today:
+            problems.append(Problem(file, first.line, "date", f"{first.date} is in the future"))
+    return problems
+
 
 def _closest(name: str | None, known: list[str]) -> str | None:
     if not name:

@@ -16,6 +16,7 @@ from forecast.data.checks import cross_check
 from forecast.data.paths import confined, data_root, removals_path, resolve_scenario_path
 from forecast.data.schemas import (
     FactRow,
+    OddsRow,
     RemovalRow,
     ResultRow,
     RumourRow,
@@ -42,7 +43,7 @@ def _table_paths(spec: ScenarioSpec, path: Path, lines: dict[tuple, int]) -> dic
         "rumours": (("data", "rumours"), spec.data.rumours),
         "sources": (("data", "sources"), spec.data.sources),
     }
-    for key in ("team_names", "facts", "track_record"):
+    for key in ("team_names", "facts", "track_record", "odds"):
         if getattr(spec.data, key):
             named[key] = (("data", key), getattr(spec.data, key))
     for i, results in enumerate(spec.data.results):
@@ -78,6 +79,8 @@ class Scenario:
         The YAML file.
     rumours, sources, results, facts, team_names, track_record, removals : pandas.DataFrame
         Validated tables; each keeps a ``line`` column pointing into its file.
+    odds : pandas.DataFrame
+        Bookmakers' prices on who a club appoints next (empty when the scenario lists none).
     files : dict of Path
         The file of each table, by key.
     assumed : dict of str to bool
@@ -94,6 +97,7 @@ class Scenario:
     team_names: pd.DataFrame
     track_record: pd.DataFrame
     removals: pd.DataFrame
+    odds: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
     assumed: dict[str, bool] = field(default_factory=dict)
 
@@ -146,6 +150,7 @@ class Scenario:
         facts = load("facts", FactRow)
         team_names = load("team_names", TeamNameRow)
         track_record = load("track_record", TrackRecordRow)
+        odds = load("odds", OddsRow)
         result_frames = []
         for key in [k for k in files if k.startswith("results")]:
             frame = load(key, ResultRow)
@@ -157,7 +162,7 @@ class Scenario:
             else rows_to_frame([], ResultRow)
         )
         scenario = cls(spec, path, rumours, sources, results, facts, team_names, track_record,
-                       removed, files)
+                       removed, odds, files)
         problems.extend(cross_check(scenario, lines, today or dt.date.today()))
         if problems:
             raise DataValidationError(problems)

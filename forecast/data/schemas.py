@@ -31,7 +31,8 @@ SOURCE_KINDS = (
 )
 
 
-FACT_KINDS = ("left", "appointed", "extended")
+#: ``reversed``: a departure announced earlier is called off (Xavi at Barcelona, April 2024).
+FACT_KINDS = ("left", "appointed", "extended", "reversed")
 
 
 #: Who is speaking in a report: the outlet's own information, or someone it quotes.
@@ -250,6 +251,22 @@ class ResultRow(_Row):
     FTAG: Annotated[int, Field(ge=0)]
     Competition: OptText = None
     Div: OptText = None
+
+
+class OddsRow(_Row):
+    """One name's price in a bookmaker's or exchange's market on who a club appoints next.
+
+    Rows sharing ``snapshot`` are one market as quoted on one day by one bookmaker.
+    """
+
+    snapshot: Text
+    date: Date
+    bookmaker: Text
+    club: Text
+    name: Text
+    price: Annotated[float, Field(gt=1.0, allow_inf_nan=False)]  # decimal odds (7/2 is 4.5)
+    url: Url
+    note: OptText = None
 
 
 class TeamNameRow(_Row):

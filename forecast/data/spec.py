@@ -65,6 +65,9 @@ class QuestionSpec(_Spec):
     club: str | None = None
     coach: str | None = None
     candidates: list[CandidateSpec] = []
+    #: An interim appointment answers the successor question (a question about who takes over
+    #: now, like Manchester United's in January 2026); by default only a permanent one does.
+    interim_counts: bool = False
 
     @model_validator(mode="after")
     def _shape(self):
@@ -84,6 +87,7 @@ class DataPaths(_Spec):
     team_names: str | None = None
     facts: str | None = None
     track_record: str | None = None
+    odds: str | None = None
 
 
 class PriorOverride(_Spec):

@@ -10,8 +10,10 @@ Scores (higher log score is better; lower Brier and RPS are better):
   outcomes have no order, so RPS is reported for when only).
 
 Baselines: uniform over the outcomes; the most-rumoured candidate (0.6 on him, the rest shared);
-and the model's own prior without rumours (exact: the same marginalisation with every rumour's
-weight set to zero, averaged over prior draws), which isolates what the rumours add.
+the model's own prior without rumours (exact: the same marginalisation with every rumour's
+weight set to zero, averaged over prior draws), which isolates what the rumours add; and, where
+a case lists odds, the betting market (who, given a change, with the model's own chance of no
+change, since a "next manager" market does not price that).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast.dims import NOT_LISTED
+from forecast.features.market import market_choice
 
 MOST_RUMOURED_MASS = 0.6
 
@@ -166,6 +169,12 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
             most[post.candidates.index(top)] = MOST_RUMOURED_MASS
         who = {"model": table["mean"].to_numpy(), "prior only": prior_who, "most rumoured": most,
                "uniform": np.full(len(who_labels), 1.0 / len(who_labels))}
+        market = next((m for m in inputs.markets if m.club == post.club), None)
+        if market is not None:
+            # The market prices who, given a change; it borrows the model's chance of none.
+            no_change = who["model"][-1]
+            who["market"] = np.append((1 - no_change) * market_choice(market, post.candidates),
+                                      no_change)
     return CaseForecast(
         case=scenario.id, cutoff=scenario.spec.as_of.isoformat(), who_labels=who_labels,
         who=who, who_truth=who_truth, when_labels=when_labels,

@@ -44,7 +44,8 @@ class PostInputs:
     buyout: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,)
     ties: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,)
     cand_form: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,)
-    appeal_mu: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,)
+    appeal_mu: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,) from the scenario
+    market_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,) from odds
     truth: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (n_terms, n_obs)
     term_unit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     term_strength: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
@@ -68,6 +69,12 @@ class PostInputs:
         A successor question with no names yet has only "not listed" as its named outcome.
         """
         return self.n_cand > 0 if self.asks_successor is None else self.asks_successor
+
+    @property
+    def appeal_centre(self) -> np.ndarray:
+        """Return each candidate's prior appeal centre shift: the scenario's plus the market's."""
+        market = self.market_shift if len(self.market_shift) else 0.0
+        return np.asarray(self.appeal_mu, dtype=float) + market
 
     def n_obs(self, T: int) -> int:
         """Return the number of observable states."""
@@ -100,6 +107,7 @@ class ModelInputs:
     unit_prior: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # learned, mu, sd
     strength_offset: np.ndarray = field(default_factory=lambda: np.asarray(STRENGTH_OFFSET))
     discount: float = DISCOUNT  # weight factor of each further report of one claim
+    markets: list = field(default_factory=list)  # forecast.features.market.Market used, by post
 
     @property
     def T(self) -> int:
@@ -112,7 +120,7 @@ class ModelInputs:
             tuple((k, v.shape) for k, v in model_data(self).items()),
             tuple(self.grid.labels), tuple(float(x) for x in self.season_end),
             tuple(self.posts_links()), tuple(tuple(p.candidates) for p in self.posts),
-            tuple(tuple(p.buyout) + tuple(p.ties) + tuple(p.appeal_mu) for p in self.posts),
+            tuple(tuple(p.buyout) + tuple(p.ties) for p in self.posts),
         )
 
     def coords(self) -> dict[str, list[str]]:
@@ -179,11 +187,11 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     """Return the arrays that may change between forecasts of one scenario, by data name.
 
     Per post ``i``: ``form_i``, ``expiry_i``, ``final_year_i``, ``mask_i``, ``truth_i``,
-    ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``; for a vacancy also ``employed_i`` and
-    ``cand_form_i``; per reliability unit ``unit_tier``, ``unit_learned`` (1 when the track
-    record gives its reliability), ``unit_mu`` and ``unit_sd`` (that learned logit's mean and
-    sd); and ``strength_offset`` (weak, medium, strong) and ``discount``, learned from the
-    track record.
+    ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``; for a vacancy also ``employed_i``,
+    ``cand_form_i`` and ``appeal_shift_i`` (each candidate's appeal centre); per reliability
+    unit ``unit_tier``, ``unit_learned`` (1 when the track record gives its reliability),
+    ``unit_mu`` and ``unit_sd`` (that learned logit's mean and sd); and ``strength_offset``
+    (weak, medium, strong) and ``discount``, learned from the track record.
     Their shapes depend only on the scenario's structure.
     """
     data: dict[str, np.ndarray] = {
@@ -207,6 +215,7 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         if p.has_successor:
             data[f"employed_{i}"] = np.asarray(p.employed, dtype=float)
             data[f"cand_form_{i}"] = np.asarray(p.cand_form, dtype=float)
+            data[f"appeal_shift_{i}"] = p.appeal_centre
     return data
 
 
@@ -229,7 +238,8 @@ def data_dims(inputs: ModelInputs) -> tuple[dict[str, tuple[str, ...]], dict[str
                      f"mask_{i}": (state,), f"truth_{i}": (report, state)})
         dims.update({f"{k}_{i}": (report,) for k in ("unit", "strength", "weight", "rank")})
         if p.has_successor:
-            dims.update({f"employed_{i}": (MONTH, choice), f"cand_form_{i}": (choice,)})
+            dims.update({f"employed_{i}": (MONTH, choice), f"cand_form_{i}": (choice,),
+                         f"appeal_shift_{i}": (choice,)})
             coords[choice] = list(p.candidates)
     return dims, coords
 

@@ -15,9 +15,10 @@ from forecast.dims import SPARE, STRENGTH_LEVELS
 from forecast.errors import DataValidationError, Problem
 from forecast.features.arrays import ModelInputs, PostInputs, _round_up, set_ranks
 from forecast.features.form import form_against_expectation, team_points
+from forecast.features.market import latest_market, market_shift
 from forecast.features.periods import MonthGrid, month_end
 from forecast.features.propositions import CodingContext, classify_rumours
-from forecast.priors import DISCOUNT, STRENGTH_OFFSET, resolve_priors
+from forecast.priors import DISCOUNT, MARKET_WEIGHT, STRENGTH_OFFSET, resolve_priors
 
 
 def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=None) -> ModelInputs:
@@ -65,6 +66,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
 
     index_of_club = {p.club: i for i, p in enumerate(posts)}
     index_of_coach = {p.coach: i for i, p in enumerate(posts)}
+    markets = []
     for q in spec.questions:
         if q.kind != "successor":
             continue
@@ -83,6 +85,11 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         p.buyout = np.array([float(c.buyout) for c in q.candidates])
         p.ties = np.array([float(len(c.ties)) for c in q.candidates])
         p.appeal_mu = np.array([c.appeal or 0.0 for c in q.candidates])
+        market = latest_market(scenario.odds, q.club, p.candidates, as_of, p.coach)
+        p.market_shift = np.zeros(K)
+        if market is not None and K:
+            p.market_shift = market_shift(market, p.candidates, MARKET_WEIGHT)
+            markets.append(market)
         p.cand_form = np.array([
             form_against_expectation(team_points(results, names_of(c.club), as_of))[0]
             if c.club else 0.0
@@ -143,7 +150,8 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
     _assume(scenario, coding, posts, T)
     order, roots = _tree_order(posts)
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, coding,
-                       rumours, unit_prior, np.asarray(offsets, dtype=float), float(discount))
+                       rumours, unit_prior, np.asarray(offsets, dtype=float), float(discount),
+                       markets)
 
 
 def check_model_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInputs:
@@ -211,10 +219,11 @@ def _assume(scenario: Scenario, coding: list, posts: list[PostInputs], T: int) -
 def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
     """Constrain each post's outcome by the official facts known at ``as_of``.
 
-    A tracked coach with no departure fact by ``as_of`` was still in post then (or until the
-    month a successor's appointment was announced, if one was); a departure that takes effect
-    after the horizon means he stayed throughout; the first non-interim appointment of someone
-    else at a vacancy resolves its successor question.
+    A tracked coach with no departure fact by ``as_of`` (or only ones reversed since) was still
+    in post then (or until the month a successor's appointment was announced, if one was); a
+    departure that takes effect after the horizon means he stayed throughout; the first
+    non-interim appointment of someone else at a vacancy (any appointment, if the question says
+    ``interim_counts``) resolves its successor question.
     """
     T = grid.size
     file = str(scenario.files.get("facts", scenario.path))
@@ -222,11 +231,16 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
     if now is None:
         now = T if as_of > month_end(*grid.months[-1]) else 0
     appointed = {p.club: p.appointed for p in scenario.spec.posts}
+    interim_counts = {q.club for q in scenario.spec.questions if q.interim_counts}
     for p in posts:
         dep, succ = p.states(T)
         since = appointed.get(p.club) or dt.date.min
         mine = facts[(facts["club"] == p.club) & (facts["date"] >= since)] if len(facts) else facts
         left = mine[(mine["kind"] == "left") & (mine["coach"] == p.coach)] if len(mine) else mine
+        if len(left):
+            # A departure called off later (a "reversed" fact) no longer pins anything.
+            undone = mine[(mine["kind"] == "reversed") & (mine["coach"] == p.coach)]["date"]
+            left = left[[not (undone >= d).any() for d in left["date"]]]
         if len(left):
             fact = left.sort_values("date").iloc[0]
             # A departure takes effect on its value date, else at the announcement. One that
@@ -240,7 +254,8 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
             if month is None:  # takes effect after the horizon: in post throughout the window
                 month = T
             p.mask *= dep == month
-        hires = mine[(mine["kind"] == "appointed") & (mine["interim"] == 0)
+        hires = mine[(mine["kind"] == "appointed")
+                     & ((mine["interim"] == 0) | (p.club in interim_counts))
                      & (mine["coach"] != p.coach)] if len(mine) else mine
         if not len(left):
             # Still in post at the as-of date, or at least until a successor's appointment was

@@ -35,6 +35,18 @@ from forecast.priors import resolve_priors
 from forecast.results.result import ForecastResult
 
 
+def _appeal_prior_ratio(base, inputs, new: dict, priors, flat: dict, pick) -> np.ndarray | float:
+    """Return each draw's log prior ratio of the appeals when their centres moved (new odds)."""
+    keys = [f"appeal_shift_{i}" for i, p in enumerate(inputs.posts) if p.has_successor]
+    if "appeal" not in flat or not keys:
+        return 0.0
+    old_c = np.concatenate([base.constant_data[k].values for k in keys])
+    new_c = np.concatenate([new[k] for k in keys])
+    prior = priors["appeal"]
+    a = flat["appeal"][pick] - prior.mu
+    return (((a - old_c) ** 2 - (a - new_c) ** 2) / (2 * prior.sigma**2)).sum(axis=1)
+
+
 def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date,
                       max_draws: int = 1000, seed: int = 0, cache_dir=None) -> ForecastResult | None:
     """Return the forecast on the scenario's current data, reweighting ``base``; None if impossible.
@@ -66,7 +78,7 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
     evaluate = cached_state_posterior(inputs)
     log_old = base.log_likelihood["evidence"].values.reshape(-1)[pick]
     log_new, margs = evaluate({n: v[pick] for n, v in flat.items()}, new)
-    log_w = log_new - log_old
+    log_w = log_new - log_old + _appeal_prior_ratio(base, inputs, new, priors, flat, pick)
     w = np.exp(log_w - log_w.max())
     w /= w.sum()
     ess = float(1.0 / np.sum(w**2))

@@ -11,20 +11,27 @@ from forecast.model.likelihood import log_evidence, reliability_logit
 from forecast.priors import Prior
 
 
-def parameter_priors(inputs: ModelInputs, priors: dict[str, Prior]) -> dict:
+def parameter_priors(inputs: ModelInputs, priors: dict[str, Prior], data: dict | None = None) -> dict:
     """Create every parameter of :data:`forecast.dims.PARAMETERS` from its prior object.
 
-    Call inside a model context. A scenario's appeal of each candidate shifts that candidate's
-    prior centre.
+    Call inside a model context. A scenario's appeal of each candidate and the market's view
+    shift that candidate's prior centre; with ``data`` (the model's ``pm.Data``) the shift is
+    data, so new odds reuse a compiled model.
     """
-    shifts = {"appeal": appeal_shift(inputs)}
+    shift = appeal_shift(inputs)
+    if data is not None and len(shift):
+        import pytensor.tensor as pt
+
+        shift = pt.concatenate([data[f"appeal_shift_{i}"] for i, p in enumerate(inputs.posts)
+                                if p.has_successor])
+    shifts = {"appeal": shift}
     return {name: priors[name].create(dims=dim, shift=shifts.get(name, 0.0))
             for name, dim in PARAMETERS if dim is None or inputs.coords()[dim]}
 
 
 def appeal_shift(inputs: ModelInputs) -> np.ndarray:
-    """Return the scenario's shift of each named candidate's appeal (0 unless the file sets one)."""
-    return np.concatenate([p.appeal_mu for p in inputs.posts if p.has_successor] or [[]])
+    """Return each named candidate's appeal centre: the scenario's appeal plus the market's shift."""
+    return np.concatenate([p.appeal_centre for p in inputs.posts if p.has_successor] or [[]])
 
 
 def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
@@ -48,13 +55,13 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
         discrete outcome summed out.
     """
     with pm.Model(coords=inputs.coords()) as model:
-        params = parameter_priors(inputs, priors)
-        # Everything that changes between forecasts of one scenario (rumours, facts, form,
+        # Everything that changes between forecasts of one scenario (rumours, facts, form, odds,
         # learned reliabilities) is data, so a compiled model is reused while shapes hold.
         # Static shapes keep the graph, and so its on-disk compile cache key, the same in every
         # process (forecast.inference.compiled).
         data = {name: pm.Data(name, value, shape=np.shape(value))
                 for name, value in model_data(inputs).items()}
+        params = parameter_priors(inputs, priors, data)
         if inputs.units:
             pm.Deterministic("reliability", 0.5 + 0.5 * pm.math.sigmoid(
                 reliability_logit(params, data)), dims=SOURCE)

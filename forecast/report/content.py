@@ -137,6 +137,8 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
         for cand in q.candidates:
             for url in cand.sources:
                 data_sources.append({"what": f"candidate {cand.name}", "file": url})
+    for market in inputs.markets:
+        data_sources.append({"what": f"odds: {market.bookmaker}, {market.date}", "file": market.url})
     provenance = {
         "forecast version": __version__,
         "scenario": scenario.id,

@@ -204,6 +204,7 @@ class ForecastResult:
             who = "Someone not on the list" if outcomes[top] == NOT_LISTED else outcomes[top]
             lines.append(f"{who} as the next {club} coach, counting the chance of no "
                          f"change: {mean:.0%} (90% interval {lo:.0%}-{hi:.0%}).")
+            lines += [m.describe() for m in self.inputs.markets if m.club == club]
         summer = self.first_summer_end()
         for coach, table in self.departure.groupby("coach", sort=False):
             club = table["club"].iloc[0]
