@@ -77,6 +77,7 @@ def test_odds_shift_the_prior_as_data_not_structure(scenario_copy):
     inputs = build_inputs(Scenario.load(path))
     (market,) = inputs.markets
     assert market.names[0] == "Xabi Alonso" and market.bookmaker == "Sky Bet"
+    assert market.describe().startswith("Bookmakers on the next Real Madrid coach, given a change")
     post = next(p for p in inputs.posts if p.has_successor)
     shift = dict(zip(post.candidates, post.market_shift, strict=True))
     assert shift["Xabi Alonso"] > shift["Jurgen Klopp"] > shift["Zinedine Zidane"] > 0

@@ -11,7 +11,8 @@ Scores (higher log score is better; lower Brier and RPS are better):
 
 Baselines: uniform over the outcomes; the most-rumoured candidate (0.6 on him, the rest shared);
 the model's own prior without rumours (exact: the same marginalisation with every rumour's
-weight set to zero, averaged over prior draws), which isolates what the rumours add; and, where
+weight set to zero, averaged over prior draws; a case's odds are part of that prior), which
+isolates what the rumours add; and, where
 a case lists odds, the betting market (who, given a change, with the model's own chance of no
 change, since a "next manager" market does not price that).
 """

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast.priors import MARKET_WEIGHT
 
 #: A snapshot older than this at the as-of date priced another situation (before a sacking, a
 #: U-turn, a new name) and is not used.
@@ -62,8 +63,9 @@ class Market:
         """Return the market in words, its ``top`` names first."""
         pairs = list(zip(self.names, self.probabilities, strict=True))[:top]
         names = ", ".join(f"{n} {q:.0%}" for n, q in pairs)
-        return (f"The betting market on the next {self.club} coach ({self.bookmaker}, "
-                f"{self.date:%d %B %Y}, margin removed), part of the forecast's prior: {names}.")
+        return (f"Bookmakers on the next {self.club} coach, given a change ({self.bookmaker}, "
+                f"{self.date:%d %B %Y}, margin removed): {names}; the forecast's prior leans on "
+                f"these prices with weight {MARKET_WEIGHT:g} (1 would take them at face value).")
 
 
 def implied_probabilities(prices) -> np.ndarray:
