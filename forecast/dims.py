@@ -19,7 +19,7 @@ STRENGTH = "strength"  # how firmly a claim is stated
 #: Scalar parameters of the succession model, in the order they are created.
 SCALARS = (
     "sack_base", "sack_season_end", "sack_form", "quit_base", "quit_season_end", "quit_expiry",
-    "quit_final_year", "tie", "avail_mid", "avail_season_end", "buyout", "pull_form",
+    "quit_final_year", "quit_caretaker", "tie", "avail_mid", "avail_season_end", "buyout", "pull_form",
     "tier1", "tier2", "tier3", "tier4",
 )
 #: Every free parameter of the succession model and its dimension (None: a scalar), in the

@@ -94,6 +94,13 @@ DEFAULT_PRIORS: tuple[Prior, ...] = (
     Prior("quit_final_year", 1.0, 0.7,
           "extra voluntary-move hazard at the season end a year before expiry (sell, not lose)",
           "Weak prior (MODEL.md, contracts): clubs cash in on a buy-out before a final year."),
+    Prior("quit_caretaker", 5.5, 1.0,
+          "extra monthly hazard that a caretaker (in charge until someone is appointed) is replaced",
+          "Caretakers go fast: of 39 senior-team 'Interimstrainer' spells in Transfermarkt's "
+          "careers of Bundesliga coaches (../shared/data/bundesliga-coach-careers-tm), the median "
+          "lasted 23 days, 72% ended within two months and 95% within three. The centre puts the "
+          "in-season monthly hazard near one half (logit 0 with quit_base); a fixed remit is a "
+          "contract end instead."),
     Prior("appeal", 0.0, 1.0, "candidate's appeal to the club (added to the scenario's appeal)",
           "Exchangeable candidates a priori; a scenario may shift a candidate's centre."),
     Prior("not_listed", 0.35, 0.75,

@@ -55,6 +55,8 @@ class PostSpec(_Spec):
     coach: str = Field(min_length=1)
     contract_end: dt.date
     appointed: dt.date | None = None
+    #: In charge only until someone is appointed (no fixed remit: a fixed one is contract_end).
+    caretaker: bool = False
     sources: list[Url] = []
 
 

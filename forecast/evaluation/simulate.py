@@ -38,7 +38,7 @@ def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
             candidates=[f"Cand {name}{j}" for j in range(k)],
             expiry=(np.arange(T) == rng.integers(T)).astype(float),
             final_year=(rng.random(T) < 0.3).astype(float), form=float(rng.normal(0, 0.5)),
-            form_matches=20,
+            form_matches=20, caretaker=name == "B",  # B: a caretaker, in every design
         )
         if k:
             p.employed = (rng.random((T, k)) < 0.6).astype(float)

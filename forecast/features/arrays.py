@@ -55,6 +55,7 @@ class PostInputs:
     term_score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # expected reliability logit
     mask: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_obs,) 0 where a fact rules out
     children: list[tuple[int, int]] = field(default_factory=list)  # (child post, candidate index)
+    caretaker: bool = False  # in charge only until someone is appointed
     asks_successor: bool | None = None  # a successor question, named candidates or not; None: K > 0
 
     @property
@@ -186,8 +187,8 @@ def _round_up(n: int, step: int) -> int:
 def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     """Return the arrays that may change between forecasts of one scenario, by data name.
 
-    Per post ``i``: ``form_i``, ``expiry_i``, ``final_year_i``, ``mask_i``, ``truth_i``,
-    ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``; for a vacancy also ``employed_i``,
+    Per post ``i``: ``form_i``, ``caretaker_i``, ``expiry_i``, ``final_year_i``, ``mask_i``,
+    ``truth_i``, ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``; for a vacancy also ``employed_i``,
     ``cand_form_i`` and ``appeal_shift_i`` (each candidate's appeal centre); per reliability
     unit ``unit_tier``, ``unit_learned`` (1 when the track record gives its reliability),
     ``unit_mu`` and ``unit_sd`` (that learned logit's mean and sd); and ``strength_offset``
@@ -206,6 +207,7 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         data[f"form_{i}"] = np.asarray(p.form, dtype=float)
         data[f"expiry_{i}"] = np.asarray(p.expiry, dtype=float)
         data[f"final_year_{i}"] = np.asarray(p.final_year, dtype=float)
+        data[f"caretaker_{i}"] = np.asarray(float(p.caretaker))
         data[f"mask_{i}"] = np.asarray(p.mask, dtype=float)
         data[f"truth_{i}"] = np.asarray(p.truth, dtype=float)
         data[f"unit_{i}"] = np.asarray(p.term_unit, dtype=int)
@@ -234,7 +236,8 @@ def data_dims(inputs: ModelInputs) -> tuple[dict[str, tuple[str, ...]], dict[str
     for i, p in enumerate(inputs.posts):
         s = slug(p.club)
         report, state, choice = f"report_{s}", f"state_{s}", f"candidate_{s}"
-        dims.update({f"form_{i}": (), f"expiry_{i}": (MONTH,), f"final_year_{i}": (MONTH,),
+        dims.update({f"form_{i}": (), f"caretaker_{i}": (), f"expiry_{i}": (MONTH,),
+                     f"final_year_{i}": (MONTH,),
                      f"mask_{i}": (state,), f"truth_{i}": (report, state)})
         dims.update({f"{k}_{i}": (report,) for k in ("unit", "strength", "weight", "rank")})
         if p.has_successor:

@@ -62,7 +62,8 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         expiry = np.array([(y, m) == (end.year, end.month) for y, m in grid.months], dtype=float)
         months_left = np.array([(end.year - y) * 12 + end.month - m for y, m in grid.months])
         final_year = season_end * ((months_left > 0) & (months_left <= 13))
-        posts.append(PostInputs(post.club, post.coach, end, [], expiry, final_year, form, n))
+        posts.append(PostInputs(post.club, post.coach, end, [], expiry, final_year, form, n,
+                                caretaker=post.caretaker))
 
     index_of_club = {p.club: i for i, p in enumerate(posts)}
     index_of_coach = {p.coach: i for i, p in enumerate(posts)}

@@ -20,7 +20,7 @@ from forecast.results.result import ForecastResult
 #: Parameter groups whose priors are widened or narrowed together.
 GROUPS = {
     "leaving hazards": ("sack_base", "sack_season_end", "sack_form", "quit_base", "quit_season_end",
-                        "quit_expiry", "quit_final_year"),
+                        "quit_expiry", "quit_final_year", "quit_caretaker"),
     "successor choice": ("appeal", "not_listed", "tie", "avail_mid", "avail_season_end", "buyout",
                          "pull_form"),
     "source reliability": ("tier1", "tier2", "tier3", "tier4", "source_sd", "source_z"),

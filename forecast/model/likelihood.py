@@ -6,7 +6,7 @@ Generative story for one post :math:`q` with incumbent :math:`c_q` (months :math
 
    .. math:: \operatorname{logit} h^{sack}_m = \alpha_s + \beta_{s,se}\,SE_m - \beta_{form}\,f_q,\quad
              \operatorname{logit} h^{quit}_m = \alpha_q + \beta_{q,se}\,SE_m + \beta_{exp}\,X_{qm}
-                                              + \beta_{fin}\,F_{qm},
+                                              + \beta_{fin}\,F_{qm} + \beta_{ct}\,C_q,
 
    :math:`h_m = 1 - (1-h^{sack}_m)(1-h^{quit}_m)`, and the own departure month is
    :math:`\ell_q \in \{0..T\}` (``T``: still in post after the horizon).
@@ -66,6 +66,7 @@ def departure_factors(params: dict, data: dict, i: int, season_end: np.ndarray):
         + params["quit_season_end"] * season_end
         + params["quit_expiry"] * data[f"expiry_{i}"]
         + params["quit_final_year"] * data[f"final_year_{i}"]
+        + params["quit_caretaker"] * data[f"caretaker_{i}"]
     )
     log_stay = -pt.softplus(logit_sack) - pt.softplus(logit_quit)  # log(1 - h_m)
     hazard = 1.0 - pt.exp(log_stay)
