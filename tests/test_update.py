@@ -215,3 +215,28 @@ def test_whatif_command_reweights_the_saved_run(fits, tmp_path, capsys):
     assert "P(no vacancy at Real Madrid): " in out and "full refit" not in out
     assert main(["whatif", str(base.scenario.path), "--lose", "2"]) == 2
     assert "need --club" in capsys.readouterr().err
+
+
+def test_new_odds_reweight_the_appeal_prior(fits, tmp_path_factory):
+    """Odds move candidates' prior centres, not the likelihood: the update reweights each draw by
+    its prior ratio, so a market that favours Alonso raises him without a refit."""
+    import shutil
+
+    from conftest import DATA
+
+    base, _ = fits
+    root = tmp_path_factory.mktemp("odds") / "data"
+    shutil.copytree(DATA, root, ignore=shutil.ignore_patterns("_incoming"))
+    (root / "odds.csv").write_text(
+        "snapshot,date,bookmaker,club,name,price,url,note\n"
+        "s1,2024-11-10,Sky Bet,Real Madrid,Xabi Alonso,2.0,https://example.org/odds,\n"
+        "s1,2024-11-10,Sky Bet,Real Madrid,Zinedine Zidane,6.0,https://example.org/odds,\n"
+        "s1,2024-11-10,Sky Bet,Real Madrid,Mauricio Pochettino,8.0,https://example.org/odds,\n")
+    path = root / "scenarios" / "real-madrid-2024.yaml"
+    path.write_text(path.read_text().replace("  track_record: ../track_record.csv",
+                                             "  track_record: ../track_record.csv\n  odds: ../odds.csv"))
+    after = forecast.update(base, Scenario.load(path))
+    assert after.idata.posterior.attrs["method"] == "importance"
+    assert after.diagnostics["weight_ess"] > 100
+    alonso = "P(Xabi Alonso next Real Madrid coach)"
+    assert _metric(after, alonso) > _metric(base, alonso) + 0.02

@@ -22,7 +22,8 @@ def cmd_validate(args) -> int:
         f"ok: {scenario.id}: {len(scenario.spec.posts)} posts, {len(scenario.spec.questions)} "
         f"questions, {active} rumours ({len(scenario.rumours) - active} removed), "
         f"{len(scenario.sources)} sources, {len(scenario.results)} matches, "
-        f"{len(scenario.facts)} facts ({scenario.path})"
+        f"{len(scenario.facts)} facts, {scenario.odds['snapshot'].nunique()} odds snapshots "
+        f"({scenario.path})"
     )
     return 0
 
