@@ -26,6 +26,7 @@ def test_default_run_converges_and_says_so(run):
     assert diag["max_rhat"] <= 1.01 and diag["min_ess_bulk"] >= 400 and diag["divergences"] == 0
     assert diag["passed"] is True and code == 0
     assert any(h.startswith("Convergence passed") for h in summary["headlines"])
+    assert summary["markets"] == []  # no odds in the default scenario
 
 
 def test_summary_answers_every_question(run):

@@ -240,3 +240,10 @@ def test_new_odds_reweight_the_appeal_prior(fits, tmp_path_factory):
     assert after.diagnostics["weight_ess"] > 100
     alonso = "P(Xabi Alonso next Real Madrid coach)"
     assert _metric(after, alonso) > _metric(base, alonso) + 0.02
+    import json
+
+    (market,) = json.loads(json.dumps(after.summary()))["markets"]  # summary.json's entry
+    assert market["bookmaker"] == "Sky Bet" and market["date"] == "2024-11-10"
+    # A partial book (inverse prices sum below 1): plain inverse prices, the rest to the field.
+    assert market["names"][0] == "Xabi Alonso"
+    assert sum(market["probabilities"]) == pytest.approx(1 / 2 + 1 / 6 + 1 / 8)

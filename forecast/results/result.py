@@ -263,6 +263,7 @@ class ForecastResult:
             "successor": successor,
             "departure": departure,
             "joint": joint,
+            "markets": [{**asdict(m), "date": m.date.isoformat()} for m in self.inputs.markets],
             "diagnostics": self.diagnostics,
         }
 
