@@ -47,7 +47,7 @@ def test_shin_removes_the_margin_and_the_long_shot_bias():
 def test_weight_one_reproduces_the_market_in_the_choice():
     """With weight 1 and every other choice term at zero the model's choice is the market."""
     market = Market("X", dt.date(2024, 1, 1), "b", "https://example.org", ("A", "B", "Z"),
-                    (0.5, 0.3, 0.2), field=0.2)
+                    (0.5, 0.3, 0.2))
     candidates = ["A", "B", "C"]  # C is not quoted; Z is quoted but not a candidate
     shift = market_shift(market, candidates, 1.0)
     assert shift[2] == 0.0
@@ -65,10 +65,10 @@ def test_latest_snapshot_before_the_as_of_date_only():
         "bookmaker": ["x"] * 6, "club": ["X"] * 6, "name": ["A", "B"] * 3,
         "price": [2.0, 3.0, 5.0, 1.5, 1.1, 20.0], "url": ["https://example.org"] * 6,
     })
-    assert latest_market(odds, "X", ["A", "B"], dt.date(2024, 2, 15)).names == ("B", "A")
-    assert latest_market(odds, "X", ["A", "B"], dt.date(2023, 12, 31)) is None
-    assert latest_market(odds, "X", ["A", "B"], dt.date(2024, 6, 1)) is None  # too old by then
-    assert latest_market(odds, "Y", ["A", "B"], dt.date(2024, 3, 1)) is None
+    assert latest_market(odds, "X", dt.date(2024, 2, 15)).names == ("B", "A")
+    assert latest_market(odds, "X", dt.date(2023, 12, 31)) is None
+    assert latest_market(odds, "X", dt.date(2024, 6, 1)) is None  # too old by then
+    assert latest_market(odds, "Y", dt.date(2024, 3, 1)) is None
 
 
 def test_odds_shift_the_prior_as_data_not_structure(scenario_copy):
@@ -126,7 +126,7 @@ def test_a_price_on_the_incumbent_is_the_market_saying_no_change():
                          "bookmaker": ["b"] * 3, "club": ["England"] * 3,
                          "name": ["Lee Carsley", "Thomas Tuchel", "Graham Potter"],
                          "price": [2.25, 3.5, 8.0], "url": ["https://example.org"] * 3})
-    market = latest_market(odds, "England", ["Thomas Tuchel"], dt.date(2024, 10, 12), "Lee Carsley")
+    market = latest_market(odds, "England", dt.date(2024, 10, 12), "Lee Carsley")
     assert market.names == ("Thomas Tuchel", "Graham Potter")
     rest = np.array([1 / 3.5, 1 / 8.0]) / (1 - 1 / 2.25)  # a partial book: plain inverse prices
     assert market.probabilities == pytest.approx(rest)

@@ -18,7 +18,7 @@ from forecast.features.form import form_against_expectation, team_points
 from forecast.features.market import latest_market, market_shift
 from forecast.features.periods import MonthGrid, month_end
 from forecast.features.propositions import CodingContext, classify_rumours
-from forecast.priors import DISCOUNT, MARKET_WEIGHT, STRENGTH_OFFSET, resolve_priors
+from forecast.priors import DISCOUNT, STRENGTH_OFFSET, resolve_priors
 
 
 def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=None) -> ModelInputs:
@@ -86,10 +86,10 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         p.buyout = np.array([float(c.buyout) for c in q.candidates])
         p.ties = np.array([float(len(c.ties)) for c in q.candidates])
         p.appeal_mu = np.array([c.appeal or 0.0 for c in q.candidates])
-        market = latest_market(scenario.odds, q.club, p.candidates, as_of, p.coach)
+        market = latest_market(scenario.odds, q.club, as_of, p.coach)
         p.market_shift = np.zeros(K)
         if market is not None and K:
-            p.market_shift = market_shift(market, p.candidates, MARKET_WEIGHT)
+            p.market_shift = market_shift(market, p.candidates)
             markets.append(market)
         p.cand_form = np.array([
             form_against_expectation(team_points(results, names_of(c.club), as_of))[0]

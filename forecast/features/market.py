@@ -47,8 +47,6 @@ class Market:
         The quoted names, shortest price first.
     probabilities : tuple of float
         Each name's probability after removing the margin.
-    field : float
-        The probability of anyone not priced as a candidate (see the module docstring).
     """
 
     club: str
@@ -57,7 +55,6 @@ class Market:
     url: str
     names: tuple[str, ...]
     probabilities: tuple[float, ...]
-    field: float
 
     def describe(self, top: int = 4) -> str:
         """Return the market in words, its ``top`` names first."""
@@ -82,7 +79,7 @@ def implied_probabilities(prices) -> np.ndarray:
     return np.asarray(shin.calculate_implied_probabilities(list(map(float, prices))), dtype=float)
 
 
-def latest_market(odds: pd.DataFrame, club: str, candidates: list[str], as_of: dt.date,
+def latest_market(odds: pd.DataFrame, club: str, as_of: dt.date,
                   incumbent: str | None = None) -> Market | None:
     """Return the latest snapshot of ``club``'s market dated on or before ``as_of``, or None.
 
@@ -106,26 +103,25 @@ def latest_market(odds: pd.DataFrame, club: str, candidates: list[str], as_of: d
     rows = rows[keep]
     if not len(rows):
         return None
-    names = tuple(rows["name"])
-    priced = [j for j, n in enumerate(names) if n in candidates]
-    field = max(1.0 - float(q[priced].sum()), float(q.min()))
     first = rows.iloc[0]
-    return Market(club, first.date, first.bookmaker, first.url, names,
-                  tuple(float(x) for x in q), field)
+    return Market(club, first.date, first.bookmaker, first.url, tuple(rows["name"]),
+                  tuple(float(x) for x in q))
 
 
 def market_choice(market: Market, candidates: list[str]) -> np.ndarray:
     """Return the market's probability of each candidate, then of "not listed", given a change.
 
-    The field is shared by its slots: each unquoted candidate has one, "not listed" ``K``.
+    The field (anyone not quoted as a candidate; at least the longest price's probability) is
+    shared by its slots: each unquoted candidate has one, "not listed" ``K``.
     """
     q = dict(zip(market.names, market.probabilities, strict=True))
-    per_slot = market.field / (sum(c not in q for c in candidates) + len(candidates))
+    field = max(1.0 - sum(q[c] for c in candidates if c in q), min(q.values()))
+    per_slot = field / (sum(c not in q for c in candidates) + len(candidates))
     p = np.array([q.get(c, per_slot) for c in candidates] + [len(candidates) * per_slot])
     return p / p.sum()
 
 
-def market_shift(market: Market, candidates: list[str], weight: float) -> np.ndarray:
+def market_shift(market: Market, candidates: list[str], weight: float = MARKET_WEIGHT) -> np.ndarray:
     """Return each candidate's appeal shift from ``market`` (0 for those it does not quote)."""
     p = market_choice(market, candidates)
     per_slot = p[-1] / len(candidates)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 
 from forecast.dims import PARAMETERS, SOURCE
 from forecast.features.arrays import ModelInputs, model_data
@@ -11,20 +12,15 @@ from forecast.model.likelihood import log_evidence, reliability_logit
 from forecast.priors import Prior
 
 
-def parameter_priors(inputs: ModelInputs, priors: dict[str, Prior], data: dict | None = None) -> dict:
+def parameter_priors(inputs: ModelInputs, priors: dict[str, Prior], data: dict) -> dict:
     """Create every parameter of :data:`forecast.dims.PARAMETERS` from its prior object.
 
     Call inside a model context. A scenario's appeal of each candidate and the market's view
-    shift that candidate's prior centre; with ``data`` (the model's ``pm.Data``) the shift is
-    data, so new odds reuse a compiled model.
+    shift that candidate's prior centre; the shift is the model's data (``appeal_shift_i``), so
+    new odds reuse a compiled model.
     """
-    shift = appeal_shift(inputs)
-    if data is not None and len(shift):
-        import pytensor.tensor as pt
-
-        shift = pt.concatenate([data[f"appeal_shift_{i}"] for i, p in enumerate(inputs.posts)
-                                if p.has_successor])
-    shifts = {"appeal": shift}
+    keys = [f"appeal_shift_{i}" for i, p in enumerate(inputs.posts) if p.has_successor]
+    shifts = {"appeal": pt.concatenate([data[k] for k in keys])} if keys else {}
     return {name: priors[name].create(dims=dim, shift=shifts.get(name, 0.0))
             for name, dim in PARAMETERS if dim is None or inputs.coords()[dim]}
 
