@@ -89,14 +89,15 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_dr
     full_logz, full = evaluate(draws)
     full_vals = np.stack([g(full) for _, g in metrics], axis=1)  # (draws, metrics)
     counted = [e for e in inputs.coding if e.status == "counted"]
+    base = model_data(inputs)
     rows = []
     for item in counted:
         if only is not None and item.rumour_id not in only:
             continue
         i = item.proposition.post
         j = [e.rumour_id for e in counted if e.proposition.post == i].index(item.rumour_id)
-        data = model_data(inputs)
-        data[f"weight_{i}"] = data[f"weight_{i}"].copy()
+        data = dict(base)
+        data[f"weight_{i}"] = base[f"weight_{i}"].copy()
         data[f"weight_{i}"][j] = 0.0
         post = inputs.posts[i]  # the next report of its claim moves up a rank
         data[f"rank_{i}"] = term_ranks(post.term_group, post.term_score, data[f"weight_{i}"])
