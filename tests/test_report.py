@@ -59,6 +59,10 @@ def test_content_is_complete(result):
     assert 1 <= len(movers) <= 5 and movers["coded_as"].str.len().min() > 10
     assert np.all(np.diff(movers["change_pp"].abs().to_numpy()) <= 1e-12)
     assert set(movers["id"]) <= set(counted["id"])
+    # The table starts from the headline's own value (all draws), not the thinned draws' mean.
+    headline = res.headline_table().set_index("metric")["mean"][movers["metric"].iloc[0]]
+    assert np.allclose(movers["p_with"], headline)
+    assert np.allclose(movers["p_with"] - movers["p_without"], movers["change_pp"] / 100)
     sums = res.successor.groupby("club")["mean"].sum()
     np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-9)
     assert content.priors["citation"].str.len().min() > 10

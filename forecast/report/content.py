@@ -76,7 +76,9 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
             "url": row.url, "summary": row.summary,
         })
     rumours = pd.DataFrame(rumour_rows)
-    movers = top_movers(influence, rumours, metrics[0][0] if metrics else None)
+    headline = result.headline_table().set_index("metric")["mean"]
+    first = metrics[0][0] if metrics else None
+    movers = top_movers(influence, rumours, first, headline.get(first))
 
     priors = result.priors
     source_rows = []
@@ -163,10 +165,12 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
 
 
 def top_movers(influence: pd.DataFrame, rumours: pd.DataFrame, metric: str | None,
-               n: int = 5) -> pd.DataFrame:
+               now: float | None = None, n: int = 5) -> pd.DataFrame:
     """Return the ``n`` counted rumours whose removal would move ``metric`` most.
 
-    Each comes with the claim the model read from it, so a reader can spot a miscoded row.
+    Each comes with the claim the model read from it, so a reader can spot a miscoded row. The
+    change is estimated on thinned draws; with ``now`` (the headline's value over every draw)
+    it is shown from that value, so the table agrees with the answers above it.
     """
     columns = ["id", "date", "source", "coded_as", "p_with", "p_without", "change_pp"]
     if metric is None or not len(influence):
@@ -179,7 +183,9 @@ def top_movers(influence: pd.DataFrame, rumours: pd.DataFrame, metric: str | Non
         "date": [info.loc[r, "date"] for r in rows["rumour_id"]],
         "source": [info.loc[r, "source"] for r in rows["rumour_id"]],
         "coded_as": [info.loc[r, "how_it_counts"] for r in rows["rumour_id"]],
-        "p_with": rows["with"].to_numpy(), "p_without": rows["without"].to_numpy(),
+        "p_with": rows["with"].to_numpy() if now is None else np.full(len(rows), now),
+        "p_without": (rows["without"].to_numpy() if now is None
+                      else now - rows["change_pp"].to_numpy() / 100),
         "change_pp": rows["change_pp"].to_numpy(),
     }, columns=columns).assign(metric=metric)
 
