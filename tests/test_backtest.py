@@ -8,7 +8,7 @@ import pytest
 from conftest import DATA
 
 from forecast.data.scenario import Scenario
-from forecast.evaluation.backtest import _truth, case_paths, scored_post
+from forecast.evaluation.backtest import case_paths, scored_post, true_states
 from forecast.evaluation.scores import brier, calibration_bins, log_score, rps
 from forecast.features.inputs import build_inputs
 from forecast.model.track_record import track_inputs
@@ -30,7 +30,7 @@ def test_at_least_ten_cases_of_every_kind():
         scenario = Scenario.load(path)
         inputs = build_inputs(scenario)
         i = scored_post(scenario, inputs.posts)
-        dep, succ = _truth(scenario, i)
+        dep, succ = true_states(scenario, i)
         post = inputs.posts[i]
         if (dep == inputs.T).all():
             outcomes.add("no departure")

@@ -48,6 +48,17 @@ def test_log_prior_ratio_is_the_ratio_of_densities(prior_as_posterior):
     assert np.allclose(log_prior_ratio(res, ("sack_base", "appeal"), 1.0), 0.0)
 
 
+def test_log_prior_ratio_moves_a_centre(prior_as_posterior):
+    res = prior_as_posterior
+    x = res.idata.posterior["tie"].values.reshape(-1)
+    prior = res.priors["tie"]
+    expected = (stats.norm.logpdf(x, prior.mu + 0.5 * prior.sigma, prior.sigma)
+                - stats.norm.logpdf(x, prior.mu, prior.sigma))
+    assert np.allclose(log_prior_ratio(res, ("tie",), shift=0.5), expected)
+    with pytest.raises(ValueError, match="half-normal"):
+        log_prior_ratio(res, ("source_sd",), shift=1.0)
+
+
 def test_reweighted_prior_draws_have_the_new_prior_spread(prior_as_posterior):
     """Draws from the prior, reweighted to a prior 1.25 times wider, have 1.25 times its sd."""
     res = prior_as_posterior

@@ -81,7 +81,7 @@ def check_cases(cases_dir: Path) -> list[Path]:
     return paths
 
 
-def _truth(scenario, post_index: int) -> tuple[np.ndarray, np.ndarray]:
+def true_states(scenario, post_index: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the states the facts allow once everything is known: what really happened."""
     from forecast.features.inputs import build_inputs
     from forecast.features.periods import month_end
@@ -141,7 +141,7 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     post = inputs.posts[i]
     T = inputs.T
     when_labels = [*inputs.grid.labels, AFTER]
-    dep_true, succ_true = _truth(scenario, i)
+    dep_true, succ_true = true_states(scenario, i)
     when_truth = np.zeros(T + 1)
     when_truth[np.unique(dep_true)] = 1
     model_when = result.departure[result.departure["coach"] == post.coach]["mean"].to_numpy()

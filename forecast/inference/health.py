@@ -82,16 +82,23 @@ def prior_draws(result: ForecastResult, n: int = 4000) -> dict[str, np.ndarray]:
     return out
 
 
-def log_prior_ratio(result: ForecastResult, names: tuple[str, ...], scale: float) -> np.ndarray:
-    """Return log p'(theta_d) - log p(theta_d) per draw, p' with the scales of ``names`` times ``scale``."""
+def log_prior_ratio(result: ForecastResult, names: tuple[str, ...], scale: float = 1.0,
+                    shift: float = 0.0) -> np.ndarray:
+    """Return log p'(theta_d) - log p(theta_d) per draw.
+
+    In p' the priors of ``names`` have their scales times ``scale`` and their centres moved by
+    ``shift`` of their own scales (a normal prior only: a half-normal has no centre to move).
+    """
     total = 0.0
     for name in names:
         if name not in result.idata.posterior or not result.idata.posterior[name].size:
             continue
         prior = result.priors[name]
+        if shift and prior.positive:
+            raise ValueError(f"{name} has a half-normal prior: there is no centre to move")
         x = _draws(result, name)
-        z2 = ((x - (0.0 if prior.positive else _centre(prior, name, result))) / prior.sigma) ** 2
-        ratio = -np.log(scale) - z2 / (2 * scale**2) + z2 / 2
+        z = (x - (0.0 if prior.positive else _centre(prior, name, result))) / prior.sigma
+        ratio = -np.log(scale) - (z - shift) ** 2 / (2 * scale**2) + z**2 / 2
         total = total + ratio.reshape(ratio.shape[0], -1).sum(axis=1)
     return np.asarray(total)
 

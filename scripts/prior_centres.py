@@ -1,0 +1,43 @@
+"""Check the succession model's prior centres on the backtest cases (forecast.evaluation.centres).
+
+Usage::
+
+    python scripts/prior_centres.py --out /tmp/prior-centres.csv   # ~7 minutes warm on 2 cores
+"""
+
+from __future__ import annotations
+
+import argparse
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.data.paths import data_dir
+from forecast.evaluation.backtest import check_cases
+from forecast.evaluation.centres import case_draws, sweep
+from forecast.inference.batch import run_batch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=Path, default=None, help="folder of case folders")
+    parser.add_argument("--draws", type=int, default=1000, help="draws (and tuning steps) per chain")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="local Dask workers (0: serial)")
+    parser.add_argument("--out", type=Path, required=True, help="CSV of the sweep")
+    args = parser.parse_args()
+    paths = check_cases(args.cases or data_dir() / "cases")
+    cases = run_batch(partial(case_draws, draws=args.draws, seed=args.seed), paths,
+                      workers=args.workers, label=lambda p: p.parent.name,
+                      progress=lambda done, total, name: print(f"[{done}/{total}] {name}", flush=True))
+    table = sweep(cases)
+    table.to_csv(args.out, index=False)
+    wide = table.pivot_table(index=["parameter", "score", "shift_sd"], columns="period",
+                             values=["difference", "se"])
+    with pd.option_context("display.width", 200, "display.max_rows", 500):
+        print(wide.round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()
