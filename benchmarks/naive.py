@@ -70,12 +70,14 @@ def build_naive_model(inputs: ModelInputs, priors: dict) -> pm.Model:
     (observable state index as in :class:`forecast.features.arrays.PostInputs`) and, for every vacancy
     post ``i``, ``successor_i`` (successor index, ``K`` = not listed, ``-1`` = no vacancy).
     """
+    if any(p.appointment_lag for p in inputs.posts):
+        raise NotImplementedError("the naive model pulls an appointee in the vacancy month only")
     T = inputs.T
     season_end = inputs.season_end
     parent = {child: (i, k) for i, p in enumerate(inputs.posts) for child, k in p.children}
     with pm.Model(coords=inputs.coords()) as model:
-        params = parameter_priors(inputs, priors)
         data = {name: pm.Data(name, value) for name, value in model_data(inputs).items()}
+        params = parameter_priors(inputs, priors, data)
         psi = reliability_logit(params, data)
         appeals = split_appeal(params, inputs)
 

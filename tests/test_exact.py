@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from forecast.data.scenario import Scenario
+from forecast.errors import DataValidationError
 from forecast.evaluation.bruteforce import enumerate_joint
 from forecast.evaluation.simulate import draw_params, random_inputs
 from forecast.features.inputs import build_inputs
@@ -37,6 +38,28 @@ def test_message_passing_equals_brute_force(seed, mode):
         np.testing.assert_allclose(got, ref, atol=1e-9)
         assert got.sum() == pytest.approx(1.0, abs=1e-9)
     assert np.all(marg[masked][post.mask == 0] < 1e-12)
+
+
+@pytest.mark.parametrize("seed,lag", [(s, 1 + s % 2) for s in range(4)])
+def test_an_appointment_months_after_the_vacancy_equals_brute_force(seed, lag):
+    """The appointee may leave his own post up to ``lag`` months after the vacancy opens."""
+    rng = np.random.default_rng(200 + seed)
+    inputs = random_inputs(rng, T=int(rng.integers(2, 5)), n_cand=int(rng.integers(1, 3)),
+                           n_terms=int(rng.integers(0, 6)), chain=bool(seed % 2))
+    for post in inputs.posts:
+        if post.has_successor:
+            post.appointment_lag = lag
+    values = draw_params(rng, PRIORS, inputs)
+    evaluate = compile_state_posterior(inputs, chunk=1)
+    log_z, marg = evaluate({n: np.asarray(v)[None] for n, v in values.items()})
+    ref_log_z, ref_marg = enumerate_joint(inputs, values)
+    assert log_z[0] == pytest.approx(ref_log_z, abs=1e-9)
+    for got, ref in zip([m[0] for m in marg], ref_marg, strict=True):
+        np.testing.assert_allclose(got, ref, atol=1e-9)
+    # Without the lag the appointee's own exit comes earlier: the lag is used, not ignored.
+    for post in inputs.posts:
+        post.appointment_lag = 0
+    assert np.abs(enumerate_joint(inputs, values)[1][1] - ref_marg[1]).max() > 1e-6
 
 
 def test_coupling_leaving_bounds_taking_the_job():
@@ -162,3 +185,68 @@ def test_an_interim_answers_the_question_only_when_it_says_so(tmp_path, interim_
     _, succ = post.states(len(post.expiry))
     allowed = set(succ[post.mask > 0].tolist())
     assert allowed == {post.n_cand} if interim_counts else len(allowed) > 2
+
+
+@pytest.mark.parametrize("months", [0, 2])
+def test_an_appointee_may_leave_his_club_after_the_vacancy_opens(scenario_copy, months):
+    """Brazil in 2025: the post fell vacant in March, Ancelotti was named in May and left Real
+    Madrid at the end of May. Told here of Real Madrid and Alonso (vacancy in March 2025, Alonso
+    named and leaving Leverkusen in May): impossible when the appointee must leave in the
+    vacancy month, possible when the question allows an appointment two months later."""
+    import datetime as dt
+
+    facts = scenario_copy.parent.parent / "facts.csv"
+    url = "https://example.org/fact"
+    facts.write_text(facts.read_text()
+                     + f"X1,2025-03-10,left,Carlo Ancelotti,Real Madrid,,0,{url},vacancy in March\n"
+                     + f"X2,2025-05-12,appointed,Xabi Alonso,Real Madrid,,0,{url},named in May\n"
+                     + f"X3,2025-05-25,left,Xabi Alonso,Bayer Leverkusen,,0,{url},leaves in May\n")
+    text = scenario_copy.read_text()
+    scenario_copy.write_text(text.replace("club: Real Madrid\n    candidates:",
+                                          f"club: Real Madrid\n    appointment_months: {months}"
+                                          "\n    candidates:"))
+    scenario = Scenario.load(scenario_copy)
+    if months == 0:  # refused before any sampling, naming the clubs and the way out
+        with pytest.raises(DataValidationError, match="Real Madrid, Bayer Leverkusen.*"
+                                                       "appointment_months"):
+            build_inputs(scenario, dt.date(2025, 6, 30))
+        return
+    inputs = build_inputs(scenario, dt.date(2025, 6, 30))
+    madrid = next(p for p in inputs.posts if p.club == "Real Madrid")
+    assert madrid.appointment_lag == months
+    draws = [draw_params(np.random.default_rng(s), PRIORS, inputs) for s in range(4)]
+    log_z, marg = compile_state_posterior(inputs, chunk=4)(
+        {n: np.stack([d[n] for d in draws]) for n in draws[0]})
+    assert np.all(np.isfinite(log_z))
+    alonso = next(i for i, p in enumerate(inputs.posts) if p.coach == "Xabi Alonso")
+    may = inputs.grid.labels.index("2025-05")
+    dep, _ = inputs.posts[alonso].states(inputs.T)
+    np.testing.assert_allclose(marg[alonso][:, dep == may].sum(axis=1), 1.0)
+
+
+def test_linked_facts_are_refused_exactly_when_no_joint_outcome_fits():
+    """check_links agrees with brute force: it refuses the facts iff the evidence is zero.
+
+    Facts name the linked candidate as the successor in one month and pin his own exit to
+    another, with appointment lags of 0 to 2 months: some combinations fit, some do not.
+    """
+    from forecast.features.links import check_links
+
+    seen = set()
+    for seed in range(10):
+        rng = np.random.default_rng(300 + seed)
+        inputs = random_inputs(rng, T=3, n_cand=2, n_terms=0)
+        vacancy, child = inputs.posts
+        vacancy.appointment_lag = seed % 3
+        dep, succ = vacancy.states(inputs.T)
+        vacancy.mask = ((succ == 0) & (dep == rng.integers(inputs.T))).astype(float)
+        child.mask = (child.states(inputs.T)[0] == rng.integers(inputs.T)).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            possible = bool(np.isfinite(enumerate_joint(inputs, draw_params(rng, PRIORS, inputs))[0]))
+        seen.add(possible)
+        if possible:
+            check_links(inputs.posts, inputs.T, "facts.csv")
+        else:
+            with pytest.raises(DataValidationError, match="contradict"):
+                check_links(inputs.posts, inputs.T, "facts.csv")
+    assert seen == {True, False}

@@ -228,3 +228,25 @@ def test_a_reversal_needs_a_departure_to_reverse(scenario_copy):
                              "https://example.org/r,He stays after all.")
     (p,) = _problems(scenario_copy)
     assert p.field == "kind" and "no earlier departure" in p.message and p.file.endswith("facts.csv")
+
+
+@pytest.mark.parametrize(("line", "needle"), [
+    ("    appointment_months: 7", "less than or equal to 6"),
+    ("    appointment_months: -1", "greater than or equal to 0"),
+])
+def test_appointment_months_is_checked(scenario_copy, line, needle):
+    text = scenario_copy.read_text()
+    scenario_copy.write_text(text.replace("club: Real Madrid\n    candidates:",
+                                          f"club: Real Madrid\n{line}\n    candidates:"))
+    (p,) = _problems(scenario_copy)
+    assert "appointment_months" in p.field and needle in p.message and p.line is not None
+
+
+def test_appointment_months_belongs_to_a_successor_question():
+    from pydantic import ValidationError
+
+    from forecast.data.spec import QuestionSpec
+
+    with pytest.raises(ValidationError, match="belongs to a successor question"):
+        QuestionSpec(kind="departure", coach="Pep Guardiola", appointment_months=2)
+    assert QuestionSpec(kind="successor", club="Brazil", appointment_months=2).appointment_months == 2

@@ -21,6 +21,9 @@ KNOWN_PRIORS = tuple(p.name for p in DEFAULT_PRIORS)
 
 TIES = ("former_player", "former_coach", "reserve_coach", "national")
 
+#: The longest wait for an appointment a successor question may allow, in months.
+MAX_APPOINTMENT_MONTHS = 6
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -70,6 +73,10 @@ class QuestionSpec(_Spec):
     #: An interim appointment answers the successor question (a question about who takes over
     #: now, like Manchester United's in January 2026); by default only a permanent one does.
     interim_counts: bool = False
+    #: Months the appointment may come after the vacancy opens (a national team, Brazil in March to
+    #: May 2025): a named coach who is a tracked incumbent leaves his own post in the vacancy month
+    #: or one of this many after it, each equally likely. 0: in the vacancy month.
+    appointment_months: int = Field(0, ge=0, le=MAX_APPOINTMENT_MONTHS)
 
     @model_validator(mode="after")
     def _shape(self):
@@ -77,6 +84,8 @@ class QuestionSpec(_Spec):
             raise ValueError("a successor question needs club")
         if self.kind == "departure" and not self.coach:
             raise ValueError("a departure question needs coach")
+        if self.kind == "departure" and self.appointment_months:
+            raise ValueError("appointment_months belongs to a successor question")
         return self
 
 

@@ -68,18 +68,21 @@ def enumerate_joint(inputs: ModelInputs, values: dict) -> tuple[float, list[np.n
     for post in posts:
         axes.append(range(T + 1))
         axes.append(range(post.n_cand + 1) if post.has_successor else range(1))
+        # How many months after the vacancy the appointee leaves his own post, each equally likely.
+        axes.append(range(post.appointment_lag + 1))
     total = 0.0
     marg = [np.zeros(p.n_obs(T)) for p in posts]
     for combo in itertools.product(*axes):
-        own, succ = combo[0::2], combo[1::2]
+        own, succ, lag = combo[0::3], combo[1::3], combo[2::3]
         dep = [0] * len(posts)
         weight, loglik, obs = 1.0, 0.0, [0] * len(posts)
         for i in top_down:
             post, f = posts[i], factors[i]
+            weight /= post.appointment_lag + 1
             pull = T
             if i in parent:
                 p, k = parent[i]
-                pull = dep[p] if succ[p] == k and dep[p] < T else T
+                pull = min(dep[p] + lag[p], T) if succ[p] == k and dep[p] < T else T
             dep[i] = min(own[i], pull)
             weight *= f["p_own"][own[i]]
             if post.has_successor:

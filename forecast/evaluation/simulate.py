@@ -120,6 +120,8 @@ def simulate_outcome(rng: np.random.Generator, inputs: ModelInputs, factors: lis
         if i in parent:
             p, k = parent[i]
             pull = dep[p] if succ[p] == k else T
+            if pull < T and inputs.posts[p].appointment_lag:  # appointed some months later
+                pull = min(pull + int(rng.integers(inputs.posts[p].appointment_lag + 1)), T)
         dep[i] = min(own, pull)
         succ[i] = -1
         if post.has_successor and dep[i] < T:

@@ -56,6 +56,7 @@ class PostInputs:
     mask: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_obs,) 0 where a fact rules out
     children: list[tuple[int, int]] = field(default_factory=list)  # (child post, candidate index)
     caretaker: bool = False  # in charge only until someone is appointed
+    appointment_lag: int = 0  # months after the vacancy the appointee may still leave his post
     asks_successor: bool | None = None  # a successor question, named candidates or not; None: K > 0
 
     @property
@@ -122,6 +123,7 @@ class ModelInputs:
             tuple(self.grid.labels), tuple(float(x) for x in self.season_end),
             tuple(self.posts_links()), tuple(tuple(p.candidates) for p in self.posts),
             tuple(tuple(p.buyout) + tuple(p.ties) for p in self.posts),
+            tuple(p.appointment_lag for p in self.posts),
         )
 
     def coords(self) -> dict[str, list[str]]:

@@ -15,6 +15,7 @@ from forecast.dims import SPARE, STRENGTH_LEVELS
 from forecast.errors import DataValidationError, Problem
 from forecast.features.arrays import ModelInputs, PostInputs, _round_up, set_ranks
 from forecast.features.form import form_against_expectation, team_points
+from forecast.features.links import check_links, tree_order
 from forecast.features.market import latest_market, market_shift
 from forecast.features.periods import MonthGrid, month_end
 from forecast.features.propositions import CodingContext, classify_rumours
@@ -73,6 +74,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
             continue
         p = posts[index_of_club[q.club]]
         p.asks_successor = True
+        p.appointment_lag = q.appointment_months
         p.candidates = [c.name for c in q.candidates]
         K = len(p.candidates)
         p.employed = np.zeros((T, K))
@@ -106,6 +108,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         source_alias=scenario.source_names(),
         journalists=journalists,
         season_end_months=tuple(spec.season_end_months),
+        appointment_lag={i: p.appointment_lag for i, p in enumerate(posts)},
     )
     rumours, coding = _classify(scenario, ctx, grid, as_of)
     counted = [e for e in coding if e.status == "counted"]
@@ -149,7 +152,8 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
 
     _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
     _assume(scenario, coding, posts, T)
-    order, roots = _tree_order(posts)
+    check_links(posts, T, str(scenario.files.get("facts", scenario.path)))
+    order, roots = tree_order(posts)
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, coding,
                        rumours, unit_prior, np.asarray(offsets, dtype=float), float(discount),
                        markets)
@@ -274,18 +278,3 @@ def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
             raise DataValidationError(
                 [Problem(file, None, None, f"the facts about {p.club} contradict each other")]
             )
-
-
-def _tree_order(posts: list[PostInputs]) -> tuple[list[int], list[int]]:
-    parent = {child: i for i, p in enumerate(posts) for child, _ in p.children}
-    roots = [i for i in range(len(posts)) if i not in parent]
-    order: list[int] = []
-
-    def visit(i):
-        for child, _ in posts[i].children:
-            visit(child)
-        order.append(i)
-
-    for r in roots:
-        visit(r)
-    return order, roots

@@ -8,6 +8,9 @@ Rules (each rumour's coding is recorded in the rumours table of the report):
   "he is the next coach there, appointed in the window"; the claim kind sets the default strength.
 - the same kinds about any other club, for a tracked incumbent: "he leaves in the window".
 - ``denial`` about a tracked vacancy: "he is not the next coach there in the window".
+- At a vacancy whose question allows the appointment ``appointment_months`` after it opens,
+  "appointed in the window" means the post fell vacant in the window or up to that many
+  months before it.
 - A move's window (not a claim that someone stays) reaches back over the season-end months
   just before it: "summer" coded from June includes the May in which the season ends.
 - A report that ``cites`` another rumour in the file is an echo and adds no weight. One that
@@ -24,7 +27,7 @@ Rules (each rumour's coding is recorded in the rumours table of the report):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -187,6 +190,9 @@ def _proposition(row, ctx, grid: MonthGrid) -> tuple[Proposition | None, str]:
     if target is not None and row.subject in ctx.candidates[target]:
         k = ctx.candidates[target].index(row.subject)
         negated = row.claim == "denial"
+        # The state records the vacancy month; an appointment may come up to `lag` months later.
+        lag = ctx.appointment_lag.get(target, 0)
+        months = tuple(range(max(months[0] - lag, 0), months[0])) + months
         text = "is not" if negated else "is"
         return (
             Proposition(target, "join", k, months, negated),
@@ -218,6 +224,7 @@ class CodingContext:
     source_alias: dict[str, str]
     journalists: set[str]
     season_end_months: tuple[int, ...] = ()
+    appointment_lag: dict[int, int] = field(default_factory=dict)  # by successor post
 
     def unit_for(self, source: str, journalist: str | None) -> str:
         """Return the reliability unit: the named journalist if known as a source, else the outlet."""

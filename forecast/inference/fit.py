@@ -14,7 +14,7 @@ from forecast.data.scenario import Scenario
 from forecast.dims import SOURCE
 from forecast.features.arrays import ModelInputs, constant_data, model_data
 from forecast.features.inputs import build_inputs
-from forecast.inference.compiled import compile_model, with_data
+from forecast.inference.compiled import CORES, compile_model, with_data
 from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import SamplerSettings
 from forecast.model.outcomes import outcome_draws
@@ -54,7 +54,7 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
         else:
             compiled = with_data(compiled, model_data(inputs))
         idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
-                              chains=settings.chains, seed=settings.seed,
+                              chains=settings.chains, cores=CORES, seed=settings.seed,
                               progress_bar=settings.progressbar, save_warmup=False,
                               target_accept=settings.target_accept)
         if SOURCE in idata.posterior.dims and inputs is not None:

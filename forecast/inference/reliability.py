@@ -55,10 +55,10 @@ def sample_track_record(model: pm.Model, settings: SamplerSettings):
     """Sample the track-record model with nutpie (compiled through PyTensor's on-disk cache)."""
     import nutpie
 
-    from forecast.inference.compiled import compile_model
+    from forecast.inference.compiled import CORES, compile_model
 
     return nutpie.sample(compile_model(model), draws=settings.track_draws, tune=settings.track_tune,
-                         chains=settings.track_chains, seed=settings.seed, progress_bar=False,
+                         chains=settings.track_chains, cores=CORES, seed=settings.seed, progress_bar=False,
                          target_accept=settings.track_target_accept)
 
 

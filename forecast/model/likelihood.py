@@ -11,7 +11,9 @@ Generative story for one post :math:`q` with incumbent :math:`c_q` (months :math
    :math:`h_m = 1 - (1-h^{sack}_m)(1-h^{quit}_m)`, and the own departure month is
    :math:`\ell_q \in \{0..T\}` (``T``: still in post after the horizon).
 2. Pull. If the incumbent is a candidate for a tracked vacancy and is chosen in month
-   :math:`c`, he leaves then: the observed departure is :math:`d_q = \min(\ell_q, c)`.
+   :math:`c`, he leaves then: the observed departure is :math:`d_q = \min(\ell_q, c)`. A
+   successor question may allow the appointment to come up to :math:`L` months after the
+   vacancy opens; the pull month is then :math:`c + l`, :math:`l` uniform on :math:`0..L`.
 3. Successor. At a vacancy in month :math:`d<T`, the successor is drawn by a softmax over the
    named candidates (appeal, ties, form, availability by contract and season) and "not listed".
 4. Evidence. Each counted rumour asserts a proposition :math:`X` about one post's observable
@@ -41,6 +43,7 @@ import numpy as np
 import pytensor.tensor as pt
 
 from forecast.features.arrays import ModelInputs, PostInputs, model_data
+from forecast.features.links import lag_matrix
 
 LOG_HALF = float(np.log(0.5))
 
@@ -186,7 +189,11 @@ def log_evidence(params: dict, inputs: ModelInputs, data: dict | None = None,
         weight = data[f"mask_{i}"] * pt.exp(local - top)
         log_scale = top
         for child, k in post.children:
-            weight = weight * messages[child][pull_index(post, k, T)]
+            message = messages[child]
+            if post.appointment_lag:
+                # The appointee may leave his own post up to `lag` months after the vacancy.
+                message = pt.dot(lag_matrix(T, post.appointment_lag), message)
+            weight = weight * message[pull_index(post, k, T)]
             log_scale = log_scale + log_scales[child]
         unnorm = pt.dot(matrix, weight)
         if i in inputs.roots:

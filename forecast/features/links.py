@@ -1,0 +1,75 @@
+"""How tracked posts are linked: an appointee who is another post's incumbent leaves that post.
+
+He leaves in the vacancy month or, where the successor question allows, some months later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast.errors import DataValidationError, Problem
+from forecast.features.arrays import PostInputs
+
+
+def tree_order(posts: list[PostInputs]) -> tuple[list[int], list[int]]:
+    """Return the posts children first, and the roots (posts no one is pulled to)."""
+    parent = {child: i for i, p in enumerate(posts) for child, _ in p.children}
+    roots = [i for i in range(len(posts)) if i not in parent]
+    order: list[int] = []
+
+    def visit(i):
+        for child, _ in posts[i].children:
+            visit(child)
+        order.append(i)
+
+    for r in roots:
+        visit(r)
+    return order, roots
+
+
+def lag_matrix(T: int, lag: int) -> np.ndarray:
+    """Return the (T+1, T+1) distribution of the month an appointee leaves his post.
+
+    Row ``d`` is the vacancy month (``T``: no vacancy); he leaves in month ``d``, ``d+1``, ...
+    ``d+lag``, each equally likely, and a month past the horizon counts as ``T`` (in post
+    throughout). ``lag = 0`` is the identity: he leaves the month the vacancy opens.
+    """
+    out = np.zeros((T + 1, T + 1))
+    for d in range(T):
+        for step in range(lag + 1):
+            out[d, min(d + step, T)] += 1.0 / (lag + 1)
+    out[T, T] = 1.0
+    return out
+
+
+def check_links(posts: list[PostInputs], T: int, file: str) -> None:
+    """Refuse facts that each post allows but that no joint outcome satisfies.
+
+    Every month of an own departure has some probability, so whether a joint outcome is possible
+    depends only on the facts: the same message passing as the likelihood, with booleans. A
+    post pulled in month ``x`` can leave in any month up to ``x``.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the linked clubs, for example an appointee whom the facts keep at his club
+        past the months in which the appointment could take him.
+    """
+    order, roots = tree_order(posts)
+    possible: dict[int, np.ndarray] = {}  # post -> allowed for each pull month 0..T
+    for i in order:
+        post = posts[i]
+        dep, succ = post.states(T)
+        allowed = post.mask > 0
+        for child, k in post.children:
+            reach = ((lag_matrix(T, post.appointment_lag) > 0) & possible[child][None, :]).any(axis=1)
+            allowed &= np.where((succ == k) & (dep < T), reach[dep], possible[child][T])
+        possible[i] = np.array([allowed[dep <= x].any() for x in range(T + 1)])
+    for r in roots:
+        if not possible[r][T]:
+            clubs = [posts[r].club] + [posts[c].club for c, _ in posts[r].children]
+            raise DataValidationError([Problem(
+                file, None, None,
+                f"the facts about {', '.join(clubs)} contradict each other: a named coach would "
+                "have to leave his club in a month the facts rule out (a successor question may "
+                "allow the appointment to come later: appointment_months)")])
