@@ -250,3 +250,22 @@ def test_linked_facts_are_refused_exactly_when_no_joint_outcome_fits():
             with pytest.raises(DataValidationError, match="contradict"):
                 check_links(inputs.posts, inputs.T, "facts.csv")
     assert seen == {True, False}
+
+
+def test_the_simulator_draws_the_appointment_lag_the_likelihood_sums_over():
+    """SBC's simulator and brute force agree on the prior outcome of a design with a lag."""
+    from forecast.evaluation.bruteforce import local_factors
+    from forecast.evaluation.simulate import simulate_outcome
+
+    rng = np.random.default_rng(7)
+    inputs = random_inputs(rng, T=3, n_cand=1, n_terms=0)
+    inputs.posts[0].appointment_lag = 2
+    values = draw_params(rng, PRIORS, inputs)
+    values["appeal"] = np.array([3.0])  # the linked candidate is usually chosen
+    values["sack_base"] = np.asarray(-1.0)  # and the vacancy usually opens early
+    _, exact = enumerate_joint(inputs, values)
+    factors = local_factors(inputs, values)
+    n = 20_000
+    drawn = np.array([simulate_outcome(rng, inputs, factors)[1] for _ in range(n)])
+    freq = np.bincount(drawn, minlength=exact[1].size) / n
+    np.testing.assert_allclose(freq, exact[1], atol=4 * np.sqrt(0.25 / n))
