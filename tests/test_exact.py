@@ -269,3 +269,14 @@ def test_the_simulator_draws_the_appointment_lag_the_likelihood_sums_over():
     drawn = np.array([simulate_outcome(rng, inputs, factors)[1] for _ in range(n)])
     freq = np.bincount(drawn, minlength=exact[1].size) / n
     np.testing.assert_allclose(freq, exact[1], atol=4 * np.sqrt(0.25 / n))
+
+
+def test_a_lag_that_reaches_a_season_end_frees_a_contracted_coach():
+    from forecast.features.arrays import PostInputs
+    from forecast.features.links import choice_season_end
+
+    season_end = np.array([0.0, 0.0, 1.0, 0.0, 0.0])
+    post = PostInputs("Brazil", "Dorival", None, [], season_end, season_end, 0.0, 0)
+    np.testing.assert_array_equal(choice_season_end(post, season_end), season_end)
+    post.appointment_lag = 2
+    np.testing.assert_array_equal(choice_season_end(post, season_end), [1, 1, 1, 0, 0])

@@ -13,6 +13,7 @@ import numpy as np
 import pytensor
 
 from forecast.features.arrays import ModelInputs, model_data
+from forecast.features.links import choice_season_end
 from forecast.model.likelihood import (
     choice_probs,
     departure_factors,
@@ -39,7 +40,8 @@ def compile_local_factors(inputs: ModelInputs):
         p_own, _ = departure_factors(params, data, i, inputs.season_end)
         outs = [p_own, evidence_loglik(params, data, i, psi)]
         if post.has_successor:
-            outs.append(choice_probs(params, data, i, post, *appeals[i], inputs.season_end))
+            outs.append(choice_probs(params, data, i, post, *appeals[i],
+                                     choice_season_end(post, inputs.season_end)))
         outputs.append(outs)
     flat = [o for outs in outputs for o in outs]
     fn = pytensor.function(list(params.values()), flat, on_unused_input="ignore")

@@ -42,6 +42,17 @@ def lag_matrix(T: int, lag: int) -> np.ndarray:
     return out
 
 
+def choice_season_end(post: PostInputs, season_end: np.ndarray) -> np.ndarray:
+    """Return, per vacancy month, whether a coach under contract elsewhere can join at a season end.
+
+    Without an appointment lag that is the vacancy month's own season-end flag; with one, a coach
+    named in a month can still see out his season if one ends within the lag (Ancelotti, named by
+    Brazil in May 2025, finished Real Madrid's season first).
+    """
+    T = len(season_end)
+    return np.array([max(season_end[d:min(d + post.appointment_lag + 1, T)]) for d in range(T)])
+
+
 def check_links(posts: list[PostInputs], T: int, file: str) -> None:
     """Refuse facts that each post allows but that no joint outcome satisfies.
 

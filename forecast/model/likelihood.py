@@ -13,7 +13,9 @@ Generative story for one post :math:`q` with incumbent :math:`c_q` (months :math
 2. Pull. If the incumbent is a candidate for a tracked vacancy and is chosen in month
    :math:`c`, he leaves then: the observed departure is :math:`d_q = \min(\ell_q, c)`. A
    successor question may allow the appointment to come up to :math:`L` months after the
-   vacancy opens; the pull month is then :math:`c + l`, :math:`l` uniform on :math:`0..L`.
+   vacancy opens; the pull month is then :math:`c + l`, :math:`l` uniform on :math:`0..L`, and
+   a candidate under contract elsewhere is as available as at a season end if one falls within
+   those months.
 3. Successor. At a vacancy in month :math:`d<T`, the successor is drawn by a softmax over the
    named candidates (appeal, ties, form, availability by contract and season) and "not listed".
 4. Evidence. Each counted rumour asserts a proposition :math:`X` about one post's observable
@@ -43,7 +45,7 @@ import numpy as np
 import pytensor.tensor as pt
 
 from forecast.features.arrays import ModelInputs, PostInputs, model_data
-from forecast.features.links import lag_matrix
+from forecast.features.links import choice_season_end, lag_matrix
 
 LOG_HALF = float(np.log(0.5))
 
@@ -107,7 +109,8 @@ def outcome_matrix(params: dict, data: dict, i: int, post: PostInputs, season_en
     dep = p_own[None, :] * lower + pt.diag(surv)  # P(d | c)
     if not post.has_successor:
         return dep
-    choice = choice_probs(params, data, i, post, appeal, not_listed, season_end)
+    choice = choice_probs(params, data, i, post, appeal, not_listed,
+                          choice_season_end(post, season_end))
     vacancy = (dep[:, :T, None] * choice[None, :, :]).reshape((T + 1, T * (post.n_cand + 1)))
     return pt.concatenate([vacancy, dep[:, T:]], axis=1)
 
