@@ -17,6 +17,7 @@ from forecast.data.paths import data_dir
 from forecast.evaluation.backtest import check_cases
 from forecast.evaluation.centres import case_draws, sweep
 from forecast.inference.batch import run_batch
+from forecast.inference.refresh import cache_dir
 
 
 def main() -> None:
@@ -26,9 +27,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None, help="local Dask workers (0: serial)")
     parser.add_argument("--out", type=Path, required=True, help="CSV of the sweep")
+    parser.add_argument("--reports", type=Path, default=Path("reports"),
+                        help="reports folder whose cache of learned reliabilities to use")
     args = parser.parse_args()
     paths = check_cases(args.cases or data_dir() / "cases")
-    cases = run_batch(partial(case_draws, draws=args.draws, seed=args.seed), paths,
+    task = partial(case_draws, draws=args.draws, seed=args.seed, cache_dir=cache_dir(args.reports))
+    cases = run_batch(task, paths,
                       workers=args.workers, label=lambda p: p.parent.name,
                       progress=lambda done, total, name: print(f"[{done}/{total}] {name}", flush=True))
     table = sweep(cases)

@@ -230,7 +230,7 @@ def test_linked_facts_are_refused_exactly_when_no_joint_outcome_fits():
     Facts name the linked candidate as the successor in one month and pin his own exit to
     another, with appointment lags of 0 to 2 months: some combinations fit, some do not.
     """
-    from forecast.features.links import check_links
+    from forecast.features.links import check_links, tree_order
 
     seen = set()
     for seed in range(10):
@@ -245,10 +245,10 @@ def test_linked_facts_are_refused_exactly_when_no_joint_outcome_fits():
             possible = bool(np.isfinite(enumerate_joint(inputs, draw_params(rng, PRIORS, inputs))[0]))
         seen.add(possible)
         if possible:
-            check_links(inputs.posts, inputs.T, "facts.csv")
+            check_links(inputs.posts, *tree_order(inputs.posts), inputs.T, "facts.csv")
         else:
             with pytest.raises(DataValidationError, match="contradict"):
-                check_links(inputs.posts, inputs.T, "facts.csv")
+                check_links(inputs.posts, *tree_order(inputs.posts), inputs.T, "facts.csv")
     assert seen == {True, False}
 
 

@@ -111,6 +111,15 @@ def _prior_marginals(inputs, priors, draws: int, seed: int) -> list[np.ndarray]:
     return [m.mean(axis=0) for m in margs]
 
 
+def who_truth_columns(post, dep: np.ndarray, succ: np.ndarray, T: int) -> list[int]:
+    """Return the successor outcomes that the true states ``dep, succ`` of a post answer.
+
+    Outcomes are numbered as in the successor tables: the candidates, not listed (``K``), no
+    vacancy (``K + 1``).
+    """
+    return sorted({post.n_cand + 1 if d == T else s for d, s in zip(dep, succ, strict=True)})
+
+
 def scored_post(scenario, posts) -> int:
     """Return the index in ``posts`` (model inputs) of the post a case is scored on.
 
@@ -154,8 +163,7 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     if post.has_successor:
         who_labels = [*post.candidates, NOT_LISTED, NO_VACANCY]
         who_truth = np.zeros(len(who_labels))
-        for d, s in zip(dep_true, succ_true, strict=True):
-            who_truth[len(who_labels) - 1 if d == T else s] = 1
+        who_truth[who_truth_columns(post, dep_true, succ_true, T)] = 1
         table = result.successor[result.successor["club"] == post.club]
         prior_who = np.array([prior[(succ == k) & (dep < T)].sum() for k in range(post.n_cand + 1)]
                              + [prior[dep == T].sum()])

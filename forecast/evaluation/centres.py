@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.evaluation.backtest import scored_post, true_states
+from forecast.evaluation.backtest import scored_post, true_states, who_truth_columns
 from forecast.inference.health import GROUPS, log_prior_ratio
 
 #: Shifts of a prior centre tried, in prior standard deviations.
@@ -30,8 +30,10 @@ SCORED_ON = {"successor choice": "who", "leaving hazards": "when"}
 SPLIT = dt.date(2023, 1, 1)
 
 
-def case_draws(path: Path, draws: int = 1000, seed: int = 1) -> dict:
+def case_draws(path: Path, draws: int = 1000, seed: int = 1, cache_dir: Path | None = None) -> dict:
     """Fit one case; return each draw's probability of what happened and its log prior ratios.
+
+    ``cache_dir`` keeps learned source reliabilities between runs, as ``forecast backtest`` does.
 
     Returns a dict: ``case``, ``cutoff``, ``who`` and ``when`` (per draw, the probability of the
     true outcome; ``who`` is None without a successor question) and ``log_ratio`` keyed by
@@ -43,7 +45,8 @@ def case_draws(path: Path, draws: int = 1000, seed: int = 1) -> dict:
     from forecast.inference.settings import SamplerSettings
 
     scenario = Scenario.load(path)
-    result = fit(scenario, settings=SamplerSettings(draws=draws, tune=draws, seed=seed))
+    result = fit(scenario, settings=SamplerSettings(draws=draws, tune=draws, seed=seed),
+                 cache_dir=cache_dir)
     posterior = result.idata.posterior
     post = result.inputs.posts[scored_post(scenario, result.inputs.posts)]
     T = result.inputs.T
@@ -55,8 +58,7 @@ def case_draws(path: Path, draws: int = 1000, seed: int = 1) -> dict:
 
     who = None
     if post.has_successor:
-        # Outcomes: the candidates, not listed (index K), no vacancy (K + 1).
-        columns = sorted({post.n_cand + 1 if d == T else s for d, s in zip(dep, succ, strict=True)})
+        columns = who_truth_columns(post, dep, succ, T)
         who = flat(f"successor_{slug(post.club)}")[:, columns].sum(axis=1)
     names = [n for group in SCORED_ON for n in GROUPS[group]
              if n != "appeal" and n in posterior and posterior[n].size]

@@ -53,12 +53,14 @@ def choice_season_end(post: PostInputs, season_end: np.ndarray) -> np.ndarray:
     return np.array([max(season_end[d:min(d + post.appointment_lag + 1, T)]) for d in range(T)])
 
 
-def check_links(posts: list[PostInputs], T: int, file: str) -> None:
+def check_links(posts: list[PostInputs], order: list[int], roots: list[int], T: int,
+                file: str) -> None:
     """Refuse facts that each post allows but that no joint outcome satisfies.
 
     Every month of an own departure has some probability, so whether a joint outcome is possible
-    depends only on the facts: the same message passing as the likelihood, with booleans. A
-    post pulled in month ``x`` can leave in any month up to ``x``.
+    depends only on the facts: the same message passing as the likelihood, with booleans, over
+    ``order`` and ``roots`` (:func:`tree_order`). A post pulled in month ``x`` can leave in any
+    month up to ``x``.
 
     Raises
     ------
@@ -66,7 +68,6 @@ def check_links(posts: list[PostInputs], T: int, file: str) -> None:
         Naming the linked clubs, for example an appointee whom the facts keep at his club
         past the months in which the appointment could take him.
     """
-    order, roots = tree_order(posts)
     possible: dict[int, np.ndarray] = {}  # post -> allowed for each pull month 0..T
     for i in order:
         post = posts[i]
