@@ -119,7 +119,8 @@ def outcomes_from_marginals(inputs: ModelInputs, marginals: list[np.ndarray],
     xarray.Dataset
         ``departure`` (chain, draw, post, month_out); for each vacancy with slug ``s``:
         ``successor_s`` (chain, draw, s_outcome) summing to one with "no vacancy", and ``joint_s``
-        (chain, draw, month, s_choice) the probability the choice is appointed in that month.
+        (chain, draw, month, s_choice) the probability the post falls vacant in that month and
+        the choice is appointed to it.
     """
     T = inputs.T
     n_chain, n_draw = marginals[0].shape[:2]

@@ -44,7 +44,7 @@ class ForecastResult:
     departure : pandas.DataFrame
         ``coach, club, month, window, mean, lo, hi, cum_mean, cum_lo, cum_hi``.
     joint : pandas.DataFrame
-        ``club, month, candidate, mean, lo, hi``: who is appointed in which month.
+        ``club, month, candidate, mean, lo, hi``: who is chosen for a vacancy opening in which month.
     diagnostics : dict
         R-hat, ESS, divergences and the verdict.
     idata : arviz.InferenceData
