@@ -29,4 +29,7 @@ def test_sweep_scores_a_shift_towards_what_happened_higher():
     x = rng.normal(1.0, 1.0, 400_000)
     exact = np.log(np.mean(1 / (1 + np.exp(-(x - 1.0))))) - np.log(np.mean(cases[0]["who"]))
     assert table.loc[("tie", 1.0, "before 2023"), "difference"] == pytest.approx(exact, abs=0.03)
-    assert up["min_weight_ess"] < 4000
+    # Weights from N(0, 1) to N(1, 1) keep an effective sample size of n * exp(-1).
+    assert up["min_weight_ess"] == pytest.approx(4000 * np.exp(-1.0), rel=0.2)
+    assert table.loc[("tie", 0.5, "all"), "min_weight_ess"] == pytest.approx(
+        4000 * np.exp(-0.25), rel=0.1)

@@ -115,3 +115,33 @@ def test_a_summer_move_includes_the_may_the_season_ends_in(default_inputs):
     items = {e.rumour_id: e for e in default_inputs.coding}
     r018 = items["r018"].proposition  # Alonso stays 2025-07/2026-06
     assert default_inputs.grid.labels[r018.months[0]] == "2025-07"
+
+
+@pytest.mark.parametrize("lag", [0, 2])
+def test_an_appointment_months_after_the_vacancy_widens_joins_and_denials_alike(lag):
+    """A state records the vacancy month, so "appointed in W" holds when the post fell vacant in
+    W or up to ``lag`` months before; a denial of the same window is its exact negation."""
+    from types import SimpleNamespace
+
+    from forecast.features.arrays import PostInputs
+    from forecast.features.periods import MonthGrid
+    from forecast.features.propositions import CodingContext, _proposition
+
+    grid = MonthGrid((2025, 1), (2025, 12))
+    ctx = CodingContext(clubs=["Brazil"], post_of_incumbent={"Dorival Junior": 0},
+                        successor_post={"Brazil": 0}, candidates={0: ["Carlo Ancelotti"]},
+                        source_alias={}, journalists=set(), appointment_lag={0: lag})
+    post = PostInputs("Brazil", "Dorival Junior", dt.date(2026, 7, 31), ["Carlo Ancelotti"],
+                      np.zeros(12), np.zeros(12), 0.0, 0, asks_successor=True)
+    dep, succ = post.states(grid.size)
+    truth = {}
+    for claim in ("joins", "denial"):
+        row = SimpleNamespace(claim=claim, window="2025-05/2025-06", subject="Carlo Ancelotti",
+                              club="Brazil")
+        prop, _ = _proposition(row, ctx, grid)
+        assert [grid.labels[m] for m in prop.months] == [
+            f"2025-{m:02d}" for m in range(5 - lag, 7)]
+        truth[claim] = prop.truth(dep, succ)
+    np.testing.assert_array_equal(truth["joins"] + truth["denial"], 1.0)
+    vacant_march = (dep == grid.labels.index("2025-03")) & (succ == 0)
+    assert truth["joins"][vacant_march].item() == (lag == 2)

@@ -190,7 +190,9 @@ def _proposition(row, ctx, grid: MonthGrid) -> tuple[Proposition | None, str]:
     if target is not None and row.subject in ctx.candidates[target]:
         k = ctx.candidates[target].index(row.subject)
         negated = row.claim == "denial"
-        # The state records the vacancy month; an appointment may come up to `lag` months later.
+        # The state records the vacancy month and an appointment may come up to `lag` months
+        # later, so a report of an appointment in W (or its denial, the exact negation) covers
+        # vacancies up to `lag` months before W.
         lag = ctx.appointment_lag.get(target, 0)
         months = tuple(range(max(months[0] - lag, 0), months[0])) + months
         text = "is not" if negated else "is"
@@ -204,13 +206,6 @@ def _proposition(row, ctx, grid: MonthGrid) -> tuple[Proposition | None, str]:
             f"a move to {row.club} implies {row.subject} leaves {ctx.clubs[own_post]}",
         )
     return None, f"no tracked question covers {row.subject} and {row.club}"
-
-
-
-
-
-
-
 
 
 @dataclass
