@@ -40,12 +40,18 @@ def test_message_passing_equals_brute_force(seed, mode):
     assert np.all(marg[masked][post.mask == 0] < 1e-12)
 
 
-@pytest.mark.parametrize("seed,lag", [(s, 1 + s % 2) for s in range(4)])
-def test_an_appointment_months_after_the_vacancy_equals_brute_force(seed, lag):
-    """The appointee may leave his own post up to ``lag`` months after the vacancy opens."""
+@pytest.mark.parametrize("seed,lag,season_end", [(0, 1, "drawn"), (1, 2, "second month"),
+                                                  (2, 1, "none"), (5, 2, "drawn")])
+def test_an_appointment_months_after_the_vacancy_equals_brute_force(seed, lag, season_end):
+    """The appointee may leave his own post up to ``lag`` months after the vacancy opens: at a
+    season end if one falls in those months, otherwise in any of them."""
+    from forecast.features.links import lag_matrix
+
     rng = np.random.default_rng(200 + seed)
-    inputs = random_inputs(rng, T=int(rng.integers(2, 5)), n_cand=int(rng.integers(1, 3)),
+    inputs = random_inputs(rng, T=int(rng.integers(3, 5)), n_cand=int(rng.integers(1, 3)),
                            n_terms=int(rng.integers(0, 6)), chain=bool(seed % 2))
+    if season_end != "drawn":
+        inputs.season_end = np.eye(inputs.T)[1] * (season_end == "second month")
     for post in inputs.posts:
         if post.has_successor:
             post.appointment_lag = lag
@@ -57,9 +63,23 @@ def test_an_appointment_months_after_the_vacancy_equals_brute_force(seed, lag):
     for got, ref in zip([m[0] for m in marg], ref_marg, strict=True):
         np.testing.assert_allclose(got, ref, atol=1e-9)
     # Without the lag the appointee's own exit comes earlier: the lag is used, not ignored.
+    assert not np.array_equal(lag_matrix(inputs.T, lag, inputs.season_end), np.eye(inputs.T + 1))
     for post in inputs.posts:
         post.appointment_lag = 0
     assert np.abs(enumerate_joint(inputs, values)[1][1] - ref_marg[1]).max() > 1e-6
+
+
+def test_an_appointee_leaves_at_a_season_end_within_the_lag():
+    from forecast.features.links import lag_matrix
+
+    season_end = np.array([0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
+    got = lag_matrix(6, 2, season_end)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0)
+    for vacancy in (0, 1, 2):  # named in March, April or May: leaves after May's last match
+        np.testing.assert_array_equal(got[vacancy], np.eye(7)[2])
+    np.testing.assert_allclose(got[3, 3:6], 1 / 3)  # no season end ahead: any of the months
+    np.testing.assert_allclose(got[5, [5, 6]], [1 / 3, 2 / 3])  # past the horizon counts as T
+    np.testing.assert_array_equal(lag_matrix(6, 0, season_end), np.eye(7))
 
 
 def test_coupling_leaving_bounds_taking_the_job():
@@ -193,6 +213,7 @@ def test_an_appointee_may_leave_his_club_after_the_vacancy_opens(scenario_copy, 
     Madrid at the end of May. Told here of Real Madrid and Alonso (vacancy in March 2025, Alonso
     named and leaving Leverkusen in May): impossible when the appointee must leave in the
     vacancy month, possible when the question allows an appointment two months later."""
+    import dataclasses
     import datetime as dt
 
     facts = scenario_copy.parent.parent / "facts.csv"
@@ -210,6 +231,13 @@ def test_an_appointee_may_leave_his_club_after_the_vacancy_opens(scenario_copy, 
         with pytest.raises(DataValidationError, match="Real Madrid, Bayer Leverkusen.*"
                                                        "appointment_months"):
             build_inputs(scenario, dt.date(2025, 6, 30))
+        # With a what-if assumption in play the message blames it along with the facts.
+        assumed = dataclasses.replace(scenario, assumed={"r015": True})
+        with pytest.raises(DataValidationError) as err:
+            build_inputs(assumed, dt.date(2025, 6, 30))
+        problem, = err.value.problems
+        assert problem.file == "what-if" and problem.message.startswith(
+            "the facts and what-if assumptions about Real Madrid, Bayer Leverkusen")
         return
     inputs = build_inputs(scenario, dt.date(2025, 6, 30))
     madrid = next(p for p in inputs.posts if p.club == "Real Madrid")
@@ -245,10 +273,10 @@ def test_linked_facts_are_refused_exactly_when_no_joint_outcome_fits():
             possible = bool(np.isfinite(enumerate_joint(inputs, draw_params(rng, PRIORS, inputs))[0]))
         seen.add(possible)
         if possible:
-            check_links(inputs.posts, *tree_order(inputs.posts), inputs.T, "facts.csv")
+            check_links(inputs.posts, *tree_order(inputs.posts), inputs.season_end, "facts.csv")
         else:
             with pytest.raises(DataValidationError, match="contradict"):
-                check_links(inputs.posts, *tree_order(inputs.posts), inputs.T, "facts.csv")
+                check_links(inputs.posts, *tree_order(inputs.posts), inputs.season_end, "facts.csv")
     assert seen == {True, False}
 
 

@@ -70,7 +70,8 @@ def enumerate_joint(inputs: ModelInputs, values: dict) -> tuple[float, list[np.n
     for post in posts:
         axes.append(range(T + 1))
         axes.append(range(post.n_cand + 1) if post.has_successor else range(1))
-        # How many months after the vacancy the appointee leaves his own post, each equally likely.
+        # How many months after the vacancy the appointee leaves his own post, each equally likely
+        # unless a season ends within the lag (then he leaves at its end: _appointee_leaves).
         axes.append(range(post.appointment_lag + 1))
     total = 0.0
     marg = [np.zeros(p.n_obs(T)) for p in posts]
@@ -84,7 +85,9 @@ def enumerate_joint(inputs: ModelInputs, values: dict) -> tuple[float, list[np.n
             pull = T
             if i in parent:
                 p, k = parent[i]
-                pull = min(dep[p] + lag[p], T) if succ[p] == k and dep[p] < T else T
+                if succ[p] == k and dep[p] < T:
+                    pull = _appointee_leaves(dep[p], lag[p], posts[p].appointment_lag,
+                                             inputs.season_end)
             dep[i] = min(own[i], pull)
             weight *= f["p_own"][own[i]]
             if post.has_successor:
@@ -103,3 +106,12 @@ def enumerate_joint(inputs: ModelInputs, values: dict) -> tuple[float, list[np.n
         for i in range(len(posts)):
             marg[i][obs[i]] += w
     return float(np.log(total)), [m / total for m in marg]
+
+
+def _appointee_leaves(vacancy: int, step: int, lag: int, season_end: np.ndarray) -> int:
+    """Return the month an appointee leaves his post: at the first season end in the lag, if any."""
+    T = len(season_end)
+    for month in range(vacancy, min(vacancy + lag, T - 1) + 1):
+        if season_end[month]:
+            return month
+    return min(vacancy + step, T)

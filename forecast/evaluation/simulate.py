@@ -120,8 +120,10 @@ def simulate_outcome(rng: np.random.Generator, inputs: ModelInputs, factors: lis
         if i in parent:
             p, k = parent[i]
             pull = dep[p] if succ[p] == k else T
-            if pull < T and inputs.posts[p].appointment_lag:  # appointed some months later
-                pull = min(pull + int(rng.integers(inputs.posts[p].appointment_lag + 1)), T)
+            lag = inputs.posts[p].appointment_lag
+            if pull < T and lag:  # appointed some months later: at a season end if one comes
+                ends = np.flatnonzero(inputs.season_end[pull:pull + lag + 1])
+                pull = pull + int(ends[0]) if len(ends) else min(pull + int(rng.integers(lag + 1)), T)
         dep[i] = min(own, pull)
         succ[i] = -1
         if post.has_successor and dep[i] < T:

@@ -153,7 +153,8 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
     _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
     _assume(scenario, coding, posts, T)
     order, roots = tree_order(posts)
-    check_links(posts, order, roots, T, str(scenario.files.get("facts", scenario.path)))
+    check_links(posts, order, roots, season_end, str(scenario.files.get("facts", scenario.path)),
+                assumed=bool(scenario.assumed))
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, coding,
                        rumours, unit_prior, np.asarray(offsets, dtype=float), float(discount),
                        markets)

@@ -27,15 +27,22 @@ def tree_order(posts: list[PostInputs]) -> tuple[list[int], list[int]]:
     return order, roots
 
 
-def lag_matrix(T: int, lag: int) -> np.ndarray:
+def lag_matrix(T: int, lag: int, season_end: np.ndarray) -> np.ndarray:
     """Return the (T+1, T+1) distribution of the month an appointee leaves his post.
 
-    Row ``d`` is the vacancy month (``T``: no vacancy); he leaves in month ``d``, ``d+1``, ...
-    ``d+lag``, each equally likely, and a month past the horizon counts as ``T`` (in post
-    throughout). ``lag = 0`` is the identity: he leaves the month the vacancy opens.
+    Row ``d`` is the vacancy month (``T``: no vacancy). When a season ends within ``d`` ...
+    ``d+lag`` he leaves at the first such season end (named in spring, he sees out his season:
+    Ancelotti, named by Brazil in May 2025, left Real Madrid after its last match); otherwise in
+    month ``d``, ``d+1``, ... ``d+lag``, each equally likely, a month past the horizon counting
+    as ``T`` (in post throughout). ``lag = 0`` is the identity: he leaves the month the vacancy
+    opens.
     """
     out = np.zeros((T + 1, T + 1))
     for d in range(T):
+        ends = [m for m in range(d, min(d + lag + 1, T)) if season_end[m]]
+        if ends:
+            out[d, ends[0]] = 1.0
+            continue
         for step in range(lag + 1):
             out[d, min(d + step, T)] += 1.0 / (lag + 1)
     out[T, T] = 1.0
@@ -53,35 +60,48 @@ def choice_season_end(post: PostInputs, season_end: np.ndarray) -> np.ndarray:
     return np.array([max(season_end[d:min(d + post.appointment_lag + 1, T)]) for d in range(T)])
 
 
-def check_links(posts: list[PostInputs], order: list[int], roots: list[int], T: int,
-                file: str) -> None:
+def check_links(posts: list[PostInputs], order: list[int], roots: list[int],
+                season_end: np.ndarray, file: str, assumed: bool = False) -> None:
     """Refuse facts that each post allows but that no joint outcome satisfies.
 
     Every month of an own departure has some probability, so whether a joint outcome is possible
     depends only on the facts: the same message passing as the likelihood, with booleans, over
     ``order`` and ``roots`` (:func:`tree_order`). A post pulled in month ``x`` can leave in any
-    month up to ``x``.
+    month up to ``x``; an appointee leaves his post in the months :func:`lag_matrix` allows.
+    ``assumed`` says that what-if assumptions narrowed the posts too, so the
+    message blames them with the facts.
 
     Raises
     ------
     DataValidationError
-        Naming the linked clubs, for example an appointee whom the facts keep at his club
-        past the months in which the appointment could take him.
+        Naming every club linked to the contradiction, for example an appointee whom the facts
+        keep at his club past the months in which the appointment could take him.
     """
+    T = len(season_end)
     possible: dict[int, np.ndarray] = {}  # post -> allowed for each pull month 0..T
     for i in order:
         post = posts[i]
         dep, succ = post.states(T)
         allowed = post.mask > 0
         for child, k in post.children:
-            reach = ((lag_matrix(T, post.appointment_lag) > 0) & possible[child][None, :]).any(axis=1)
+            leaves = lag_matrix(T, post.appointment_lag, season_end) > 0
+            reach = (leaves & possible[child][None, :]).any(axis=1)
             allowed &= np.where((succ == k) & (dep < T), reach[dep], possible[child][T])
         possible[i] = np.array([allowed[dep <= x].any() for x in range(T + 1)])
     for r in roots:
         if not possible[r][T]:
-            clubs = [posts[r].club] + [posts[c].club for c, _ in posts[r].children]
+            clubs = [posts[i].club for i in _linked(posts, r)]
+            what = "the facts and what-if assumptions" if assumed else "the facts"
             raise DataValidationError([Problem(
-                file, None, None,
-                f"the facts about {', '.join(clubs)} contradict each other: a named coach would "
-                "have to leave his club in a month the facts rule out (a successor question may "
+                "what-if" if assumed else file, None, None,
+                f"{what} about {', '.join(clubs)} contradict each other: a named coach would "
+                f"have to leave his club in a month {what} rule out (a successor question may "
                 "allow the appointment to come later: appointment_months)")])
+
+
+def _linked(posts: list[PostInputs], root: int) -> list[int]:
+    """Return ``root`` and every post below it, in the order they are linked."""
+    out = [root]
+    for child, _ in posts[root].children:
+        out += _linked(posts, child)
+    return out

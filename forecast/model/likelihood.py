@@ -195,7 +195,7 @@ def log_evidence(params: dict, inputs: ModelInputs, data: dict | None = None,
             message = messages[child]
             if post.appointment_lag:
                 # The appointee may leave his own post up to `lag` months after the vacancy.
-                message = pt.dot(lag_matrix(T, post.appointment_lag), message)
+                message = pt.dot(lag_matrix(T, post.appointment_lag, inputs.season_end), message)
             weight = weight * message[pull_index(post, k, T)]
             log_scale = log_scale + log_scales[child]
         unnorm = pt.dot(matrix, weight)
