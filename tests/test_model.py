@@ -56,3 +56,25 @@ def test_scenario_prior_override_reaches_the_model(scenario_copy):
     model = build_model(build_inputs(scenario), priors)
     draws = pm.draw(model["sack_base"], draws=4000, random_seed=1)
     assert abs(draws.mean() - (-2.0)) < 0.01 and abs(draws.std() - 0.1) < 0.01
+
+
+def test_the_state_posterior_uses_pymcs_compiler_flags_without_importing_pymc():
+    """Compiled C modules are cached under their compiler flags: a process that reweights a saved
+    run (no PyMC import) must compile the state posterior with the flags of one that imported
+    PyMC (this one), or it recompiles what the full run cached."""
+    import subprocess
+    import sys
+
+    import pytensor
+
+    from forecast.model.outcomes import set_compiler_flags
+
+    code = ("import sys, pytensor\nimport forecast.inference.refresh\n"
+            "from forecast.model.outcomes import set_compiler_flags\nset_compiler_flags()\n"
+            "print('pymc' in sys.modules, pytensor.config.gcc__cxxflags)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    set_compiler_flags()
+    assert out[0] == "False"
+    assert sorted(out[1:]) == sorted(pytensor.config.gcc__cxxflags.split())
+    assert len(set(out[1:])) == len(out[1:])  # each flag once

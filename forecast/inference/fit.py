@@ -16,18 +16,11 @@ from forecast.features.arrays import ModelInputs, constant_data, model_data
 from forecast.features.inputs import build_inputs
 from forecast.inference.compiled import CORES, compile_model, with_data
 from forecast.inference.reliability import learn_reliability
-from forecast.inference.settings import SamplerSettings
+from forecast.inference.settings import MAX_RHAT, MIN_ESS, SamplerSettings
 from forecast.model.outcomes import outcome_draws
 from forecast.model.succession import build_model
 from forecast.priors import resolve_priors
 from forecast.results.result import ForecastResult
-
-#: Convergence thresholds every run is held to.
-MAX_RHAT = 1.01
-
-
-MIN_ESS = 400
-
 
 _COMPILED: dict[tuple, object] = {}
 

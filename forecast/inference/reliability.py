@@ -11,14 +11,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 
 from forecast.inference.settings import SamplerSettings
 from forecast.model.track_record import build_reliability_model, claims_check, track_inputs
 from forecast.priors import Prior
+
+if TYPE_CHECKING:
+    import pymc as pm
 
 
 @dataclass

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Convergence thresholds every run is held to: largest R-hat, smallest bulk and tail ESS (and,
+#: for an importance update, smallest weight ESS).
+MAX_RHAT = 1.01
+MIN_ESS = 400
+
 
 @dataclass(frozen=True)
 class SamplerSettings:

@@ -23,9 +23,8 @@ from forecast.data.scenario import Scenario
 from forecast.dims import CANDIDATE
 from forecast.features.arrays import constant_data, model_data
 from forecast.features.inputs import build_inputs
-from forecast.inference.fit import MIN_ESS, fit
 from forecast.inference.reliability import learn_reliability
-from forecast.inference.settings import SamplerSettings
+from forecast.inference.settings import MIN_ESS, SamplerSettings
 from forecast.model.outcomes import (
     cached_state_posterior,
     outcomes_from_marginals,
@@ -161,4 +160,6 @@ def update(base: ForecastResult | az.InferenceData | None, scenario: Scenario,
            f"reweighting keeps only {result.diagnostics['weight_ess']:.0f} effective draws")
     if say is not None:
         say(f"full refit ({why})...")
+    from forecast.inference.fit import fit  # imports PyMC (0.5 s), which a reweighting never needs
+
     return fit(scenario, as_of, settings, cache_dir=cache_dir, seed=seed)

@@ -22,6 +22,20 @@ from forecast.model.likelihood import log_evidence
 #: cached on disk by PyTensor, for any number of draws (the last chunk is padded).
 CHUNK = 250
 
+#: The C compiler flags PyMC adds to PyTensor's on import (``pymc/__init__.py``). They are part
+#: of the key of every compiled C module, so the state posterior sets them itself, once each: its
+#: modules are then found in PyTensor's cache whether or not the process imported PyMC (a
+#: ``rumour add`` that reweights a saved run does not; without this it recompiled for 30 s).
+PYMC_CXXFLAGS = ("-Wno-c++11-narrowing", "-fno-exceptions", "-fno-unwind-tables",
+                 "-fno-asynchronous-unwind-tables")
+
+
+def set_compiler_flags() -> None:
+    """Make PyTensor's C compiler flags those of a process that imported PyMC, each flag once."""
+    flags = pytensor.config.gcc__cxxflags.split()
+    pytensor.config.gcc__cxxflags = " ".join(
+        [f for f in flags if f not in PYMC_CXXFLAGS] + list(PYMC_CXXFLAGS))
+
 
 def parameter_shapes(inputs: ModelInputs) -> dict[str, tuple[int, ...]]:
     """Return the shape of every model parameter, named as in the PyMC model."""
@@ -55,9 +69,10 @@ def compile_state_posterior(inputs: ModelInputs, chunk: int = CHUNK, mode: str =
     (D, n_obs). ``data`` (default: the inputs' own arrays) may be any arrays of the same
     structure, for example with a rumour's weight set to 0 to leave it out, or the arrays of a
     later as-of date. Draws are evaluated ``chunk`` at a time by one vectorised function, compiled
-    in PyTensor ``mode``: the C backend by default, measured faster than numba here both for a
-    new structure (its compiled ops are cached on disk and shared between structures) and warm
-    (2.7 s against 3.3 s; 0.2 s per 1000 draws either way). The exactness tests check both.
+    in PyTensor ``mode``: the C backend by default. For a new structure it compiled in 28-34 s
+    against numba's 40 s; warm it takes 1.3-1.6 s against numba's 1.4 s, plus the time to
+    re-read the index of PyTensor's C cache, which grows with every structure compiled (2.8 s at
+    1,000 modules); 0.06-0.08 s per 1000 draws either way. The exactness tests check both.
     """
     params = symbolic_params(inputs)
     data = symbolic_data(inputs)
@@ -71,6 +86,7 @@ def compile_state_posterior(inputs: ModelInputs, chunk: int = CHUNK, mode: str =
                                                   **dict(zip(etas, batch_etas, strict=True))})
     # Draws are independent, so the gradient of the sum is each draw's own gradient.
     grads = pytensor.grad(log_z_batch.sum(), batch_etas)
+    set_compiler_flags()
     fn = pytensor.function([*batch.values(), *data.values(), *batch_etas], [log_z_batch, *grads],
                            mode=mode, on_unused_input="ignore")
     names = list(params)

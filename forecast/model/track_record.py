@@ -28,15 +28,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 import pytensor.tensor as pt
 
 from forecast.data.schemas import CLAIM_KINDS, DEFAULT_STRENGTH, SOURCE_KINDS, STRENGTHS
 from forecast.features.arrays import GROUP_DAYS
 from forecast.priors import RELIABILITY_PRIORS, STRENGTH_OFFSET, Prior, resolve_priors
+
+if TYPE_CHECKING:
+    import pymc as pm
 
 
 @dataclass
@@ -131,6 +134,7 @@ def events_of(claims: pd.DataFrame, score: np.ndarray):
 def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
                             learn_sources: bool = True) -> pm.Model:
     """Build the track-record model; ``learn_sources=False`` is the tier-prior-only baseline."""
+    import pymc as pm  # here, not at the top: a forecast that reuses a cached fit never needs PyMC
     src = inputs.sources
     tier_idx = src["tier"].to_numpy(dtype=int) - 1
     kind_idx = np.array([SOURCE_KINDS.index(k) for k in src["kind"]])
