@@ -74,8 +74,10 @@ class QuestionSpec(_Spec):
     #: now, like Manchester United's in January 2026); by default only a permanent one does.
     interim_counts: bool = False
     #: Months the appointment may come after the vacancy opens (a national team, Brazil in March to
-    #: May 2025): a named coach who is a tracked incumbent leaves his own post in the vacancy month
-    #: or one of this many after it, each equally likely. 0: in the vacancy month.
+    #: May 2025): a named coach who is a tracked incumbent leaves his own post at the first season
+    #: end in the vacancy month and this many after it, or, when none falls in them, in any of
+    #: them, each equally likely (:func:`forecast.features.links.lag_matrix`). 0: in the vacancy
+    #: month.
     appointment_months: int = Field(0, ge=0, le=MAX_APPOINTMENT_MONTHS)
 
     @model_validator(mode="after")
