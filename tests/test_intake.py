@@ -1,6 +1,7 @@
 """Pre-filling a rumour from a saved news page or a URL (``forecast rumour add --from-url``)."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -8,9 +9,8 @@ from forecast.cli import main
 from forecast.data.intake import MAX_PAGE_BYTES, from_url, prefill
 from forecast.data.scenario import Scenario
 from forecast.errors import DataValidationError
-from tests.conftest import FIXTURES
 
-PAGE = FIXTURES / "pages" / "marca_article.html"
+PAGE = Path(__file__).resolve().parent / "fixtures" / "pages" / "marca_article.html"
 
 
 @pytest.fixture(scope="module")
