@@ -83,8 +83,8 @@ def check_links(posts: list[PostInputs], order: list[int], roots: list[int],
         post = posts[i]
         dep, succ = post.states(T)
         allowed = post.mask > 0
+        leaves = lag_matrix(T, post.appointment_lag, season_end) > 0
         for child, k in post.children:
-            leaves = lag_matrix(T, post.appointment_lag, season_end) > 0
             reach = (leaves & possible[child][None, :]).any(axis=1)
             allowed &= np.where((succ == k) & (dep < T), reach[dep], possible[child][T])
         possible[i] = np.array([allowed[dep <= x].any() for x in range(T + 1)])
