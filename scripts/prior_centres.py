@@ -1,4 +1,6 @@
-"""Check the succession model's prior centres on the backtest cases (forecast.evaluation.centres).
+"""Check the succession model's prior centres and evidence weights on the backtest cases.
+
+See forecast.evaluation.centres.
 
 Usage::
 
@@ -37,8 +39,9 @@ def main() -> None:
                       progress=lambda done, total, name: print(f"[{done}/{total}] {name}", flush=True))
     table = sweep(cases)
     table.to_csv(args.out, index=False)
+    table["shift_sd"] = table["shift_sd"].fillna(0.0)  # evidence changes have no shift
     wide = table.pivot_table(index=["parameter", "score", "shift_sd"], columns="period",
-                             values=["difference", "se"])
+                             values=["difference", "se", "min_weight_ess"], sort=False)
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(wide.round(3).to_string())
 

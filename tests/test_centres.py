@@ -1,6 +1,7 @@
 """Prior centres judged on resolved cases: the sweep's reweighting and its paired differences."""
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,3 +34,61 @@ def test_sweep_scores_a_shift_towards_what_happened_higher():
     assert up["min_weight_ess"] == pytest.approx(4000 * np.exp(-1.0), rel=0.2)
     assert table.loc[("tie", 0.5, "all"), "min_weight_ess"] == pytest.approx(
         4000 * np.exp(-0.25), rel=0.1)
+
+
+def test_sweep_scores_an_evidence_change_on_its_recomputed_forecasts():
+    """An evidence change scores the reweighted mean of each draw's recomputed probability."""
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.1, 0.5, 1000)
+    log_w = rng.normal(0, 0.3, 1000)
+    case = {"case": "x", "cutoff": dt.date(2019, 1, 1), "who": p, "when": p,
+            "log_ratio": {("every report x2", None): log_w},
+            "changed": {("every report x2", None): {"who": 2 * p, "when": p}}}
+    table = sweep([case]).set_index(["parameter", "score", "period"])
+    w = np.exp(log_w) / np.exp(log_w).sum()
+    row = table.loc[("every report x2", "who", "all")]
+    assert row["difference"] == pytest.approx(np.log(w @ (2 * p)) - np.log(p.mean()))
+    assert np.isnan(row["shift_sd"])
+    assert table.loc[("every report x2", "when", "all"), "difference"] == pytest.approx(
+        np.log(w @ p) - np.log(p.mean()))
+
+
+@pytest.fixture(scope="module")
+def default_inputs():
+    from forecast.data.scenario import Scenario
+    from forecast.features.inputs import build_inputs
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    scenario = Scenario.load(data / "scenarios" / "real-madrid-2024.yaml")
+    return build_inputs(scenario, scenario.spec.as_of, None)
+
+
+def test_evidence_data_scales_the_named_kinds_and_reranks(default_inputs):
+    from forecast.evaluation.centres import evidence_data
+    from forecast.features.arrays import model_data
+
+    inputs = default_inputs
+    base = model_data(inputs)
+    same = evidence_data(inputs, {})
+    assert all(np.array_equal(same[k], base[k]) for k in base)
+    kind_of = dict(zip(inputs.rumours["id"], inputs.rumours["claim"], strict=True))
+    counted = [e for e in inputs.coding if e.status == "counted"]
+    halved = evidence_data(inputs, {"kinds": {"joins": 0.5}, "scale": 0.8, "discount": 0.3})
+    assert float(halved["discount"]) == 0.3
+    for i, _ in enumerate(inputs.posts):
+        mine = [kind_of[e.rumour_id] for e in counted if e.proposition.post == i]
+        expected = base[f"weight_{i}"].copy()
+        expected[:len(mine)] *= [0.8 * (0.5 if k == "joins" else 1.0) for k in mine]
+        np.testing.assert_allclose(halved[f"weight_{i}"], expected)
+    # Reports set to weight 0 take no rank: the next report of their claim counts fully.
+    gone = evidence_data(inputs, {"kinds": {k: 0.0 for k in set(kind_of.values()) - {"joins"}}})
+    checked = 0
+    for i, post in enumerate(inputs.posts):
+        kept = gone[f"weight_{i}"] > 0
+        mine = [kind_of[e.rumour_id] for e in counted if e.proposition.post == i]
+        assert [k for k, on in zip(mine, kept, strict=False) if on] == [k for k in mine if k == "joins"]
+        for g in np.unique(post.term_group[kept]):
+            ranks = gone[f"rank_{i}"][kept & (post.term_group == g)]
+            assert sorted(ranks) == list(range(len(ranks)))
+            checked += 1
+    assert checked >= 2

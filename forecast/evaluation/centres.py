@@ -1,13 +1,23 @@
-"""Prior centres checked against resolved cases, through the full model's forecasts.
+"""Prior centres and evidence weights checked against resolved cases, through the full model.
 
 Every case is fitted once at its cutoff (as :func:`forecast.evaluation.backtest.forecast_case`
-does). For each parameter and each shift of its prior centre (in units of its prior sd), the
-case's posterior draws are reweighted by the ratio of the shifted prior to the one used
-(:func:`forecast.inference.health.log_prior_ratio`, as the model-health page does) and the log
-score of what happened is recomputed: "who" for the successor-choice parameters, "when" for the
-leaving hazards. The rumours stay in every forecast, so a centre is judged by what it adds to
-them, not as if it had to predict alone. Shifts are judged on the cases before :data:`SPLIT`
-and confirmed on the later ones, paired over cases against the centre in use.
+does). Two kinds of change are then tried on its posterior draws, each by importance weights:
+
+- a prior centre shifted (in units of its prior sd): the draws are reweighted by the ratio of
+  the shifted prior to the one used (:func:`forecast.inference.health.log_prior_ratio`, as the
+  model-health page does) and "who" (successor-choice parameters) or "when" (leaving hazards)
+  is scored again;
+- a change in how much reports count (:data:`EVIDENCE`): every report's learned weight scaled,
+  one claim kind's reports scaled, or the discount of further reports of one claim set. The
+  draws are reweighted by the ratio of the exact marginal likelihoods, changed to used (as
+  ``forecast rumour add`` does), each draw's forecast is recomputed exactly on the changed
+  data, and both "who" and "when" are scored. The track record fixes a report's likelihood
+  ratio only up to the base rate of the propositions reporters choose to report (the two add
+  on the log-odds scale), so the scale of the evidence is what these cases can check.
+
+The rumours stay in every forecast, so a prior centre is judged by what it adds to them.
+Changes are judged on the cases before :data:`SPLIT` and confirmed on the later ones, paired
+over cases against the model in use.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.evaluation.backtest import scored_post, true_states, who_truth_columns
+from forecast.features.arrays import model_data, term_ranks
 from forecast.inference.health import GROUPS, log_prior_ratio
 
 #: Shifts of a prior centre tried, in prior standard deviations.
@@ -28,6 +39,43 @@ SHIFTS = (-1.0, -0.5, 0.5, 1.0)
 SCORED_ON = {"successor choice": "who", "leaving hazards": "when"}
 #: Choices are made on cases whose cutoff is before this date and confirmed on the rest.
 SPLIT = dt.date(2023, 1, 1)
+#: Changes to how reports count: ``scale`` multiplies every report's weight, ``kinds`` the
+#: weights of the named claim kinds' reports, ``discount`` replaces the learned weight factor of
+#: each further report of one claim.
+EVIDENCE = {
+    "every report x0.5": {"scale": 0.5},
+    "every report x0.75": {"scale": 0.75},
+    "every report x1.5": {"scale": 1.5},
+    "every report x2": {"scale": 2.0},
+    "shortlisted, talks x0": {"kinds": {"shortlisted": 0.0, "talks": 0.0}},
+    "shortlisted, talks x0.5": {"kinds": {"shortlisted": 0.5, "talks": 0.5}},
+    "stays, denial x0.5": {"kinds": {"stays": 0.5, "denial": 0.5}},
+    "stays, denial x2": {"kinds": {"stays": 2.0, "denial": 2.0}},
+    "joins, agreement, leaves x1.5": {"kinds": {"joins": 1.5, "agreement": 1.5, "leaves": 1.5}},
+    "discount 0.25": {"discount": 0.25},  # learned: 0.27-0.52, by as-of date
+    "discount 0.75": {"discount": 0.75},
+    "discount 1": {"discount": 1.0},
+}
+
+
+def evidence_data(inputs, change: dict) -> dict[str, np.ndarray]:
+    """Return the model's data arrays with the reports' weights changed as ``change`` says.
+
+    A report whose weight becomes 0 takes no rank, so the next report of its claim moves up
+    (as if it had not been made).
+    """
+    data = model_data(inputs)
+    kind_of = dict(zip(inputs.rumours["id"], inputs.rumours["claim"], strict=True))
+    counted = [e for e in inputs.coding if e.status == "counted"]
+    for i, post in enumerate(inputs.posts):
+        weight = data[f"weight_{i}"].copy()
+        for j, item in enumerate(e for e in counted if e.proposition.post == i):
+            weight[j] *= change.get("scale", 1.0) * change.get("kinds", {}).get(kind_of[item.rumour_id], 1.0)
+        data[f"weight_{i}"] = weight
+        data[f"rank_{i}"] = term_ranks(post.term_group, post.term_score, weight)
+    if "discount" in change:
+        data["discount"] = np.asarray(change["discount"], dtype=float)
+    return data
 
 
 def case_draws(path: Path, draws: int = 1000, seed: int = 1, cache_dir: Path | None = None) -> dict:
@@ -36,13 +84,16 @@ def case_draws(path: Path, draws: int = 1000, seed: int = 1, cache_dir: Path | N
     ``cache_dir`` keeps learned source reliabilities between runs, as ``forecast backtest`` does.
 
     Returns a dict: ``case``, ``cutoff``, ``who`` and ``when`` (per draw, the probability of the
-    true outcome; ``who`` is None without a successor question) and ``log_ratio`` keyed by
-    ``(parameter, shift)``.
+    true outcome; ``who`` is None without a successor question), ``log_ratio`` (per draw, the
+    log importance weight) keyed by ``(parameter, shift)`` for prior centres and by
+    ``(change, None)`` for each change in :data:`EVIDENCE`, and ``changed``: for the evidence
+    changes, ``who`` and ``when`` recomputed per draw on the changed data.
     """
     from forecast.data.scenario import Scenario
     from forecast.dims import slug
     from forecast.inference.fit import fit
     from forecast.inference.settings import SamplerSettings
+    from forecast.model.outcomes import cached_state_posterior, parameter_shapes
 
     scenario = Scenario.load(path)
     result = fit(scenario, settings=SamplerSettings(draws=draws, tune=draws, seed=seed),
@@ -62,42 +113,74 @@ def case_draws(path: Path, draws: int = 1000, seed: int = 1, cache_dir: Path | N
         who = flat(f"successor_{slug(post.club)}")[:, columns].sum(axis=1)
     names = [n for group in SCORED_ON for n in GROUPS[group]
              if n != "appeal" and n in posterior and posterior[n].size]
+    log_ratio = {(n, s): log_prior_ratio(result, (n,), shift=s) for n in names for s in SHIFTS}
+    # The truth as indicators over the scored post's observable states.
+    k = result.inputs.posts.index(post)
+    state_dep, state_succ = post.states(T)
+    when_states = np.isin(state_dep, np.unique(dep)).astype(float)
+    who_states = (np.isin(np.where(state_dep == T, post.n_cand + 1, state_succ),
+                          who_truth_columns(post, dep, succ, T)).astype(float)
+                  if post.has_successor else None)
+    evaluate = cached_state_posterior(result.inputs)
+    values = {n: posterior[n].values.reshape(-1, *posterior[n].shape[2:])
+              for n in parameter_shapes(result.inputs)}
+    log_z = result.idata.log_likelihood["evidence"].values.reshape(-1)
+    changed = {}
+    for name, change in EVIDENCE.items():
+        log_z_new, marginals = evaluate(values, evidence_data(result.inputs, change))
+        log_ratio[(name, None)] = log_z_new - log_z
+        changed[(name, None)] = {"when": marginals[k] @ when_states,
+                                 "who": None if who_states is None else marginals[k] @ who_states}
     return {
         "case": scenario.id, "cutoff": scenario.spec.as_of, "who": who,
         "when": flat("departure", post=post.coach)[:, np.unique(dep)].sum(axis=1),
-        "log_ratio": {(n, s): log_prior_ratio(result, (n,), shift=s) for n in names for s in SHIFTS},
+        "log_ratio": log_ratio, "changed": changed,
     }
+
+
+def _changes():
+    """Yield ``(parameter, shift, score)`` of every change the sweep scores."""
+    for group, score in SCORED_ON.items():
+        for name in GROUPS[group]:
+            for shift in SHIFTS:
+                yield name, shift, score
+    for name in EVIDENCE:
+        for score in ("who", "when"):
+            yield name, None, score
 
 
 def sweep(cases: list[dict]) -> pd.DataFrame:
     """Return the paired log-score change of every centre shift against none, by period.
 
-    Rows: ``parameter, score, shift_sd, period`` ("before 2023", "2023 on", "all"), ``cases``,
-    ``difference`` (mean over cases of the shifted minus the current log score; positive: the
-    shift forecasts better), ``se`` and ``min_weight_ess`` (the smallest importance-weight ESS).
+    Rows: ``parameter`` (a prior centre, or a change in :data:`EVIDENCE`), ``score``,
+    ``shift_sd`` (NaN for an evidence change), ``period`` ("before 2023", "2023 on", "all"),
+    ``cases``, ``difference`` (mean over cases of the changed minus the current log score;
+    positive: the change forecasts better), ``se`` and ``min_weight_ess`` (the smallest
+    importance-weight ESS).
     """
     rows = []
-    for group, score in SCORED_ON.items():
-        for name in GROUPS[group]:
-            for shift in SHIFTS:
-                per_case = []
-                for case in cases:
-                    p, key = case[score], (name, shift)
-                    if p is None or key not in case["log_ratio"]:
-                        continue
-                    w = np.exp(case["log_ratio"][key] - case["log_ratio"][key].max())
-                    w /= w.sum()
-                    per_case.append({"early": case["cutoff"] < SPLIT, "ess": 1 / np.sum(w**2),
-                                     "diff": np.log(max(float(w @ p), 1e-12))
-                                     - np.log(max(float(p.mean()), 1e-12))})
-                if not per_case:
-                    continue
-                table = pd.DataFrame(per_case)
-                for period, part in (("before 2023", table[table["early"]]),
-                                     ("2023 on", table[~table["early"]]), ("all", table)):
-                    rows.append({"parameter": name, "score": score, "shift_sd": shift,
-                                 "period": period, "cases": len(part),
-                                 "difference": part["diff"].mean(),
-                                 "se": part["diff"].std(ddof=1) / np.sqrt(len(part)),
-                                 "min_weight_ess": part["ess"].min()})
+    for name, shift, score in _changes():
+        per_case = []
+        key = (name, shift)
+        for case in cases:
+            p = case[score]
+            if p is None or key not in case["log_ratio"]:
+                continue
+            new = case.get("changed", {}).get(key, {}).get(score, p)
+            w = np.exp(case["log_ratio"][key] - case["log_ratio"][key].max())
+            w /= w.sum()
+            per_case.append({"early": case["cutoff"] < SPLIT, "ess": 1 / np.sum(w**2),
+                             "diff": np.log(max(float(w @ new), 1e-12))
+                             - np.log(max(float(p.mean()), 1e-12))})
+        if not per_case:
+            continue
+        table = pd.DataFrame(per_case)
+        for period, part in (("before 2023", table[table["early"]]),
+                             ("2023 on", table[~table["early"]]), ("all", table)):
+            rows.append({"parameter": name, "score": score,
+                         "shift_sd": np.nan if shift is None else shift,
+                         "period": period, "cases": len(part),
+                         "difference": part["diff"].mean(),
+                         "se": part["diff"].std(ddof=1) / np.sqrt(len(part)),
+                         "min_weight_ess": part["ess"].min()})
     return pd.DataFrame(rows)
