@@ -15,6 +15,7 @@ VACANCY = "vacancy"  # a tracked post with a successor question, labelled by clu
 SOURCE = "source"  # a reliability unit: an outlet, journalist or speaker (plus spare slots)
 MONTH = "month"  # a forecast month, labelled YYYY-MM
 STRENGTH = "strength"  # how firmly a claim is stated
+DESTINATION = "destination"  # a club a leaving coach may move to, labelled "Coach: Club"
 
 #: Scalar parameters of the succession model, in the order they are created.
 SCALARS = (
@@ -29,6 +30,7 @@ PARAMETERS: tuple[tuple[str, str | None], ...] = (
     ("source_sd", None),
     ("appeal", CANDIDATE),
     ("not_listed", VACANCY),
+    ("destination_appeal", DESTINATION),
     ("source_z", SOURCE),
 )
 
@@ -36,6 +38,8 @@ PARAMETERS: tuple[tuple[str, str | None], ...] = (
 AFTER = "after horizon"
 NO_VACANCY = "no vacancy"
 NOT_LISTED = "not listed"
+ELSEWHERE = "elsewhere"  # a leaving coach's move to none of the named destinations (or to no job)
+IN_POST = "still in post"
 SPARE = "(spare)"  # placeholder reliability units that keep shapes fixed when sources are added
 STRENGTH_LEVELS = ("weak", "medium", "strong")
 

@@ -110,6 +110,12 @@ DEFAULT_PRIORS: tuple[Prior, ...] = (
           "outcome over 18 cases: -1.670 at the earlier centre -0.7, -1.618 at 0.35; 0.7 scored "
           "-1.615 on far fewer effective draws) and confirmed on the 12 later ones (-2.741 to "
           "-2.686); the winner was on no list in 5 of 18 and 4 of 12 of them."),
+    Prior("destination_appeal", 0.0, 1.0,
+          "appeal of a named destination of a leaving coach, against anywhere else (which has "
+          "the log of the number named)",
+          "Exchangeable destinations a priori; with 'anywhere else (or no job)' standing for as "
+          "many clubs as are named, half of the coach's own departures go to a named club before "
+          "any report, as 'not listed' does for a successor (MODEL.md)."),
     Prior("tie", 0.5, 0.5, "appeal per tie to the club (former player, reserve-team coach...)",
           "Clubs often promote from within or hire former players; weakly informative."),
     Prior("avail_mid", -2.0, 0.75,

@@ -14,6 +14,19 @@ from forecast.priors import resolve_priors
 PRIORS = resolve_priors()
 
 
+def _matches_brute_force(inputs, values, mode="FAST_RUN"):
+    """Check message passing against enumeration at ``values``; return both marginals."""
+    evaluate = compile_state_posterior(inputs, chunk=1, mode=mode)
+    log_z, marg = evaluate({n: np.asarray(v)[None] for n, v in values.items()})
+    marg = [m[0] for m in marg]
+    ref_log_z, ref_marg = enumerate_joint(inputs, values)
+    assert log_z[0] == pytest.approx(ref_log_z, abs=1e-9)
+    for got, ref in zip(marg, ref_marg, strict=True):
+        np.testing.assert_allclose(got, ref, atol=1e-9)
+        assert got.sum() == pytest.approx(1.0, abs=1e-9)
+    return marg, ref_marg
+
+
 # Every backend the package uses: C on eight random structures (quick to compile), numba (the
 # production backend, cached on disk) on two of them.
 @pytest.mark.parametrize("seed,mode", [(s, "FAST_RUN") for s in range(8)]
@@ -29,15 +42,31 @@ def test_message_passing_equals_brute_force(seed, mode):
     post = inputs.posts[masked]
     post.mask = (rng.random(post.mask.size) < 0.7).astype(float)
     post.mask[int(rng.integers(post.mask.size))] = 1.0
-    evaluate = compile_state_posterior(inputs, chunk=1, mode=mode)
-    log_z, marg = evaluate({n: np.asarray(v)[None] for n, v in values.items()})
-    log_z, marg = log_z[0], [m[0] for m in marg]
-    ref_log_z, ref_marg = enumerate_joint(inputs, values)
-    assert log_z == pytest.approx(ref_log_z, abs=1e-9)
-    for got, ref in zip(marg, ref_marg, strict=True):
-        np.testing.assert_allclose(got, ref, atol=1e-9)
-        assert got.sum() == pytest.approx(1.0, abs=1e-9)
+    marg, _ = _matches_brute_force(inputs, values, mode)
     assert np.all(marg[masked][post.mask == 0] < 1e-12)
+
+
+@pytest.mark.parametrize("seed,n_cand,chain,lag", [(0, 2, False, 0), (1, 1, True, 0), (2, 2, False, 1),
+                                                 (3, 0, False, 0), (4, 3, True, 2)])
+def test_where_he_goes_equals_brute_force(seed, n_cand, chain, lag):
+    """A departure question naming destinations: his own exit goes to one of them or anywhere
+    else, a pull goes to the vacancy; reports of a move to a named club weigh the right states."""
+    rng = np.random.default_rng(300 + seed)
+    inputs = random_inputs(rng, T=int(rng.integers(2, 5)), n_cand=n_cand, n_terms=int(rng.integers(3, 9)),
+                           chain=chain, destinations=int(rng.integers(1, 4)))
+    for post in inputs.posts:
+        if post.has_successor:
+            post.appointment_lag = lag
+    mover = inputs.posts[-1]
+    assert (mover.pulled_to is not None) == bool(n_cand)
+    mover.mask = (rng.random(mover.mask.size) < 0.8).astype(float)
+    mover.mask[-1] = 1.0
+    values = draw_params(rng, PRIORS, inputs)
+    assert len(values["destination_appeal"]) == len(mover.destinations)
+    _, ref_marg = _matches_brute_force(inputs, values)
+    # The destination is not a relabelling: a different appeal moves the answer.
+    values["destination_appeal"] = values["destination_appeal"] + 2 * np.eye(len(mover.destinations))[0]
+    assert np.abs(enumerate_joint(inputs, values)[1][-1] - ref_marg[-1]).max() > 1e-6
 
 
 @pytest.mark.parametrize("seed,lag,season_end", [(0, 1, "drawn"), (1, 2, "second month"),
@@ -56,12 +85,7 @@ def test_an_appointment_months_after_the_vacancy_equals_brute_force(seed, lag, s
         if post.has_successor:
             post.appointment_lag = lag
     values = draw_params(rng, PRIORS, inputs)
-    evaluate = compile_state_posterior(inputs, chunk=1)
-    log_z, marg = evaluate({n: np.asarray(v)[None] for n, v in values.items()})
-    ref_log_z, ref_marg = enumerate_joint(inputs, values)
-    assert log_z[0] == pytest.approx(ref_log_z, abs=1e-9)
-    for got, ref in zip([m[0] for m in marg], ref_marg, strict=True):
-        np.testing.assert_allclose(got, ref, atol=1e-9)
+    _, ref_marg = _matches_brute_force(inputs, values)
     # Without the lag the appointee's own exit comes earlier: the lag is used, not ignored.
     assert not np.array_equal(lag_matrix(inputs.T, lag, inputs.season_end), np.eye(inputs.T + 1))
     for post in inputs.posts:
@@ -252,23 +276,29 @@ def test_an_appointee_may_leave_his_club_after_the_vacancy_opens(scenario_copy, 
     np.testing.assert_allclose(marg[alonso][:, dep == may].sum(axis=1), 1.0)
 
 
-def test_linked_facts_are_refused_exactly_when_no_joint_outcome_fits():
+@pytest.mark.parametrize("destinations", [0, 2])
+def test_linked_facts_are_refused_exactly_when_no_joint_outcome_fits(destinations):
     """check_links agrees with brute force: it refuses the facts iff the evidence is zero.
 
     Facts name the linked candidate as the successor in one month and pin his own exit to
-    another, with appointment lags of 0 to 2 months: some combinations fit, some do not.
+    another (with destinations: allow a random few of his states), with appointment lags of 0
+    to 2 months: some combinations fit, some do not.
     """
     from forecast.features.links import check_links, tree_order
 
     seen = set()
     for seed in range(10):
         rng = np.random.default_rng(300 + seed)
-        inputs = random_inputs(rng, T=3, n_cand=2, n_terms=0)
+        inputs = random_inputs(rng, T=3, n_cand=2, n_terms=0, destinations=destinations)
         vacancy, child = inputs.posts
         vacancy.appointment_lag = seed % 3
         dep, succ = vacancy.states(inputs.T)
         vacancy.mask = ((succ == 0) & (dep == rng.integers(inputs.T))).astype(float)
-        child.mask = (child.states(inputs.T)[0] == rng.integers(inputs.T)).astype(float)
+        if destinations:
+            child.mask = (rng.random(child.mask.size) < 0.25).astype(float)
+            child.mask[int(rng.integers(child.mask.size))] = 1.0
+        else:
+            child.mask = (child.states(inputs.T)[0] == rng.integers(inputs.T)).astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             possible = bool(np.isfinite(enumerate_joint(inputs, draw_params(rng, PRIORS, inputs))[0]))
         seen.add(possible)
@@ -280,13 +310,15 @@ def test_linked_facts_are_refused_exactly_when_no_joint_outcome_fits():
     assert seen == {True, False}
 
 
-def test_the_simulator_draws_the_appointment_lag_the_likelihood_sums_over():
-    """SBC's simulator and brute force agree on the prior outcome of a design with a lag."""
+@pytest.mark.parametrize("destinations", [0, 2])
+def test_the_simulator_draws_the_outcome_the_likelihood_sums_over(destinations):
+    """SBC's simulator and brute force agree on the prior outcome of a design with a lag, and
+    with a departure question naming destinations."""
     from forecast.evaluation.bruteforce import local_factors
     from forecast.evaluation.simulate import simulate_outcome
 
     rng = np.random.default_rng(7)
-    inputs = random_inputs(rng, T=3, n_cand=1, n_terms=0)
+    inputs = random_inputs(rng, T=3, n_cand=1, n_terms=0, destinations=destinations)
     inputs.posts[0].appointment_lag = 2
     values = draw_params(rng, PRIORS, inputs)
     values["appeal"] = np.array([3.0])  # the linked candidate is usually chosen

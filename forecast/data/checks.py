@@ -55,6 +55,19 @@ def cross_check(scenario, lines: dict[tuple, int], today: dt.date) -> list[Probl
                 ("questions", i, "coach"), "coach", f"{q.coach!r} is not a tracked incumbent",
                 _closest(q.coach, list(incumbents)),
             )
+        vacancies = {v.club for v in spec.questions if v.kind == "successor"}
+        for j, club in enumerate(q.destinations):
+            if club == incumbents.get(q.coach or ""):
+                yaml_problem(("questions", i, "destinations", j), "destinations",
+                             f"{club!r} is {q.coach}'s own club")
+            elif club in vacancies:
+                yaml_problem(("questions", i, "destinations", j), "destinations",
+                             f"{club!r} has a successor question: a move there is its answer, "
+                             f"not a destination (list {q.coach} among its candidates)")
+            elif club in post_clubs:
+                yaml_problem(("questions", i, "destinations", j), "destinations",
+                             f"{club!r} is a tracked post: a move there ends its coach's spell, "
+                             f"so ask its successor question with {q.coach} as a candidate")
         names = [c.name for c in q.candidates]
         for j, cand in enumerate(q.candidates):
             loc = ("questions", i, "candidates", j)

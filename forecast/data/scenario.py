@@ -188,7 +188,7 @@ class Scenario:
         """Return every club the scenario knows."""
         names = {p.club for p in self.spec.posts} | set(self.spec.other_clubs)
         for q in self.spec.questions:
-            names |= {c.club for c in q.candidates if c.club}
+            names |= {c.club for c in q.candidates if c.club} | set(q.destinations)
         return names
 
     def source_names(self) -> dict[str, str]:

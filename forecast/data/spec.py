@@ -23,6 +23,8 @@ TIES = ("former_player", "former_coach", "reserve_coach", "national")
 
 #: The longest wait for an appointment a successor question may allow, in months.
 MAX_APPOINTMENT_MONTHS = 6
+#: The most clubs a departure question may name as destinations.
+MAX_DESTINATIONS = 8
 
 
 class _Spec(BaseModel):
@@ -79,6 +81,18 @@ class QuestionSpec(_Spec):
     #: them, each equally likely (:func:`forecast.features.links.lag_matrix`). 0: in the vacancy
     #: month.
     appointment_months: int = Field(0, ge=0, le=MAX_APPOINTMENT_MONTHS)
+    #: Clubs not tracked in the scenario that a departure question's coach may move to ("where
+    #: does he go"): his own departure then also draws a destination, one of these or anywhere
+    #: else; a move to a tracked vacancy is that vacancy's successor question.
+    destinations: list[Annotated[str, Field(min_length=1)]] = Field([], max_length=MAX_DESTINATIONS)
+
+    @field_validator("destinations")
+    @classmethod
+    def _once_each(cls, value: list[str]) -> list[str]:
+        twice = sorted({club for club in value if value.count(club) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed twice")
+        return value
 
     @model_validator(mode="after")
     def _shape(self):
@@ -88,6 +102,8 @@ class QuestionSpec(_Spec):
             raise ValueError("a departure question needs coach")
         if self.kind == "departure" and self.appointment_months:
             raise ValueError("appointment_months belongs to a successor question")
+        if self.kind == "successor" and self.destinations:
+            raise ValueError("destinations belong to a departure question")
         return self
 
 

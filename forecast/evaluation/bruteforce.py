@@ -17,9 +17,11 @@ from forecast.features.links import choice_season_end
 from forecast.model.likelihood import (
     choice_probs,
     departure_factors,
+    destination_probs,
     evidence_loglik,
     reliability_logit,
     split_appeal,
+    split_destination,
 )
 from forecast.model.outcomes import symbolic_params
 
@@ -35,6 +37,7 @@ def compile_local_factors(inputs: ModelInputs):
     data = model_data(inputs)
     psi = reliability_logit(params, data)
     appeals = split_appeal(params, inputs)
+    destinations = split_destination(params, inputs)
     outputs = []
     for i, post in enumerate(inputs.posts):
         p_own, _ = departure_factors(params, data, i, inputs.season_end)
@@ -42,6 +45,8 @@ def compile_local_factors(inputs: ModelInputs):
         if post.has_successor:
             outs.append(choice_probs(params, data, i, post, *appeals[i],
                                      choice_season_end(post, inputs.season_end)))
+        if post.destinations:
+            outs.append(destination_probs(destinations[i], len(post.destinations)))
         outputs.append(outs)
     flat = [o for outs in outputs for o in outs]
     fn = pytensor.function(list(params.values()), flat, on_unused_input="ignore")
@@ -53,6 +58,8 @@ def compile_local_factors(inputs: ModelInputs):
             f = {"p_own": next(got), "loglik": next(got), "mask": post.mask}
             if post.has_successor:
                 f["choice"] = next(got)
+            if post.destinations:
+                f["where"] = next(got)  # named destinations, then anywhere else
             factors.append(f)
         return factors
 
@@ -73,10 +80,12 @@ def enumerate_joint(inputs: ModelInputs, values: dict) -> tuple[float, list[np.n
         # How many months after the vacancy the appointee leaves his own post, each equally likely
         # unless a season ends within the lag (then he leaves at its end: _appointee_leaves).
         axes.append(range(post.appointment_lag + 1))
+        # Where he goes if he leaves of his own accord (named destinations, anywhere else).
+        axes.append(range(len(post.destinations) + 1) if post.destinations else range(1))
     total = 0.0
     marg = [np.zeros(p.n_obs(T)) for p in posts]
     for combo in itertools.product(*axes):
-        own, succ, lag = combo[0::3], combo[1::3], combo[2::3]
+        own, succ, lag, where = combo[0::4], combo[1::4], combo[2::4], combo[3::4]
         dep = [0] * len(posts)
         weight, loglik, obs = 1.0, 0.0, [0] * len(posts)
         for i in top_down:
@@ -97,6 +106,16 @@ def enumerate_joint(inputs: ModelInputs, values: dict) -> tuple[float, list[np.n
                 else:
                     weight *= float(succ[i] == 0)
                     obs[i] = T * (post.n_cand + 1)
+            elif post.destinations:
+                if dep[i] == T:
+                    weight *= float(where[i] == 0)
+                    obs[i] = T * post.n_dest
+                elif own[i] < pull:  # left of his own accord
+                    weight *= f["where"][where[i]]
+                    obs[i] = dep[i] * post.n_dest + where[i]
+                else:  # pulled to the vacancy whose candidate he is
+                    weight *= float(where[i] == 0)
+                    obs[i] = dep[i] * post.n_dest + post.n_dest - 1
             else:
                 obs[i] = dep[i]
             weight *= f["mask"][obs[i]]

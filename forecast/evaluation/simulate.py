@@ -16,18 +16,20 @@ from forecast.priors import Prior
 
 
 def random_inputs(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units: int = 3,
-                  n_terms: int = 6, chain: bool = False) -> ModelInputs:
+                  n_terms: int = 6, chain: bool = False, destinations: int = 0) -> ModelInputs:
     """Build a random scenario: a vacancy whose candidates include other tracked incumbents.
 
     Post 0 has a successor question; post 1's incumbent is candidate 0 of post 0; with
     ``chain``, post 1 also has a successor question whose candidate 0 is post 2's incumbent.
     With ``n_cand=0`` post 0 asks its successor with no one named yet (and links to no post).
+    With ``destinations``, the last post's departure question names that many clubs he may
+    move to (he may also be pulled to the vacancy whose candidate he is).
     """
-    return random_design(rng, T, n_cand, n_units, n_terms, chain)[0]
+    return random_design(rng, T, n_cand, n_units, n_terms, chain, destinations)[0]
 
 
 def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units: int = 3,
-                  n_terms: int = 6, chain: bool = False):
+                  n_terms: int = 6, chain: bool = False, destinations: int = 0):
     """Like :func:`random_inputs`, also returning the propositions, units and strengths."""
     grid = MonthGrid((2030, 1), (2030, T))
     season_end = (rng.random(T) < 0.4).astype(float)
@@ -57,6 +59,10 @@ def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
         posts.append(post("C", 0))
         posts[1].children = [(2, 0)]
     order = [2, 1, 0] if chain else [1, 0]
+    if destinations:
+        last = posts[-1]
+        last.destinations = [f"Club X{j}" for j in range(destinations)]
+        last.pulled_to = posts[-2].club if n_cand else None
     units = [f"source {j}" for j in range(n_units)]
     unit_prior = np.column_stack([np.zeros(n_units), np.zeros(n_units), np.ones(n_units)])
     # Reports are simulated independently (simulate_reports), so the model counts each in full.
@@ -80,6 +86,8 @@ def random_proposition(rng: np.random.Generator, inputs: ModelInputs) -> Proposi
     negated = bool(rng.random() < 0.25)
     if post.has_successor and rng.random() < 0.6:
         return Proposition(i, "join", int(rng.integers(post.n_cand + 1)), months, negated)
+    if post.destinations and rng.random() < 0.6:
+        return Proposition(i, "move", -1, months, negated, int(rng.integers(len(post.destinations))))
     return Proposition(i, "leave", -1, months, negated)
 
 
@@ -87,9 +95,8 @@ def set_terms(inputs: ModelInputs, props, units, strengths) -> None:
     """Store propositions as the posts' evidence arrays (truth of what each source asserted)."""
     T = inputs.T
     for i, post in enumerate(inputs.posts):
-        dep, succ = post.states(T)
         mine = [j for j, p in enumerate(props) if p.post == i]
-        post.truth = np.array([props[j].truth(dep, succ) for j in mine]).reshape(len(mine), post.n_obs(T))
+        post.truth = np.array([post.truth_of(props[j], T) for j in mine]).reshape(len(mine), post.n_obs(T))
         post.term_unit = np.asarray([units[j] for j in mine], dtype=int)
         post.term_strength = np.asarray([strengths[j] for j in mine], dtype=int)
         post.term_weight = np.ones(len(mine))
@@ -126,7 +133,15 @@ def simulate_outcome(rng: np.random.Generator, inputs: ModelInputs, factors: lis
                 pull = pull + int(ends[0]) if len(ends) else min(pull + int(rng.integers(lag + 1)), T)
         dep[i] = min(own, pull)
         succ[i] = -1
-        if post.has_successor and dep[i] < T:
+        if post.destinations:
+            if dep[i] == T:
+                obs[i] = T * post.n_dest
+            elif own < pull:  # left of his own accord: draw where he goes
+                w = f["where"]
+                obs[i] = dep[i] * post.n_dest + int(rng.choice(len(w), p=w / w.sum()))
+            else:  # pulled to the vacancy
+                obs[i] = dep[i] * post.n_dest + post.n_dest - 1
+        elif post.has_successor and dep[i] < T:
             c = f["choice"][dep[i]]
             succ[i] = int(rng.choice(len(c), p=c / c.sum()))
             obs[i] = dep[i] * (post.n_cand + 1) + succ[i]
@@ -154,13 +169,12 @@ def simulate_reports(rng: np.random.Generator, inputs: ModelInputs, props, units
     asserted = []
     for prop, u, g in zip(props, units, strengths, strict=True):
         post = inputs.posts[prop.post]
-        dep, succ = post.states(inputs.T)
-        true = bool(prop.truth(dep, succ)[states[prop.post]])
+        true = bool(post.truth_of(prop, inputs.T)[states[prop.post]])
         rho = 0.5 + 0.5 / (1 + np.exp(-(psi[u] + inputs.strength_offset[g])))
         says_true = rng.random() < rho
         negate = (true and not says_true) or (not true and says_true)
         asserted.append(Proposition(prop.post, prop.kind, prop.candidate, prop.months,
-                                    prop.negated != negate))
+                                    prop.negated != negate, prop.destination))
     return asserted
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.dims import CANDIDATE, MONTH, SOURCE, STRENGTH, STRENGTH_LEVELS, VACANCY, slug
+from forecast.dims import CANDIDATE, DESTINATION, MONTH, SOURCE, STRENGTH, STRENGTH_LEVELS, VACANCY, slug
 from forecast.features.periods import MonthGrid
 from forecast.features.propositions import CodedRumour
 from forecast.priors import DISCOUNT, STRENGTH_OFFSET
@@ -29,7 +29,11 @@ class PostInputs:
 
     Observable states ``o`` of the post: for a post with a successor question,
     ``o = d * (K + 1) + s`` for departure month ``d < T`` and successor ``s`` (``K`` = not
-    listed), and ``o = T * (K + 1)`` for "still in post after the horizon"; otherwise ``o = d``.
+    listed), and ``o = T * (K + 1)`` for "still in post after the horizon"; for a post whose
+    departure question names ``D`` destinations, ``o = d * n_dest + k`` with ``k`` a named
+    destination (``k < D``), anywhere else (``k = D``) or, for an incumbent who is a candidate
+    of a tracked vacancy, that vacancy (``k = D + 1``: he was pulled there), and ``o = T * n_dest``
+    for "still in post"; otherwise ``o = d``.
     """
 
     club: str
@@ -58,6 +62,8 @@ class PostInputs:
     caretaker: bool = False  # in charge only until someone is appointed
     appointment_lag: int = 0  # months after the vacancy the appointee may still leave his post
     asks_successor: bool | None = None  # a successor question, named candidates or not; None: K > 0
+    destinations: list[str] = field(default_factory=list)  # named clubs he may move to
+    pulled_to: str | None = None  # the tracked vacancy whose candidate he is, with destinations
 
     @property
     def n_cand(self) -> int:
@@ -78,18 +84,38 @@ class PostInputs:
         market = self.market_shift if len(self.market_shift) else 0.0
         return np.asarray(self.appeal_mu, dtype=float) + market
 
+    @property
+    def n_dest(self) -> int:
+        """Return the number of destination slots: named, anywhere else, pulled (0: none asked)."""
+        if not self.destinations:
+            return 0
+        return len(self.destinations) + 1 + (self.pulled_to is not None)
+
     def n_obs(self, T: int) -> int:
         """Return the number of observable states."""
-        return T * (self.n_cand + 1) + 1 if self.has_successor else T + 1
+        if self.has_successor:
+            return T * (self.n_cand + 1) + 1
+        return T * self.n_dest + 1 if self.n_dest else T + 1
 
     def states(self, T: int) -> tuple[np.ndarray, np.ndarray]:
         """Return departure month and successor index (-1: none) of every observable state."""
         if not self.has_successor:
-            return np.arange(T + 1), np.full(T + 1, -1)
+            dep = np.append(np.repeat(np.arange(T), self.n_dest), T) if self.n_dest else np.arange(T + 1)
+            return dep, np.full(len(dep), -1)
         K1 = self.n_cand + 1
         dep = np.append(np.repeat(np.arange(T), K1), T)
         succ = np.append(np.tile(np.arange(K1), T), -1)
         return dep, succ
+
+    def destination_states(self, T: int) -> np.ndarray:
+        """Return the destination slot of every observable state (-1: none asked, or in post)."""
+        if not self.n_dest:
+            return np.full(self.n_obs(T), -1)
+        return np.append(np.tile(np.arange(self.n_dest), T), -1)
+
+    def truth_of(self, proposition, T: int) -> np.ndarray:
+        """Return the 0/1 truth of ``proposition`` (about this post) in each observable state."""
+        return proposition.truth(*self.states(T), self.destination_states(T))
 
 
 @dataclass
@@ -124,6 +150,7 @@ class ModelInputs:
             tuple(self.posts_links()), tuple(tuple(p.candidates) for p in self.posts),
             tuple(tuple(p.buyout) + tuple(p.ties) for p in self.posts),
             tuple(p.appointment_lag for p in self.posts),
+            tuple((tuple(p.destinations), p.pulled_to) for p in self.posts),
         )
 
     def coords(self) -> dict[str, list[str]]:
@@ -131,6 +158,7 @@ class ModelInputs:
         return {
             CANDIDATE: [f"{p.club}: {c}" for p in self.posts if p.has_successor for c in p.candidates],
             VACANCY: [p.club for p in self.posts if p.has_successor],
+            DESTINATION: [f"{p.coach}: {d}" for p in self.posts for d in p.destinations],
             SOURCE: list(self.units),
         }
 
@@ -143,13 +171,13 @@ def set_ranks(post: PostInputs, props: list, dates: list | None = None,
               scores: list | None = None) -> None:
     """Rank each of a post's reports among the reports of the same claim.
 
-    Reports make the same claim when they assert the same thing (leaves; or candidate k joins)
-    in the same direction, whatever their windows, within :data:`GROUP_DAYS` of the first report
-    of the group. Within a group the most reliable report (highest ``score``; earliest on ties)
-    has rank 0, the next rank 1, and so on; the likelihood weights the report of rank ``k`` by
-    ``discount**k``, so agreeing reports add less and less and one report can never switch
-    another off. Without dates every report of a claim is in one group; without scores they
-    rank in order.
+    Reports make the same claim when they assert the same thing (leaves; candidate k joins;
+    leaves for destination k) in the same direction, whatever their windows, within
+    :data:`GROUP_DAYS` of the first report of the group. Within a group the most reliable
+    report (highest ``score``; earliest on ties) has rank 0, the next rank 1, and so on; the
+    likelihood weights the report of rank ``k`` by ``discount**k``, so agreeing reports add
+    less and less and one report can never switch another off. Without dates every report of
+    a claim is in one group; without scores they rank in order.
     """
     cap = post.truth.shape[0]
     post.term_group = np.full(cap, -1)
@@ -157,7 +185,7 @@ def set_ranks(post: PostInputs, props: list, dates: list | None = None,
     opened: dict[tuple, list] = {}  # claim -> [(opening date, group number)]
     n_groups = 0
     for j, prop in enumerate(props):
-        key = (prop.kind, prop.candidate, prop.negated)
+        key = (prop.kind, prop.candidate, prop.destination, prop.negated)
         date = dates[j] if dates is not None else None
         groups = opened.setdefault(key, [])
         if not groups or (date is not None and (date - groups[-1][0]).days > GROUP_DAYS):

@@ -14,6 +14,7 @@ from forecast.data.scenario import Scenario
 from forecast.dims import SPARE, STRENGTH_LEVELS
 from forecast.errors import DataValidationError, Problem
 from forecast.features.arrays import ModelInputs, PostInputs, _round_up, set_ranks
+from forecast.features.facts import apply_facts
 from forecast.features.form import form_against_expectation, team_points
 from forecast.features.links import check_links, tree_order
 from forecast.features.market import latest_market, market_shift
@@ -68,6 +69,9 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
 
     index_of_club = {p.club: i for i, p in enumerate(posts)}
     index_of_coach = {p.coach: i for i, p in enumerate(posts)}
+    for q in spec.questions:
+        if q.kind == "departure":
+            posts[index_of_coach[q.coach]].destinations = list(q.destinations)
     markets = []
     for q in spec.questions:
         if q.kind != "successor":
@@ -85,6 +89,8 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
                 p.employed[m, k] = float(employed)
             if cand.name in index_of_coach:
                 p.children.append((index_of_coach[cand.name], k))
+                child = posts[index_of_coach[cand.name]]
+                child.pulled_to = q.club if child.destinations else None
         p.buyout = np.array([float(c.buyout) for c in q.candidates])
         p.ties = np.array([float(len(c.ties)) for c in q.candidates])
         p.appeal_mu = np.array([c.appeal or 0.0 for c in q.candidates])
@@ -109,6 +115,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         journalists=journalists,
         season_end_months=tuple(spec.season_end_months),
         appointment_lag={i: p.appointment_lag for i, p in enumerate(posts)},
+        destinations={i: p.destinations for i, p in enumerate(posts) if p.destinations},
     )
     rumours, coding = _classify(scenario, ctx, grid, as_of)
     counted = [e for e in coding if e.status == "counted"]
@@ -134,7 +141,6 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
                           [priors[f"tier{t + 1}"].mu for t in unit_tier])
 
     for i, p in enumerate(posts):
-        dep, succ = p.states(T)
         mine = [e for e in counted if e.proposition.post == i]
         cap = _round_up(sum(e.proposition.post == i for e in everything) + 4, 8)
         p.truth = np.zeros((cap, p.n_obs(T)))
@@ -142,7 +148,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         p.term_strength = np.zeros(cap, dtype=int)
         p.term_weight = np.zeros(cap)
         for j, e in enumerate(mine):
-            p.truth[j] = e.proposition.truth(dep, succ)
+            p.truth[j] = p.truth_of(e.proposition, T)
             p.term_unit[j] = units.index(e.unit)
             p.term_strength[j] = STRENGTH_LEVELS.index(e.strength)
             p.term_weight[j] = 1.0
@@ -150,7 +156,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
                   [unit_score[p.term_unit[j]] + offsets[p.term_strength[j]] for j in range(len(mine))])
         p.mask = np.ones(p.n_obs(T))
 
-    _apply_facts(scenario, facts, posts, grid, index_of_club, as_of)
+    apply_facts(scenario, facts, posts, grid, as_of)
     _assume(scenario, coding, posts, T)
     order, roots = tree_order(posts)
     check_links(posts, order, roots, season_end, str(scenario.files.get("facts", scenario.path)),
@@ -212,7 +218,7 @@ def _assume(scenario: Scenario, coding: list, posts: list[PostInputs], T: int) -
                                     f"{rid!r} is not a claim the model reads as of {scenario.spec.as_of}"))
             continue
         post = posts[item.proposition.post]
-        truth = item.proposition.truth(*post.states(T))
+        truth = post.truth_of(item.proposition, T)
         post.mask = post.mask * (truth if holds else 1.0 - truth)
         if not post.mask.any():
             problems.append(Problem("what-if", None, "rumour", f"assuming {rid} "
@@ -220,62 +226,3 @@ def _assume(scenario: Scenario, coding: list, posts: list[PostInputs], T: int) -
                                     "possible outcome: it contradicts the facts or another assumption"))
     if problems:
         raise DataValidationError(problems)
-
-
-def _apply_facts(scenario, facts, posts, grid, index_of_club, as_of) -> None:
-    """Constrain each post's outcome by the official facts known at ``as_of``.
-
-    A tracked coach with no departure fact by ``as_of`` (or only ones reversed since) was still
-    in post then (or until the month a successor's appointment was announced, if one was); a
-    departure that takes effect after the horizon means he stayed throughout; the first
-    non-interim appointment of someone else at a vacancy (any appointment, if the question says
-    ``interim_counts``) resolves its successor question.
-    """
-    T = grid.size
-    file = str(scenario.files.get("facts", scenario.path))
-    now = grid.index(as_of)
-    if now is None:
-        now = T if as_of > month_end(*grid.months[-1]) else 0
-    appointed = {p.club: p.appointed for p in scenario.spec.posts}
-    interim_counts = {q.club for q in scenario.spec.questions if q.interim_counts}
-    for p in posts:
-        dep, succ = p.states(T)
-        since = appointed.get(p.club) or dt.date.min
-        mine = facts[(facts["club"] == p.club) & (facts["date"] >= since)] if len(facts) else facts
-        left = mine[(mine["kind"] == "left") & (mine["coach"] == p.coach)] if len(mine) else mine
-        if len(left):
-            # A departure called off later (a "reversed" fact) no longer pins anything.
-            undone = mine[(mine["kind"] == "reversed") & (mine["coach"] == p.coach)]["date"]
-            left = left[[not (undone >= d).any() for d in left["date"]]]
-        if len(left):
-            fact = left.sort_values("date").iloc[0]
-            # A departure takes effect on its value date, else at the announcement. One that
-            # takes effect before the window opens is pending until the contract ends if that
-            # is inside the window (announced early), else the post is vacant when it opens.
-            effective = fact.value or fact.date
-            if (effective.year, effective.month) < grid.months[0]:
-                ends = grid.index(p.contract_end)
-                effective = p.contract_end if ends is not None else dt.date(*grid.months[0], 1)
-            month = grid.index(effective)
-            if month is None:  # takes effect after the horizon: in post throughout the window
-                month = T
-            p.mask *= dep == month
-        hires = mine[(mine["kind"] == "appointed")
-                     & ((mine["interim"] == 0) | (p.club in interim_counts))
-                     & (mine["coach"] != p.coach)] if len(mine) else mine
-        if not len(left):
-            # Still in post at the as-of date, or at least until a successor's appointment was
-            # announced when one was (the incumbent's own exit is often not announced apart).
-            first_hire = grid.index(hires["date"].min()) if len(hires) else None
-            p.mask *= dep >= (now if first_hire is None else min(now, first_hire))
-        if p.has_successor and len(mine):
-            if len(hires):
-                fact = hires.sort_values("date").iloc[0]
-                # A successor is often announced before the incumbent's exit takes effect, so
-                # the appointment fixes who, and only that the post falls vacant in the window.
-                k = p.candidates.index(fact.coach) if fact.coach in p.candidates else p.n_cand
-                p.mask *= (succ == k) & (dep < T)
-        if not p.mask.any():
-            raise DataValidationError(
-                [Problem(file, None, None, f"the facts about {p.club} contradict each other")]
-            )

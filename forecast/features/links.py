@@ -87,7 +87,7 @@ def check_links(posts: list[PostInputs], order: list[int], roots: list[int],
         for child, k in post.children:
             reach = (leaves & possible[child][None, :]).any(axis=1)
             allowed &= np.where((succ == k) & (dep < T), reach[dep], possible[child][T])
-        possible[i] = np.array([allowed[dep <= x].any() for x in range(T + 1)])
+        possible[i] = _reachable(post, allowed, T)
     for r in roots:
         if not possible[r][T]:
             clubs = [posts[i].club for i in _linked(posts, r)]
@@ -105,3 +105,20 @@ def _linked(posts: list[PostInputs], root: int) -> list[int]:
     for child, _ in posts[root].children:
         out += _linked(posts, child)
     return out
+
+
+def _reachable(post, allowed: np.ndarray, T: int) -> np.ndarray:
+    """Return, for each pull month 0..T, whether some allowed state of ``post`` can happen.
+
+    Pulled in month x, the post's state departs before x of its own accord, or in x; with
+    destinations, a state in x is the pull's own slot (x < T) or "still in post" (x = T).
+    """
+    dep, _ = post.states(T)
+    if not post.n_dest:
+        return np.array([allowed[dep <= x].any() for x in range(T + 1)])
+    dest = post.destination_states(T)
+    pulled = dest == post.n_dest - 1 if post.pulled_to is not None else np.zeros(len(dep), bool)
+    own = allowed & ~pulled
+    return np.array([own[dep < x].any() or (allowed & (dep == x) & (pulled | (x == T))).any()
+                     for x in range(T + 1)])
+

@@ -6,7 +6,9 @@ Rules (each rumour's coding is recorded in the rumours table of the report):
 - ``stays`` (or a ``denial`` about his own club): "he does not leave in the window".
 - ``joins``, ``talks``, ``agreement``, ``shortlisted`` about a vacancy the scenario asks about:
   "he is the next coach there, appointed in the window"; the claim kind sets the default strength.
-- the same kinds about any other club, for a tracked incumbent: "he leaves in the window".
+- the same kinds about a destination his departure question names: "he leaves in the window
+  for that club"; about any other club, for a tracked incumbent: "he leaves in the window".
+- ``denial`` of a move to a named destination: "he does not leave for that club in the window".
 - ``denial`` about a tracked vacancy: "he is not the next coach there in the window".
 - At a vacancy whose question allows the appointment ``appointment_months`` after it opens,
   "appointed in the window" means the post fell vacant in the window or up to that many
@@ -45,14 +47,17 @@ class Proposition:
     post : int
         Index of the post in the model inputs.
     kind : str
-        ``"leave"`` (the incumbent leaves in ``months``) or ``"join"`` (candidate ``candidate``
-        is the successor, appointed in ``months``).
+        ``"leave"`` (the incumbent leaves in ``months``), ``"join"`` (candidate ``candidate``
+        is the successor, appointed in ``months``) or ``"move"`` (the incumbent leaves in
+        ``months`` for his post's destination ``destination``).
     candidate : int
         Candidate index for ``"join"``; -1 otherwise.
     months : tuple of int
         Grid months the proposition covers.
     negated : bool
         True for "does not ...".
+    destination : int
+        Destination index for ``"move"``; -1 otherwise.
     """
 
     post: int
@@ -60,8 +65,9 @@ class Proposition:
     candidate: int
     months: tuple[int, ...]
     negated: bool
+    destination: int = -1
 
-    def truth(self, dep: np.ndarray, succ: np.ndarray) -> np.ndarray:
+    def truth(self, dep: np.ndarray, succ: np.ndarray, dest: np.ndarray | None = None) -> np.ndarray:
         """Return the 0/1 truth of the proposition for each observable state of its post.
 
         Parameters
@@ -69,9 +75,17 @@ class Proposition:
         dep, succ : numpy.ndarray
             Departure month and successor index of each observable state (succ is -1 when there
             is no successor question or no vacancy).
+        dest : numpy.ndarray, optional
+            Destination slot of each state (:meth:`forecast.features.arrays.PostInputs.destination_states`);
+            needed for a ``"move"``.
         """
         in_window = np.isin(dep, self.months)
-        value = in_window & (succ == self.candidate) if self.kind == "join" else in_window
+        if self.kind == "join":
+            value = in_window & (succ == self.candidate)
+        elif self.kind == "move":
+            value = in_window & (dest == self.destination)
+        else:
+            value = in_window
         return (~value if self.negated else value).astype(float)
 
 
@@ -200,6 +214,12 @@ def _proposition(row, ctx, grid: MonthGrid) -> tuple[Proposition | None, str]:
             Proposition(target, "join", k, months, negated),
             f"{row.subject} {text} the next coach of {row.club}",
         )
+    places = ctx.destinations.get(own_post, [])
+    if own_post is not None and row.club in places:
+        negated = row.claim == "denial"
+        text = "does not leave" if negated else "leaves"
+        return (Proposition(own_post, "move", -1, months, negated, places.index(row.club)),
+                f"{row.subject} {text} {ctx.clubs[own_post]} for {row.club}")
     if row.claim != "denial" and own_post is not None and ctx.clubs[own_post] != row.club:
         return (
             Proposition(own_post, "leave", -1, months, False),
@@ -220,6 +240,7 @@ class CodingContext:
     journalists: set[str]
     season_end_months: tuple[int, ...] = ()
     appointment_lag: dict[int, int] = field(default_factory=dict)  # by successor post
+    destinations: dict[int, list[str]] = field(default_factory=dict)  # by post, when named
 
     def unit_for(self, source: str, journalist: str | None) -> str:
         """Return the reliability unit: the named journalist if known as a source, else the outlet."""

@@ -22,7 +22,7 @@ GROUPS = {
     "leaving hazards": ("sack_base", "sack_season_end", "sack_form", "quit_base", "quit_season_end",
                         "quit_expiry", "quit_final_year", "quit_caretaker"),
     "successor choice": ("appeal", "not_listed", "tie", "avail_mid", "avail_season_end", "buyout",
-                         "pull_form"),
+                         "pull_form", "destination_appeal"),
     "source reliability": ("tier1", "tier2", "tier3", "tier4", "source_sd", "source_z"),
 }
 #: Prior scales tried, narrower and wider: the sd times 0.8 and 1.25 (a factor of 2 left too few

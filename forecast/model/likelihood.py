@@ -18,6 +18,9 @@ Generative story for one post :math:`q` with incumbent :math:`c_q` (months :math
    those months.
 3. Successor. At a vacancy in month :math:`d<T`, the successor is drawn by a softmax over the
    named candidates (appeal, ties, form, availability by contract and season) and "not listed".
+   Where he goes: a coach whose departure question names destinations goes, when he leaves of
+   his own accord, to one of them or anywhere else by a softmax of their appeals (anywhere
+   else counting for as many clubs as are named); pulled, he goes to the vacancy that pulled him.
 4. Evidence. Each counted rumour asserts a proposition :math:`X` about one post's observable
    state; its source tells the truth with probability
    :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength}) > \tfrac12`, so a
@@ -100,13 +103,31 @@ def choice_probs(params: dict, data: dict, i: int, post: PostInputs, appeal, not
     return pt.special.softmax(pt.concatenate([named, other], axis=1), axis=1)
 
 
+def destination_probs(destination, n: int):
+    """Return where a coach goes when he leaves of his own accord, over his ``n`` destinations.
+
+    The last entry is anywhere else (or no job), which stands for as many clubs as are named.
+    """
+    other = pt.ones(1) * np.log(n)
+    return pt.special.softmax(pt.concatenate([destination, other]))
+
+
 def outcome_matrix(params: dict, data: dict, i: int, post: PostInputs, season_end: np.ndarray,
-                   appeal=None, not_listed=None):
+                   appeal=None, not_listed=None, destination=None):
     r"""Return :math:`P(o \mid c)` of post ``i`` as a (T+1, n_obs) matrix."""
     T = len(season_end)
     p_own, surv = departure_factors(params, data, i, season_end)
     lower = np.tril(np.ones((T + 1, T + 1)), k=-1)  # d < c
     dep = p_own[None, :] * lower + pt.diag(surv)  # P(d | c)
+    if post.n_dest:
+        # Own departure in d < c goes to a destination; pulled in c < T goes to the vacancy.
+        where = destination_probs(destination, len(post.destinations))
+        own = (p_own[None, :T] * lower[:, :T])[:, :, None] * where[None, None, :]
+        slots = [own]
+        if post.pulled_to is not None:
+            slots.append(pt.diag(surv)[:, :T, None])
+        moved = pt.concatenate(slots, axis=2).reshape((T + 1, T * post.n_dest))
+        return pt.concatenate([moved, dep[:, T:]], axis=1)
     if not post.has_successor:
         return dep
     choice = choice_probs(params, data, i, post, appeal, not_listed,
@@ -155,6 +176,16 @@ def split_appeal(params: dict, inputs: ModelInputs):
     return out
 
 
+def split_destination(params: dict, inputs: ModelInputs) -> dict:
+    """Slice the flat ``destination`` vector by post."""
+    out, start = {}, 0
+    for i, post in enumerate(inputs.posts):
+        if post.destinations:
+            out[i] = params["destination_appeal"][start:start + len(post.destinations)]
+            start += len(post.destinations)
+    return out
+
+
 def log_evidence(params: dict, inputs: ModelInputs, data: dict | None = None,
                  etas: list | None = None):
     r"""Return the log evidence :math:`\log Z` with the outcome summed out exactly.
@@ -178,13 +209,15 @@ def log_evidence(params: dict, inputs: ModelInputs, data: dict | None = None,
     T = inputs.T
     psi = reliability_logit(params, data)
     appeals = split_appeal(params, inputs)
+    destinations = split_destination(params, inputs)
     messages: dict[int, object] = {}
     log_scales: dict[int, object] = {}
     total = pt.as_tensor_variable(0.0)
     for i in inputs.order:
         post = inputs.posts[i]
         appeal, not_listed = appeals.get(i, (None, None))
-        matrix = outcome_matrix(params, data, i, post, inputs.season_end, appeal, not_listed)
+        matrix = outcome_matrix(params, data, i, post, inputs.season_end, appeal, not_listed,
+                                destinations.get(i))
         local = evidence_loglik(params, data, i, psi)
         if etas is not None:
             local = local + etas[i]

@@ -13,7 +13,7 @@ import pytensor.tensor as pt
 import xarray as xr
 from pytensor.graph.replace import vectorize_graph
 
-from forecast.dims import AFTER, NO_VACANCY, NOT_LISTED, slug
+from forecast.dims import AFTER, ELSEWHERE, IN_POST, NO_VACANCY, NOT_LISTED, slug
 from forecast.dims import parameter_shapes as dim_shapes
 from forecast.features.arrays import ModelInputs, model_data
 from forecast.model.likelihood import log_evidence
@@ -136,7 +136,9 @@ def outcomes_from_marginals(inputs: ModelInputs, marginals: list[np.ndarray],
         ``departure`` (chain, draw, post, month_out); for each vacancy with slug ``s``:
         ``successor_s`` (chain, draw, s_outcome) summing to one with "no vacancy", and ``joint_s``
         (chain, draw, month, s_choice) the probability the post falls vacant in that month and
-        the choice is appointed to it.
+        the choice is appointed to it. For a post whose departure question names destinations,
+        ``destination_s`` (chain, draw, s_destination): each named club, anywhere else, the
+        tracked vacancy he may be pulled to, and still in post, summing to one.
     """
     T = inputs.T
     n_chain, n_draw = marginals[0].shape[:2]
@@ -145,6 +147,18 @@ def outcomes_from_marginals(inputs: ModelInputs, marginals: list[np.ndarray],
     data = {}
     for i, post in enumerate(inputs.posts):
         probs = marginals[i]
+        if post.n_dest:
+            moves = probs[..., :-1].reshape(n_chain, n_draw, T, post.n_dest)
+            dep[:, :, i, :T] = moves.sum(axis=-1)
+            dep[:, :, i, T] = probs[..., -1]
+            s = slug(post.club)
+            places = [*post.destinations, ELSEWHERE] + ([post.pulled_to] if post.pulled_to else [])
+            data[f"destination_{s}"] = xr.DataArray(
+                np.concatenate([moves.sum(axis=2), probs[..., -1:]], axis=2),
+                dims=("chain", "draw", f"{s}_destination"),
+                coords={f"{s}_destination": [*places, IN_POST]},
+            )
+            continue
         if not post.has_successor:
             dep[:, :, i] = probs
             continue

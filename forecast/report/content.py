@@ -41,6 +41,7 @@ class ReportContent:
     timeline: pd.DataFrame | None = None
     movers: pd.DataFrame | None = None  # the rumours that moved the first headline most
     health: HealthContent | None = None  # what the data taught, prior sensitivity, claims check
+    destination: pd.DataFrame | None = None  # where coaches with named destinations go
 
 
 def build_content(result: ForecastResult, scenario, influence_draws: int = 800) -> ReportContent:
@@ -160,7 +161,7 @@ def build_content(result: ForecastResult, scenario, influence_draws: int = 800) 
         joint_windows=joint_windows, rumours=rumours, sources=sources,
         param_summary=param_summary, priors=prior_table, provenance=provenance,
         data_sources=data_sources, contract_end=contract_end, movers=movers,
-        health=build_health(result),
+        health=build_health(result), destination=result.destination(),
     )
 
 

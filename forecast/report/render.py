@@ -146,6 +146,8 @@ def write_report(result, scenario, folder: Path, content: ReportContent | None =
               "parameters": content.param_summary}
     if content.timeline is not None:
         tables["timeline"] = content.timeline
+    if content.destination is not None and len(content.destination):
+        tables["destination"] = content.destination
     if content.health is not None:
         tables["prior_posterior"] = content.health.parameters
         tables["prior_sensitivity"] = content.health.sensitivity

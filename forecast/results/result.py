@@ -11,25 +11,20 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from forecast.dims import AFTER, NO_VACANCY, NOT_LISTED, slug
+from forecast.dims import AFTER, IN_POST, NO_VACANCY, slug
 from forecast.errors import ResultsMismatchError
 from forecast.features.arrays import ModelInputs
 from forecast.io.files import atomic_write
 from forecast.priors import Prior
-from forecast.results.windows import month_words, window_of
+from forecast.results.answers import headlines
+from forecast.results.stats import interval_stats as _stats
+from forecast.results.windows import window_of
 from forecast.version import __version__
 
-INTERVAL = (0.05, 0.95)
 #: Columns of the successor and joint tables (empty when no successor is asked).
 SUCCESSOR_COLUMNS = ["club", "outcome", "mean", "lo", "hi"]
 JOINT_COLUMNS = ["club", "month", "candidate", "mean", "lo", "hi"]
-
-
-def _stats(draws: np.ndarray) -> tuple[float, float, float]:
-    # Probabilities, summed in floating point: a -1e-17 is a 0 (never printed as "-0%").
-    flat = np.clip(draws.reshape(-1), 0.0, 1.0)
-    lo, hi = np.quantile(flat, INTERVAL)
-    return float(flat.mean()), float(lo), float(hi)
+DESTINATION_COLUMNS = ["coach", "club", "outcome", "mean", "lo", "hi"]
 
 
 @dataclass
@@ -156,6 +151,13 @@ class ForecastResult:
             club = self.departure.loc[self.departure["coach"] == coach, "club"].iloc[0]
             dep = post["departure"].sel(post=coach).values.reshape(-1, len(months))
             out[f"P({coach} leaves {club} by {by})"] = np.cumsum(dep, axis=-1)[:, months.index(by)]
+        for p in self.inputs.posts:
+            if p.destinations:
+                draws = post[f"destination_{slug(p.club)}"]
+                values = draws.values.reshape(-1, draws.shape[-1])
+                for j, place in enumerate(str(o) for o in draws[f"{slug(p.club)}_destination"].values):
+                    if place != IN_POST:
+                        out[f"P({p.coach} leaves {p.club} for {place})"] = values[:, j]
         return out
 
     def headline_table(self) -> pd.DataFrame:
@@ -164,72 +166,25 @@ class ForecastResult:
         return pd.DataFrame(rows, columns=["metric", "mean", "lo", "hi"])
 
     def headlines(self) -> list[str]:
-        """Return the answers in words a reader cannot misread, each with its 90% interval.
+        """Return the answers in plain words (:func:`forecast.results.answers.headlines`)."""
+        return headlines(self)
 
-        Per vacancy: whether the club changes coach before the horizon, then who comes if it
-        does, and unconditionally; then when each tracked coach leaves, by the end of the first
-        summer and by the horizon. "Most likely" is said only of an outcome above 50%; below it,
-        the top outcome is called the single most likely, which it is.
+    def destination(self) -> pd.DataFrame:
+        """Return where each coach whose question names destinations goes.
+
+        Columns ``coach, club, outcome, mean, lo, hi``: each named club, anywhere else, the
+        tracked vacancy he may be pulled to, or still in post at the horizon; sums to one per coach.
         """
-        lines = []
-        horizon = month_words(self.inputs.grid.labels[-1])
-        post = self.idata.posterior
-        for club, table in self.successor.groupby("club", sort=False):
-            vac = table[table["outcome"] == NO_VACANCY].iloc[0]
-            lines.append(f"{club} changes coach by the end of {horizon}: {1 - vac['mean']:.0%} "
-                         f"(90% interval {1 - vac.hi:.0%}-{1 - vac.lo:.0%}).")
-            s = slug(club)
-            draws = post[f"successor_{s}"]
-            outcomes = [str(o) for o in draws[f"{s}_outcome"].values]
-            values = draws.values.reshape(-1, len(outcomes))
-            change = values[:, outcomes.index(NO_VACANCY)]
-            given = values / np.clip(1.0 - change, 1e-12, None)[:, None]
-            named = [k for k, o in enumerate(outcomes) if o != NO_VACANCY]
-            if [outcomes[k] for k in named] == [NOT_LISTED]:
-                lines.append(f"No successor at {club} is named yet: add candidates to the "
-                             "scenario as reports name them.")
+        post, rows = self.idata.posterior, []
+        for p in self.inputs.posts:
+            if not p.destinations:
                 continue
-            order = sorted(named, key=lambda k: -given[:, k].mean())
-            parts = []
-            for rank, k in enumerate(order[:4]):
-                mean, lo, hi = _stats(given[:, k])
-                who = "someone not on the list" if outcomes[k] == NOT_LISTED else outcomes[k]
-                parts.append(f"{who} {mean:.0%}" + (f" (90% interval {lo:.0%}-{hi:.0%})"
-                                                      if rank == 0 else ""))
-            top = order[0]
-            label = "most likely" if given[:, top].mean() > 0.5 else "single most likely"
-            lines.append(f"If {club} changes coach, the {label} successor is " + parts[0]
-                         + (f"; then {', '.join(parts[1:])}." if len(parts) > 1 else "."))
-            mean, lo, hi = _stats(values[:, top])
-            who = "Someone not on the list" if outcomes[top] == NOT_LISTED else outcomes[top]
-            lines.append(f"{who} as the next {club} coach, counting the chance of no "
-                         f"change: {mean:.0%} (90% interval {lo:.0%}-{hi:.0%}).")
-            lines += [m.describe() for m in self.inputs.markets if m.club == club]
-        summer = self.first_summer_end()
-        for coach, table in self.departure.groupby("coach", sort=False):
-            club = table["club"].iloc[0]
-            by_summer = table[table["month"] == summer].iloc[0]
-            by_horizon = table[table["month"] == self.inputs.grid.labels[-1]].iloc[0]
-            line = (f"{coach} leaves {club} by the end of {month_words(summer)}: "
-                    f"{by_summer.cum_mean:.0%} (90% interval {by_summer.cum_lo:.0%}-"
-                    f"{by_summer.cum_hi:.0%})")
-            if summer != by_horizon.month:
-                line += f"; by the end of {horizon}: {by_horizon.cum_mean:.0%}"
-            lines.append(line + ".")
-        verdict = "passed" if self.diagnostics["passed"] else "FAILED"
-        if "weight_ess" in self.diagnostics:
-            lines.append(
-                f"{self.diagnostics['method'].capitalize()}: weight ESS "
-                f"{self.diagnostics['weight_ess']:.0f} of {self.diagnostics['draws']} draws "
-                f"(needs {self.diagnostics['thresholds']['min_weight_ess']}): {verdict}."
-            )
-            return lines
-        lines.append(
-            f"Convergence {verdict}: max R-hat {self.diagnostics['max_rhat']:.3f}, min bulk ESS "
-            f"{self.diagnostics['min_ess_bulk']:.0f}, min tail ESS "
-            f"{self.diagnostics['min_ess_tail']:.0f}, {self.diagnostics['divergences']} divergences."
-        )
-        return lines
+            s = slug(p.club)
+            draws = post[f"destination_{s}"]
+            for j, outcome in enumerate(draws[f"{s}_destination"].values):
+                rows.append({"coach": p.coach, "club": p.club, "outcome": str(outcome),
+                             **dict(zip(("mean", "lo", "hi"), _stats(draws.values[..., j]), strict=True))})
+        return pd.DataFrame(rows, columns=DESTINATION_COLUMNS)
 
     # -- files ---------------------------------------------------------------------------
     def summary(self) -> dict:
@@ -263,6 +218,11 @@ class ForecastResult:
             "successor": successor,
             "departure": departure,
             "joint": joint,
+            "destination": {
+                coach: [{"outcome": r.outcome, "mean": r.mean, "interval_90": [r.lo, r.hi]}
+                        for r in table.itertuples()]
+                for coach, table in self.destination().groupby("coach", sort=False)
+            },
             "markets": [{**asdict(m), "date": m.date.isoformat()} for m in self.inputs.markets],
             "diagnostics": self.diagnostics,
         }
