@@ -53,10 +53,12 @@ def test_without_destinations_the_same_report_says_he_leaves(scenario_copy):
     (["Bayer Leverkusen"], "own club"),
     (["Bayern Munich"], "is a tracked post"),
     (["Liverpool", "Liverpool"], "listed twice"),
+    (["Brazil"], "Real Madrid has a successor question: where Carlo Ancelotti goes"),
 ])
 def test_a_destination_that_cannot_be_one_is_refused_with_its_field(scenario_copy, destinations, needle):
+    coach = "Carlo Ancelotti" if destinations == ["Brazil"] else "Xabi Alonso"
     with pytest.raises(DataValidationError, match=needle) as err:
-        _with_destinations(scenario_copy, destinations)
+        _with_destinations(scenario_copy, destinations, coach)
     assert str(scenario_copy) in str(err.value) and "destinations" in str(err.value)
 
 

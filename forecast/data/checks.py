@@ -56,6 +56,10 @@ def cross_check(scenario, lines: dict[tuple, int], today: dt.date) -> list[Probl
                 _closest(q.coach, list(incumbents)),
             )
         vacancies = {v.club for v in spec.questions if v.kind == "successor"}
+        if q.destinations and incumbents.get(q.coach or "") in vacancies:
+            yaml_problem(("questions", i, "destinations"), "destinations",
+                         f"{incumbents[q.coach]} has a successor question: where {q.coach} goes "
+                         "is asked only of a post without one")
         for j, club in enumerate(q.destinations):
             if club == incumbents.get(q.coach or ""):
                 yaml_problem(("questions", i, "destinations", j), "destinations",
