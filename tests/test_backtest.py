@@ -110,3 +110,23 @@ def test_paired_differences_split_by_period_and_not_listed_check():
     assert check["frequency"] == pytest.approx(2 / 3)
     bins = calibration_bins(forecasts)
     assert 0.0 <= expected_calibration_error(bins) <= 1.0
+
+
+def test_where_is_scored_when_a_case_asks_it():
+    from forecast.evaluation.backtest import CaseForecast
+    from forecast.evaluation.scores import paired_differences, score_table
+
+    where = ["Inter", "elsewhere", "still in post"]
+    forecasts = [CaseForecast(
+        name, cutoff, [], {}, np.zeros(0), ["m", "later"], {"model": np.array([0.5, 0.5])},
+        np.array([0, 1]), {}, where, {"model": np.array(model), "uniform": np.full(3, 1 / 3)},
+        np.array([0, 0, 1]))
+        for name, cutoff, model in (("a", "2017-05-20", [0.2, 0.2, 0.6]),
+                                    ("b", "2024-03-10", [0.5, 0.3, 0.2]))]
+    scores = score_table(forecasts)
+    rows = scores[scores["question"] == "where"].set_index(["case", "method"])
+    assert rows.loc[("a", "model"), "log_score"] == pytest.approx(np.log(0.6))
+    assert rows.loc[("b", "model"), "truth"] == "still in post"
+    paired = paired_differences(scores, forecasts).set_index(["question", "baseline", "period"])
+    assert paired.loc[("where", "uniform", "all"), "difference"] == pytest.approx(
+        np.mean(np.log(np.array([0.6, 0.2]) * 3)))

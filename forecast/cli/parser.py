@@ -216,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bt = sub.add_parser("backtest", help="score the forecaster on resolved historical cases",
                         description="Forecast every case in --cases at its cutoff (nothing dated "
-                                    "later is used), score who and when against what happened and "
+                                    "later is used), score who, when and (where a departure "
+                                    "question names destinations) where against what happened and "
                                     "against baselines, and write report.html, CSV tables and a "
                                     "calibration diagram to <out>/backtest/.")
     bt.add_argument("--cases", type=Path, default=None, help="folder of case folders "

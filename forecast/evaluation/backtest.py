@@ -7,7 +7,9 @@ Scores (higher log score is better; lower Brier and RPS are better):
 
 - who: the next coach among the named candidates, "not listed" and "no vacancy";
 - when: the incumbent's departure month, or "after horizon" (ordered, so RPS applies; the who
-  outcomes have no order, so RPS is reported for when only).
+  outcomes have no order, so RPS is reported for when only);
+- where, for a departure question that names destinations: each named club, anywhere else, the
+  tracked vacancy he may be pulled to, or still in post at the horizon.
 
 Baselines: uniform over the outcomes; the most-rumoured candidate (0.6 on him, the rest shared);
 the model's own prior without rumours (exact: the same marginalisation with every rumour's
@@ -20,7 +22,7 @@ change, since a "next manager" market does not price that).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,9 @@ class CaseForecast:
     when: dict[str, np.ndarray]
     when_truth: np.ndarray
     diagnostics: dict
+    where_labels: list[str] = field(default_factory=list)
+    where: dict[str, np.ndarray] = field(default_factory=dict)
+    where_truth: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def case_paths(cases_dir: Path) -> list[Path]:
@@ -81,8 +86,12 @@ def check_cases(cases_dir: Path) -> list[Path]:
     return paths
 
 
-def true_states(scenario, post_index: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return the states the facts allow once everything is known: what really happened."""
+def true_states(scenario, post_index: int, destination: bool = False) -> tuple[np.ndarray, ...]:
+    """Return the states the facts allow once everything is known: what really happened.
+
+    Returns their departure months and successors, and with ``destination`` their
+    destination slots too (-1: still in post).
+    """
     from forecast.features.inputs import build_inputs
     from forecast.features.periods import month_end
 
@@ -92,6 +101,8 @@ def true_states(scenario, post_index: int) -> tuple[np.ndarray, np.ndarray]:
     post = inputs.posts[post_index]
     allowed = post.mask > 0
     dep, succ = post.states(inputs.T)
+    if destination:
+        return dep[allowed], succ[allowed], post.destination_states(inputs.T)[allowed]
     return dep[allowed], succ[allowed]
 
 
@@ -184,11 +195,24 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
             no_change = who["model"][-1]
             who["market"] = np.append((1 - no_change) * market_choice(market, post.candidates),
                                       no_change)
+    where_labels, where, where_truth = [], {}, np.zeros(0)
+    if post.n_dest:
+        # Slots as in the destination table: named clubs, anywhere else, pulled; then in post.
+        table = result.destination()
+        where_labels = list(table.loc[table["coach"] == post.coach, "outcome"])
+        slots = post.destination_states(T)
+        where_truth = np.zeros(len(where_labels))
+        where_truth[true_states(scenario, i, destination=True)[2]] = 1  # -1: in post, the last
+        where = {"model": table.loc[table["coach"] == post.coach, "mean"].to_numpy(),
+                 "prior only": np.array([prior[slots == k].sum() for k in range(post.n_dest)]
+                                        + [prior[dep == T].sum()]),
+                 "uniform": np.full(len(where_labels), 1.0 / len(where_labels))}
     return CaseForecast(
         case=scenario.id, cutoff=scenario.spec.as_of.isoformat(), who_labels=who_labels,
         who=who, who_truth=who_truth, when_labels=when_labels,
         when={"model": model_when, "prior only": prior_when, "uniform": uniform_when},
         when_truth=when_truth, diagnostics=result.diagnostics,
+        where_labels=where_labels, where=where, where_truth=where_truth,
     )
 
 

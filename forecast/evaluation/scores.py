@@ -39,6 +39,12 @@ def score_table(forecasts: list[CaseForecast]) -> pd.DataFrame:
                          "p_truth": float(p @ f.who_truth), "log_score": log_score(p, f.who_truth),
                          "brier": brier(p, f.who_truth), "rps": np.nan,
                          "truth": "/".join(np.array(f.who_labels)[f.who_truth > 0])})
+        for method, p in f.where.items():
+            rows.append({"case": f.case, "question": "where", "method": method,
+                         "p_truth": float(p @ f.where_truth),
+                         "log_score": log_score(p, f.where_truth),
+                         "brier": brier(p, f.where_truth), "rps": np.nan,
+                         "truth": "/".join(np.array(f.where_labels)[f.where_truth > 0])})
         for method, p in f.when.items():
             rows.append({"case": f.case, "question": "when", "method": method,
                          "p_truth": float(p @ f.when_truth), "log_score": log_score(p, f.when_truth),
