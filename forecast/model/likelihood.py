@@ -117,13 +117,14 @@ def outcome_matrix(params: dict, data: dict, i: int, post: PostInputs, season_en
     r"""Return :math:`P(o \mid c)` of post ``i`` as a (T+1, n_obs) matrix."""
     T = len(season_end)
     p_own, surv = departure_factors(params, data, i, season_end)
-    lower = np.tril(np.ones((T + 1, T + 1)), k=-1)  # d < c
-    dep = p_own[None, :] * lower + pt.diag(surv)  # P(d | c)
+    own = p_own[None, :] * np.tril(np.ones((T + 1, T + 1)), k=-1)  # left of his own accord: d < c
+    dep = own + pt.diag(surv)  # P(d | c)
     if post.n_dest:
         # Own departure in d < c goes to a destination; pulled in c < T goes to the vacancy.
+        # (Slices of symbolic terms, not new constants: a second constant array made numba
+        # refuse to cache the compiled model.)
         where = destination_probs(destination, len(post.destinations))
-        own = (p_own[None, :T] * lower[:, :T])[:, :, None] * where[None, None, :]
-        slots = [own]
+        slots = [own[:, :T, None] * where[None, None, :]]
         if post.pulled_to is not None:
             slots.append(pt.diag(surv)[:, :T, None])
         moved = pt.concatenate(slots, axis=2).reshape((T + 1, T * post.n_dest))
