@@ -121,4 +121,3 @@ def _reachable(post, allowed: np.ndarray, T: int) -> np.ndarray:
     own = allowed & ~pulled
     return np.array([own[dep < x].any() or (allowed & (dep == x) & (pulled | (x == T))).any()
                      for x in range(T + 1)])
-
