@@ -54,6 +54,8 @@ def test_without_destinations_the_same_report_says_he_leaves(scenario_copy):
     (["Bayern Munich"], "is a tracked post"),
     (["Liverpool", "Liverpool"], "listed twice"),
     (["Brazil"], "Real Madrid has a successor question: where Carlo Ancelotti goes"),
+    (["elsewhere", "Liverpool"], "an outcome the forecast names itself"),
+    (["still in post"], "an outcome the forecast names itself"),
 ])
 def test_a_destination_that_cannot_be_one_is_refused_with_its_field(scenario_copy, destinations, needle):
     coach = "Carlo Ancelotti" if destinations == ["Brazil"] else "Xabi Alonso"
@@ -64,12 +66,12 @@ def test_a_destination_that_cannot_be_one_is_refused_with_its_field(scenario_cop
 
 def test_an_appointment_elsewhere_pins_where_he_went(moving):
     # By August 2025 the facts say Alonso left Leverkusen and was appointed at Real Madrid:
-    # the only outcome left is the pull there.
+    # the named clubs are ruled out; the pull there, or an exit of his own before it hired him.
     inputs = build_inputs(moving, dt.date(2025, 8, 31))
     alonso = next(p for p in inputs.posts if p.coach == "Xabi Alonso")
     allowed = alonso.mask > 0
     dest = alonso.destination_states(inputs.T)
-    assert allowed.any() and set(dest[allowed]) <= {alonso.n_dest - 1}
+    assert alonso.n_dest - 1 in set(dest[allowed]) <= {alonso.n_dest - 2, alonso.n_dest - 1}
 
 
 def test_where_he_goes_sums_with_staying_to_one_and_matches_his_departure():
@@ -113,3 +115,45 @@ def test_a_forecast_says_where_he_goes(moving):
     assert result.summary()["destination"]["Xabi Alonso"][0]["outcome"] == "Manchester City"
     headline = result.headline_table().set_index("metric")["mean"]
     assert "P(Xabi Alonso leaves Bayer Leverkusen for Manchester City)" in headline
+
+
+def test_a_second_departure_question_for_the_same_coach_is_refused(scenario_copy):
+    doc = yaml.safe_load(scenario_copy.read_text())
+    doc["questions"].append({"kind": "departure", "coach": "Xabi Alonso"})
+    scenario_copy.write_text(yaml.safe_dump(doc, sort_keys=False))
+    with pytest.raises(DataValidationError, match="already asked"):
+        _with_destinations(scenario_copy, ["Liverpool"])
+
+
+def _facts_with(scenario, rows, drop=()):
+    path = scenario.files["facts"]
+    lines = [line for line in path.read_text().splitlines() if line.split(",")[0] not in drop]
+    path.write_text("\n".join([*lines, *rows]) + "\n")
+    return scenario.reload()
+
+
+def test_a_coach_who_left_first_and_was_hired_by_the_vacancy_later_still_fits(moving):
+    # Alonso leaves Leverkusen in February 2025 (not pulled), Real Madrid hires him in May.
+    leverkusen_exit = next(line.split(",")[0] for line in moving.files["facts"].read_text().splitlines()
+                           if ",left,Xabi Alonso," in line)
+    scenario = _facts_with(moving, ["X1,2025-02-03,left,Xabi Alonso,Bayer Leverkusen,,0,"
+                                    "https://example.org/left,He left"], drop=(leverkusen_exit,))
+    inputs = build_inputs(scenario, dt.date(2025, 8, 31))
+    alonso = next(p for p in inputs.posts if p.coach == "Xabi Alonso")
+    allowed = alonso.mask > 0
+    dep, _ = alonso.states(inputs.T)
+    # Left of his own accord ("elsewhere"), then hired; the facts alone also leave the pull's
+    # slot, which Real Madrid's hiring in May rules out jointly (check_links let it through).
+    assert 2 in set(alonso.destination_states(inputs.T)[allowed]) <= {2, 3}
+    assert set(dep[allowed]) == {inputs.grid.labels.index("2025-02")}
+
+
+def test_a_job_before_his_current_one_does_not_say_where_he_goes(scenario_copy):
+    doc = yaml.safe_load(scenario_copy.read_text())
+    del next(p for p in doc["posts"] if p["coach"] == "Xabi Alonso")["appointed"]
+    scenario_copy.write_text(yaml.safe_dump(doc, sort_keys=False))
+    scenario = _facts_with(_with_destinations(scenario_copy, ["Liverpool"]),
+                           ["X2,2019-07-01,appointed,Xabi Alonso,Real Sociedad B,,0,"
+                            "https://example.org/b,An earlier job"])
+    alonso = next(p for p in build_inputs(scenario).posts if p.coach == "Xabi Alonso")
+    assert alonso.mask.all()

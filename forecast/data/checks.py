@@ -14,6 +14,7 @@ import pandas as pd
 
 from forecast.data.schemas import SourceRow
 from forecast.data.spec import KNOWN_PRIORS
+from forecast.dims import ELSEWHERE, IN_POST
 from forecast.errors import Problem
 
 
@@ -56,12 +57,19 @@ def cross_check(scenario, lines: dict[tuple, int], today: dt.date) -> list[Probl
                 _closest(q.coach, list(incumbents)),
             )
         vacancies = {v.club for v in spec.questions if v.kind == "successor"}
+        if q.kind == "departure" and any(v.kind == "departure" and v.coach == q.coach
+                                         for v in spec.questions[:i]):
+            yaml_problem(("questions", i, "coach"), "coach",
+                         f"a departure question about {q.coach} is already asked")
         if q.destinations and incumbents.get(q.coach or "") in vacancies:
             yaml_problem(("questions", i, "destinations"), "destinations",
                          f"{incumbents[q.coach]} has a successor question: where {q.coach} goes "
                          "is asked only of a post without one")
         for j, club in enumerate(q.destinations):
-            if club == incumbents.get(q.coach or ""):
+            if club in (ELSEWHERE, IN_POST):
+                yaml_problem(("questions", i, "destinations", j), "destinations",
+                             f"{club!r} is an outcome the forecast names itself, not a club")
+            elif club == incumbents.get(q.coach or ""):
                 yaml_problem(("questions", i, "destinations", j), "destinations",
                              f"{club!r} is {q.coach}'s own club")
             elif club in vacancies:

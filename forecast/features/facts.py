@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+
 from forecast.errors import DataValidationError, Problem
 from forecast.features.arrays import PostInputs
 from forecast.features.periods import MonthGrid, month_end
@@ -56,7 +58,8 @@ def apply_facts(scenario, facts, posts: list[PostInputs], grid: MonthGrid, as_of
             first_hire = grid.index(hires["date"].min()) if len(hires) else None
             p.mask *= dep >= (now if first_hire is None else min(now, first_hire))
         if p.n_dest:
-            _apply_move(p, facts, since, T)
+            # Without an appointment date, only jobs from the forecast window on can be his move.
+            _apply_move(p, facts, appointed.get(p.club) or dt.date(*grid.months[0], 1), T)
         if p.has_successor and len(mine):
             if len(hires):
                 fact = hires.sort_values("date").iloc[0]
@@ -73,8 +76,9 @@ def apply_facts(scenario, facts, posts: list[PostInputs], grid: MonthGrid, as_of
 def _apply_move(p: PostInputs, facts, since: dt.date, T: int) -> None:
     """Pin where a coach with a destination question went, once his appointment elsewhere is known.
 
-    An appointment at a named destination pins it, at the tracked vacancy whose candidate he is
-    the pull there, anywhere else "elsewhere"; he may still leave after the horizon.
+    An appointment (dated ``since`` or later) at a named destination pins it; anywhere else pins
+    "elsewhere"; at the tracked vacancy whose candidate he is, the pull there, or "elsewhere" if
+    he had left of his own accord before it hired him. He may still leave after the horizon.
     """
     moves = facts[(facts["kind"] == "appointed") & (facts["coach"] == p.coach)
                   & (facts["club"] != p.club) & (facts["date"] >= since)] if len(facts) else facts
@@ -82,7 +86,9 @@ def _apply_move(p: PostInputs, facts, since: dt.date, T: int) -> None:
         return
     club = moves.sort_values("date").iloc[0]["club"]
     D = len(p.destinations)
-    slot = p.destinations.index(club) if club in p.destinations else D + 1 if club == p.pulled_to else D
+    slots = [p.destinations.index(club)] if club in p.destinations else [D]
+    if club == p.pulled_to:
+        slots.append(D + 1)
     dep, _ = p.states(T)
-    p.mask *= (p.destination_states(T) == slot) | (dep == T)
+    p.mask *= np.isin(p.destination_states(T), slots) | (dep == T)
 
