@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from forecast.data.scenario import Scenario
-from forecast.dims import CANDIDATE
+from forecast.dims import CANDIDATE, DESTINATION, PARAMETERS
 from forecast.features.arrays import constant_data, model_data
 from forecast.features.inputs import build_inputs
 from forecast.inference.reliability import learn_reliability
@@ -69,7 +69,10 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
         return None
     post = base.posterior
     names = list(parameter_shapes(inputs))
-    if list(post["appeal"].coords[CANDIDATE].values) != inputs.coords()[CANDIDATE]:
+    # Same shapes are not enough: candidates and destinations must be the same, in order.
+    labels = inputs.coords()
+    if any(name in post and list(post[name].coords[dim].values) != labels[dim]
+           for name, dim in PARAMETERS if dim in (CANDIDATE, DESTINATION)):
         return None
     flat = {n: post[n].values.reshape(-1, *post[n].shape[2:]) for n in names}
     total = next(iter(flat.values())).shape[0]
