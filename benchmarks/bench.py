@@ -94,6 +94,7 @@ def fresh_env(data: Path, caches: Path) -> dict:
     env = dict(os.environ)
     env["FORECAST_DATA"] = str(data)
     env["NUMBA_CACHE_DIR"] = str(caches / "numba")
+    env["FORECAST_CACHE"] = str(caches / "forecast")
     flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f and
              not f.startswith(("compiledir=", "base_compiledir="))]
     # base_compiledir, not compiledir: PyTensor keeps its numba cache under the base folder.
@@ -308,7 +309,8 @@ def bench_cli(root: Path, settings: dict, quick: bool) -> tuple[dict, dict]:
     cold = timed_run(run, env, "cli: cold forecast run")
     warm = timed_run(run, env, "cli: warm forecast run")
     cli = {"command": " ".join(["forecast", *run[len(forecast_cmd()):]]),
-           "caches": "NUMBA_CACHE_DIR and PYTENSOR_FLAGS=base_compiledir= in a new temp folder; "
+           "caches": "NUMBA_CACHE_DIR, PYTENSOR_FLAGS=base_compiledir= and FORECAST_CACHE in a "
+                     "new temp folder; "
                      "warm = second run, same caches and same --out",
            "cold": cold, "warm": warm, "ratio_cold_over_warm": cold["wall_s"] / warm["wall_s"]}
 

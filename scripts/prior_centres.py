@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast.data.paths import data_dir
+from forecast.data.paths import cache_home, data_dir
 from forecast.evaluation.backtest import check_cases
 from forecast.evaluation.centres import case_draws, sweep
 from forecast.inference.batch import run_batch
-from forecast.inference.refresh import cache_dir
 
 
 def main() -> None:
@@ -29,11 +28,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None, help="local Dask workers (0: serial)")
     parser.add_argument("--out", type=Path, required=True, help="CSV of the sweep")
-    parser.add_argument("--reports", type=Path, default=Path("reports"),
-                        help="reports folder whose cache of learned reliabilities to use")
     args = parser.parse_args()
     paths = check_cases(args.cases or data_dir() / "cases")
-    task = partial(case_draws, draws=args.draws, seed=args.seed, cache_dir=cache_dir(args.reports))
+    task = partial(case_draws, draws=args.draws, seed=args.seed, cache_dir=cache_home())
     cases = run_batch(task, paths,
                       workers=args.workers, label=lambda p: p.parent.name,
                       progress=lambda done, total, name: print(f"[{done}/{total}] {name}", flush=True))

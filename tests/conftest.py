@@ -20,6 +20,18 @@ def _close_figures():
     plt.close("all")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_forecast_cache(tmp_path_factory):
+    """Learned reliabilities go to a folder of this test session's, not the machine's cache."""
+    before = os.environ.get("FORECAST_CACHE")
+    os.environ["FORECAST_CACHE"] = str(tmp_path_factory.mktemp("forecast-cache"))
+    yield
+    if before is None:
+        os.environ.pop("FORECAST_CACHE", None)
+    else:
+        os.environ["FORECAST_CACHE"] = before
+
+
 @pytest.fixture
 def scenario_copy(tmp_path):
     """A writable copy of the default scenario and its tables, laid out like data/."""

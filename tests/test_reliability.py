@@ -1,6 +1,7 @@
 """Source reliability from the track record: time-respecting, recovers known reliabilities."""
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -74,3 +75,39 @@ def test_learned_beats_tier_priors_out_of_time():
 
     scores = out_of_time(Scenario.load(), dt.date(2023, 7, 1), resolve_priors())
     assert scores["learned"] > scores["tier_only"], scores
+
+
+def test_cache_home_prefers_forecast_cache_then_xdg(monkeypatch, tmp_path):
+    from forecast.data.paths import cache_home
+
+    monkeypatch.setenv("FORECAST_CACHE", str(tmp_path / "mine"))
+    assert cache_home() == tmp_path / "mine"
+    monkeypatch.delenv("FORECAST_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_home() == tmp_path / "xdg" / "forecast"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_home() == Path.home() / ".cache" / "forecast"
+
+
+def test_a_stored_fit_is_reused_by_a_fresh_process_and_a_changed_record_refits(monkeypatch, tmp_path):
+    """The disk cache is keyed by the claims, not by a reports folder: a later command finds the fit
+    (the per-process memo cleared here stands for a new process) unless the track record changed."""
+    import forecast.inference.reliability as rel
+    from forecast.inference.settings import SamplerSettings
+
+    s = Scenario.load()
+    priors = resolve_priors(s.spec.priors, str(s.path))
+    settings = SamplerSettings(track_draws=60, track_tune=60, track_chains=2, seed=3)
+    first = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+    assert len(list((tmp_path / "reliability").glob("*.json"))) == 1
+    monkeypatch.setattr(rel, "_FITS", {})
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("refitted")
+
+    monkeypatch.setattr(rel, "sample_track_record", refuse)
+    again = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(first.table, again.table)
+    s.track_record.loc[s.track_record.index[0], "came_true"] ^= 1
+    with pytest.raises(AssertionError, match="refitted"):
+        rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)

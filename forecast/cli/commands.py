@@ -30,10 +30,10 @@ def cmd_validate(args) -> int:
 
 def cmd_run(args) -> int:
     """Fit a scenario and write its outputs."""
+    from forecast.data.paths import cache_home
     from forecast.data.scenario import Scenario
     from forecast.features.inputs import check_model_inputs
     from forecast.inference.fit import fit
-    from forecast.inference.refresh import cache_dir
     from forecast.inference.settings import SamplerSettings
     from forecast.report.render import write_report
     from forecast.report.timeline import read_timeline
@@ -47,7 +47,7 @@ def cmd_run(args) -> int:
     print(f"Fitting {scenario.id} as of {args.as_of or scenario.spec.as_of} "
           f"({settings.chains} chains x {settings.draws} draws, {settings.sampler})...",
           file=sys.stderr)
-    result = fit(scenario, args.as_of, settings, cache_dir=cache_dir(args.out))
+    result = fit(scenario, args.as_of, settings, cache_dir=cache_home())
     folder = result.save(args.out)
     write_report(result, scenario, folder, timeline=read_timeline(args.out, scenario.id))
     record_run(result, args.out)
@@ -178,8 +178,9 @@ def cmd_whatif(args) -> int:
     import pandas as pd
 
     from forecast.cli.text import moves_text
+    from forecast.data.paths import cache_home
     from forecast.data.scenario import Scenario
-    from forecast.inference.refresh import cache_dir, updated_forecast
+    from forecast.inference.refresh import updated_forecast
     from forecast.inference.whatif import check_edit, whatif
 
     question = what_if_question(args)
@@ -188,7 +189,7 @@ def cmd_whatif(args) -> int:
     check_edit(scenario, question, as_of)
     before = updated_forecast(scenario, as_of, args.out, args.seed, say=print)
     after = whatif(before, scenario, question, as_of, seed=args.seed,
-                   cache_dir=cache_dir(args.out), say=print)
+                   cache_dir=cache_home(), say=print)
     print(moves_text(before.headline_table(), after.headline_table(), pd.DataFrame(), as_of,
                      title=f"What if {question.describe()}? (as of {as_of}; nothing is saved)"))
     for line in after.headlines():
@@ -198,9 +199,9 @@ def cmd_whatif(args) -> int:
 
 def cmd_timeline(args) -> int:
     """Replay a scenario and plot its headline numbers."""
+    from forecast.data.paths import cache_home
     from forecast.data.scenario import Scenario
     from forecast.features.inputs import check_model_inputs
-    from forecast.inference.refresh import cache_dir
     from forecast.inference.settings import SamplerSettings
     from forecast.inference.timeline import replay, timeline_dates
     from forecast.report.timeline import write_timeline
@@ -211,7 +212,7 @@ def cmd_timeline(args) -> int:
     settings = SamplerSettings(draws=args.draws, tune=args.draws, seed=args.seed)
     print(f"Replaying {scenario.id} as of {len(dates)} dates...", file=sys.stderr)
     table = replay(scenario, settings, dates, progress=lambda k, n, d: print(
-        f"  [{k}/{n}] as of {d}", file=sys.stderr), cache_dir=cache_dir(args.out))
+        f"  [{k}/{n}] as of {d}", file=sys.stderr), cache_dir=cache_home())
     folder = write_timeline(table, scenario, args.out)
     print(f"Wrote {folder}/timeline.csv and timeline.png")
     return 0
@@ -219,8 +220,8 @@ def cmd_timeline(args) -> int:
 
 def cmd_sources(args) -> int:
     """Learn and show source reliabilities."""
+    from forecast.data.paths import cache_home
     from forecast.data.scenario import Scenario
-    from forecast.inference.refresh import cache_dir
     from forecast.inference.reliability import learn_reliability
     from forecast.inference.settings import SamplerSettings
     from forecast.priors import resolve_priors
@@ -229,7 +230,7 @@ def cmd_sources(args) -> int:
     scenario = Scenario.load(args.scenario)
     as_of = args.as_of or scenario.spec.as_of
     fit = learn_reliability(scenario, as_of, resolve_priors(scenario.spec.priors),
-                            SamplerSettings(seed=args.seed), cache_dir=cache_dir(args.out))
+                            SamplerSettings(seed=args.seed), cache_dir=cache_home())
     if fit is None:
         print(f"error: {scenario.id} has no track record (data.track_record)", file=sys.stderr)
         return 2
@@ -252,13 +253,12 @@ def cmd_backtest(args) -> int:
     """Run the backtest and print its overall table."""
     import pandas as pd
 
-    from forecast.data.paths import data_dir
+    from forecast.data.paths import cache_home, data_dir
     from forecast.evaluation.backtest import run_backtest
-    from forecast.inference.refresh import cache_dir
     from forecast.report.backtest import write_backtest
 
     cases = args.cases or data_dir() / "cases"
-    forecasts = run_backtest(cases, draws=args.draws, cache_dir=cache_dir(args.out),
+    forecasts = run_backtest(cases, draws=args.draws, cache_dir=cache_home(),
                              workers=args.workers, scheduler=args.scheduler,
                              progress=lambda k, n, name: print(f"  [{k}/{n} done] {name}",
                                                                file=sys.stderr))

@@ -41,6 +41,20 @@ def new_data_dir() -> Path:
     return Path(env) if env else Path.cwd() / "data"
 
 
+def cache_home() -> Path:
+    """Return the folder of caches every command on this machine shares.
+
+    ``$FORECAST_CACHE`` when set, else ``$XDG_CACHE_HOME/forecast``, else ``~/.cache/forecast``.
+    It holds no user data (learned source reliabilities, keyed by a hash of everything they depend
+    on): deleting it costs only a refit.
+    """
+    env = os.environ.get("FORECAST_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "forecast"
+
+
 DEFAULT_SCENARIO = "real-madrid-2024"
 
 

@@ -8,17 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecast.data.paths import cache_home
 from forecast.data.scenario import Scenario
 from forecast.errors import ResultsMismatchError
 from forecast.inference.influence import default_metrics, rumour_influence
 from forecast.inference.update import update
 from forecast.results.history import latest, read_history, record_run
 from forecast.results.result import ForecastResult, load_idata
-
-
-def cache_dir(out: Path) -> Path:
-    """Return the cache folder inside the reports folder."""
-    return Path(out) / ".cache"
 
 
 def find_base_run(out: Path, scenario_id: str, as_of: dt.date) -> Path | None:
@@ -44,7 +40,7 @@ def updated_forecast(scenario: Scenario, as_of: dt.date, out: Path, seed: int,
             base = load_idata(path)
         except ResultsMismatchError as exc:
             say(f"cannot reuse {path}: {exc}")
-    return update(base, scenario, as_of, seed=seed, cache_dir=cache_dir(out), say=say)
+    return update(base, scenario, as_of, seed=seed, cache_dir=cache_home(), say=say)
 
 
 @dataclass
