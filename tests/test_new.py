@@ -62,6 +62,22 @@ def test_candidates_make_a_successor_question(tmp_path, capsys):
     assert doc["other_clubs"] == ["Brentford"] and "results" not in doc["data"]
 
 
+def test_destinations_make_a_where_question_and_are_refused_with_candidates(tmp_path, capsys):
+    data = tmp_path / "data"
+    code, out = run_cli(["--data", str(data), *EVERTON, "--league", "Premier League",
+                         "--destination", "West Ham United", "--destination", "Celtic"], capsys)
+    assert code == 0, out
+    scenario = Scenario.load(data / "scenarios" / "everton-2024.yaml")
+    [question] = scenario.spec.questions
+    assert question.kind == "departure" and question.destinations == ["West Ham United", "Celtic"]
+    assert scenario.spec.other_clubs == ["Celtic", "West Ham United"]
+    code, out = run_cli(["--data", str(tmp_path / "other"), *EVERTON, "--league",
+                         "Premier League", "--candidate", "David Moyes", "--destination", "Celtic"],
+                        capsys)
+    assert code == 2 and "destinations" in out
+    assert not (tmp_path / "other" / "scenarios" / "everton-2024.yaml").exists()
+
+
 def test_a_successor_question_before_anyone_is_named(tmp_path, capsys):
     """Chelsea at the turn of 2026: a vacancy is asked about before any name is reported."""
     from forecast.features.inputs import check_model_inputs

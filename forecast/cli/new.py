@@ -56,6 +56,7 @@ def cmd_new(args) -> int:
                       contract_end=args.contract_end, appointed=args.appointed,
                       as_of=args.as_of or dt.date.today(), horizon=args.horizon, id=args.id,
                       title=args.title, candidates=args.candidate or [], successor=args.successor,
+                      destinations=args.destination or [],
                       results=args.results or [],
                       team_names=args.team_name or [])
     facts = (data if (data / "facts.csv").exists() else builtin_data() or data) / "facts.csv"

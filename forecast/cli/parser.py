@@ -238,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "then validate. The coach's appointment and contract end are read from the "
                     "fact table where it has them; what is still missing is asked for on a "
                     "terminal (or must be given as flags). Without --candidate the scenario asks "
-                    "when the coach leaves; with candidates, also who succeeds him.")
+                    "when the coach leaves (and, with --destination, where he goes); with "
+                    "candidates, also who succeeds him.")
     new.add_argument("--club", required=True, help="the club, spelled as you want it reported")
     new.add_argument("--coach", help="its head coach now (default: the fact table's latest appointee)")
     new.add_argument("--league", help="its league, e.g. 'Premier League'")
@@ -253,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--successor", action="store_true",
                      help="ask who succeeds him even with no --candidate: until names are added, "
                           "every successor is 'not listed' and the answer is when the post opens")
+    new.add_argument("--destination", action="append", metavar="CLUB",
+                     help="a club he may leave for (not with --candidate or --successor): the "
+                          "forecast then also says where he goes; repeat, up to 8")
     new.add_argument("--results", action="append", type=Path, metavar="PATH",
                      help="results file or folder: football-data.co.uk CSV seasons or openfootball "
                           "JSON; the club's matches of the last three seasons are copied; repeat")

@@ -45,6 +45,7 @@ class NewScenario:
     title: str | None = None
     candidates: list[str] = field(default_factory=list)  # "Name" (free agent) or "Name@Club"
     successor: bool = False  # ask who succeeds him even before anyone is named
+    destinations: list[str] = field(default_factory=list)  # clubs he may leave for
     results: list[Path] = field(default_factory=list)
     team_names: list[str] = field(default_factory=list)
 
@@ -101,12 +102,16 @@ def scenario_document(new: NewScenario) -> dict:
     questions = []
     if candidates or new.successor:
         questions.append({"kind": "successor", "club": new.club, "candidates": candidates})
-    questions.append({"kind": "departure", "coach": new.coach})
+    departure = {"kind": "departure", "coach": new.coach}
+    if new.destinations:
+        departure["destinations"] = list(new.destinations)
+    questions.append(departure)
     post = {"club": new.club, "league": new.league, "coach": new.coach,
             "contract_end": new.contract_end}
     if new.appointed:
         post["appointed"] = new.appointed
-    other = sorted({c["club"] for c in candidates if c.get("club") and c["club"] != new.club})
+    other = sorted({c["club"] for c in candidates if c.get("club") and c["club"] != new.club}
+                   | set(new.destinations))
     doc = {
         "id": sid,
         "title": new.title or (f"Who succeeds {new.coach} at {new.club}, and when does he leave?"
