@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: the scenario's as_of)")
     run.add_argument("--seed", type=_seed, default=20241115, help="random seed (default: 20241115)")
     run.add_argument("--draws", type=_positive, default=1000, help="draws per chain (default: 1000)")
-    run.add_argument("--tune", type=_positive, default=1000, help="tuning steps per chain (default: 1000)")
+    run.add_argument("--tune", type=_positive, default=500, help="tuning steps per chain (default: 500)")
     run.add_argument("--chains", type=_chains, default=4, help="chains (default: 4)")
     run.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie",
                      help="NUTS implementation (default: nutpie)")
