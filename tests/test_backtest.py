@@ -73,6 +73,20 @@ def test_calibration_bins_count_every_probability():
     assert top["observed"] == 1.0 and top["count"] == 2
 
 
+
+def test_calibration_pools_the_states_the_facts_leave_open():
+    """He left in one of two months, we do not know which: one event of 0.2 + 0.3 happened."""
+    from forecast.evaluation.backtest import CaseForecast
+
+    f = CaseForecast("c", "2020-01-01", [], {}, np.zeros(0), ["m1", "m2", "later"],
+                     {"model": np.array([0.2, 0.3, 0.5])}, np.array([1, 1, 0]), {})
+    bins = calibration_bins([f])
+    assert bins["count"].sum() == 2
+    middle = bins.set_index("bin").loc["0.4-0.6"]
+    assert middle["count"] == 2 and middle["observed"] == 0.5
+    assert middle["mean_forecast"] == pytest.approx(0.5)
+
+
 def test_paired_differences_split_by_period_and_not_listed_check():
     from forecast.evaluation.backtest import CaseForecast
     from forecast.evaluation.scores import (

@@ -117,12 +117,28 @@ def not_listed_check(forecasts: list[CaseForecast]) -> dict:
     return {"cases": len(rows), "mean_forecast": float(p.mean()), "frequency": float(y.mean())}
 
 
+def _events(p: np.ndarray, truth: np.ndarray) -> tuple[list[float], list[bool]]:
+    """Return one question's outcomes as events, the states the facts leave open pooled into one.
+
+    When the facts allow several states (he left some month after May), only their union is
+    known to have happened: counting each as an event that happened would overstate how often
+    small probabilities come true.
+    """
+    hit = truth > 0
+    if hit.sum() <= 1:
+        return list(p), list(hit)
+    return [float(p[hit].sum()), *p[~hit]], [True] + [False] * int((~hit).sum())
+
+
 def calibration_bins(forecasts: list[CaseForecast], bins: int = 5) -> pd.DataFrame:
     """Pool every outcome probability of the model; observed frequency and count per bin."""
     p, y = [], []
     for f in forecasts:
-        p += list(f.who.get("model", [])) + list(f.when["model"])
-        y += list(f.who_truth > 0) + list(f.when_truth > 0)
+        for probs, truth in ((f.who.get("model"), f.who_truth), (f.when["model"], f.when_truth)):
+            if probs is not None:
+                events = _events(np.asarray(probs), np.asarray(truth))
+                p += events[0]
+                y += events[1]
     p, y = np.array(p), np.array(y, dtype=float)
     edges = np.linspace(0, 1, bins + 1)
     idx = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
