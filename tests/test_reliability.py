@@ -98,6 +98,7 @@ def test_a_stored_fit_is_reused_by_a_fresh_process_and_a_changed_record_refits(m
     s = Scenario.load()
     priors = resolve_priors(s.spec.priors, str(s.path))
     settings = SamplerSettings(track_draws=60, track_tune=60, track_chains=2, seed=3)
+    monkeypatch.setattr(rel, "_FITS", {})
     first = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
     assert len(list((tmp_path / "reliability").glob("*.json"))) == 1
     monkeypatch.setattr(rel, "_FITS", {})
@@ -111,3 +112,25 @@ def test_a_stored_fit_is_reused_by_a_fresh_process_and_a_changed_record_refits(m
     s.track_record.loc[s.track_record.index[0], "came_true"] ^= 1
     with pytest.raises(AssertionError, match="refitted"):
         rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+
+
+def test_an_unusable_cache_costs_a_refit_not_the_forecast(monkeypatch, tmp_path):
+    """A garbled cache file is refitted over; a cache folder that cannot be created is skipped."""
+    import forecast.inference.reliability as rel
+    from forecast.inference.settings import SamplerSettings
+
+    s = Scenario.load()
+    priors = resolve_priors(s.spec.priors, str(s.path))
+    settings = SamplerSettings(track_draws=60, track_tune=60, track_chains=2, seed=3)
+    monkeypatch.setattr(rel, "_FITS", {})  # as a new process: an earlier test memoised this fit
+    rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+    [stored] = (tmp_path / "reliability").glob("*.json")
+    stored.write_text("{not json")
+    monkeypatch.setattr(rel, "_FITS", {})
+    again = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+    assert len(again.table) and stored.read_text().startswith("{\"table\"")
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # a file where the cache folder should be
+    monkeypatch.setattr(rel, "_FITS", {})
+    fit = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=blocked / "c")
+    assert len(fit.table)

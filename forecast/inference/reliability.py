@@ -74,7 +74,8 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
     draws, tuning, chains and step-size target.
 
     Fits are cached per process, and in ``cache_dir`` (a table per set of claims used) when
-    given, so a fresh command does not refit what an earlier one learned.
+    given, so a fresh command does not refit what an earlier one learned. A cache file that
+    cannot be read or written is refitted or skipped, never an error.
     """
     import arviz as az
 
@@ -96,8 +97,11 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
     if cache_dir is not None:
         name = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
         stored = Path(cache_dir) / "reliability" / f"{name}.json"
-        if stored.exists():
+        try:
             saved = json.loads(stored.read_text())
+        except (OSError, ValueError):  # not cached yet, or unreadable: fit again
+            saved = None
+        if saved is not None:
             fit = ReliabilityFit(as_of, pd.DataFrame(saved["table"]), saved["diagnostics"])
             _FITS[key] = fit
             return fit
@@ -131,7 +135,10 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
     if stored is not None:
         from forecast.io.files import atomic_write
 
-        stored.parent.mkdir(parents=True, exist_ok=True)
         payload = json.dumps({"table": table.to_dict(orient="list"), "diagnostics": diagnostics})
-        atomic_write(stored, lambda p: Path(p).write_text(payload))
+        try:
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(stored, lambda p: Path(p).write_text(payload))
+        except OSError:  # a cache that cannot be written costs a refit next time, nothing else
+            pass
     return fit
