@@ -23,13 +23,9 @@ def _close_figures():
 @pytest.fixture(autouse=True, scope="session")
 def _own_forecast_cache(tmp_path_factory):
     """Learned reliabilities go to a folder of this test session's, not the machine's cache."""
-    before = os.environ.get("FORECAST_CACHE")
-    os.environ["FORECAST_CACHE"] = str(tmp_path_factory.mktemp("forecast-cache"))
-    yield
-    if before is None:
-        os.environ.pop("FORECAST_CACHE", None)
-    else:
-        os.environ["FORECAST_CACHE"] = before
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FORECAST_CACHE", str(tmp_path_factory.mktemp("forecast-cache")))
+        yield
 
 
 @pytest.fixture

@@ -136,9 +136,9 @@ def calibration_bins(forecasts: list[CaseForecast], bins: int = 5) -> pd.DataFra
     for f in forecasts:
         for probs, truth in ((f.who.get("model"), f.who_truth), (f.when["model"], f.when_truth)):
             if probs is not None:
-                events = _events(np.asarray(probs), np.asarray(truth))
-                p += events[0]
-                y += events[1]
+                probs, happened = _events(np.asarray(probs), np.asarray(truth))
+                p += probs
+                y += happened
     p, y = np.array(p), np.array(y, dtype=float)
     edges = np.linspace(0, 1, bins + 1)
     idx = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
