@@ -14,7 +14,7 @@ from forecast.data.scenario import Scenario
 from forecast.dims import SOURCE
 from forecast.features.arrays import ModelInputs, constant_data, model_data
 from forecast.features.inputs import build_inputs
-from forecast.inference.compiled import CORES, compile_model, with_data
+from forecast.inference.compiled import CORES, compile_model, structure_digest, with_data
 from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import MAX_RHAT, MIN_ESS, SamplerSettings
 from forecast.model.outcomes import outcome_draws
@@ -41,7 +41,7 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
             key = (inputs.structure_key(), tuple(sorted((k, v.mu, v.sigma) for k, v in priors.items())))
         compiled = _COMPILED.get(key) if key else None
         if compiled is None:
-            compiled = compile_model(model)
+            compiled = compile_model(model, structure_digest(*key) if key else None)
             if key:
                 _COMPILED[key] = compiled
         else:

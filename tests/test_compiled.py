@@ -1,0 +1,76 @@
+"""The sampler's C callbacks: cached per structure, and loaded without rebuilding the graph."""
+
+import uuid
+
+import numpy as np
+import nutpie
+import nutpie.compile_pymc
+import pymc as pm
+import pytest
+
+from forecast.inference import compiled
+
+X = np.array([1.0, 2.0, 3.0])
+
+
+def _model(scale: float) -> pm.Model:
+    with pm.Model() as model:
+        x = pm.Data("x", X * scale, shape=(3,))
+        slope = pm.Normal("slope")
+        sd = pm.HalfNormal("sd")
+        pm.Normal("y", slope * x, sd, observed=np.array([0.4, 1.1, 1.4]))
+    return model
+
+
+def _draws(model) -> np.ndarray:
+    trace = nutpie.sample(model, draws=60, tune=60, chains=2, seed=3, progress_bar=False)
+    return np.concatenate([trace.posterior["slope"].values.ravel(),
+                           trace.posterior["sd"].values.ravel()])
+
+
+@pytest.fixture(scope="module")
+def digest():
+    """A structure digest no earlier run recorded, and the model compiled once with it."""
+    key = compiled.structure_digest("test_compiled", uuid.uuid4().hex)
+    return key, compiled.compile_model(_model(1.0), key)
+
+
+def _no_graph(*args, **kwargs):
+    raise AssertionError("the graph was built again")
+
+
+def test_a_recorded_structure_loads_without_building_the_graph(digest, monkeypatch):
+    key, first = digest
+    monkeypatch.setattr(nutpie.compile_pymc, "_make_functions", _no_graph)
+    loaded = compiled.compile_model(_model(1.0), key)
+    assert np.array_equal(_draws(loaded), _draws(first))
+
+
+def test_a_loaded_model_reads_its_own_data(digest, monkeypatch):
+    """The record keeps shapes, not values: a model of other data gets its own posterior."""
+    key, first = digest
+    monkeypatch.setattr(nutpie.compile_pymc, "_make_functions", _no_graph)
+    loaded = compiled.compile_model(_model(2.0), key)
+    expected = _draws(compiled.with_data(first, {"x": X * 2.0}))
+    assert np.array_equal(_draws(loaded), expected)
+    assert not np.array_equal(expected, _draws(first))
+
+
+def test_a_missing_or_garbled_record_compiles_as_before(digest, monkeypatch):
+    key, first = digest
+    calls = []
+    make = nutpie.compile_pymc._make_functions
+    monkeypatch.setattr(nutpie.compile_pymc, "_make_functions",
+                        lambda *a, **k: calls.append(1) or make(*a, **k))
+    other = compiled.structure_digest("test_compiled", uuid.uuid4().hex)
+    compiled._record_path(other).write_text("{not json")
+    again = compiled.compile_model(_model(1.0), other)
+    assert calls == [1]
+    assert np.array_equal(_draws(again), _draws(first))
+    compiled.compile_model(_model(1.0), None)  # no digest: no record is read or written
+    assert calls == [1, 1]
+
+
+def test_structure_digest_changes_with_every_part():
+    assert compiled.structure_digest("a", (1, 2)) == compiled.structure_digest("a", (1, 2))
+    assert compiled.structure_digest("a", (1, 2)) != compiled.structure_digest("a", (1, 3))
