@@ -38,7 +38,8 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
 
         key = None
         if inputs is not None:
-            key = (inputs.structure_key(), tuple(sorted((k, v.mu, v.sigma) for k, v in priors.items())))
+            key = (inputs.structure_key(),
+                   tuple(sorted((k, v.mu, v.sigma, v.positive) for k, v in priors.items())))
         compiled = _COMPILED.get(key) if key else None
         if compiled is None:
             compiled = compile_model(model, structure_digest(*key) if key else None)

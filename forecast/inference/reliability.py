@@ -54,13 +54,16 @@ TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd")
 MODEL_VERSION = "events-discount-4"  # 2: diagnostics key report_weights; 3-4: claims_check
 
 
-def sample_track_record(model: pm.Model, settings: SamplerSettings):
-    """Sample the track-record model with nutpie (compiled through PyTensor's on-disk cache)."""
+def sample_track_record(model: pm.Model, settings: SamplerSettings, digest: str | None = None):
+    """Sample the track-record model with nutpie (compiled through PyTensor's on-disk cache).
+
+    ``digest``: see :func:`forecast.inference.compiled.compile_model`.
+    """
     import nutpie
 
     from forecast.inference.compiled import CORES, compile_model
 
-    return nutpie.sample(compile_model(model), draws=settings.track_draws, tune=settings.track_tune,
+    return nutpie.sample(compile_model(model, digest), draws=settings.track_draws, tune=settings.track_tune,
                          chains=settings.track_chains, cores=CORES, seed=settings.seed, progress_bar=False,
                          target_accept=settings.track_target_accept)
 
@@ -105,7 +108,13 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
             fit = ReliabilityFit(as_of, pd.DataFrame(saved["table"]), saved["diagnostics"])
             _FITS[key] = fit
             return fit
-    idata = sample_track_record(build_reliability_model(inputs, priors), settings)
+    from forecast.inference.compiled import structure_digest
+
+    # The graph depends on the arrays' shapes (the same for every as-of date) and the priors.
+    digest = structure_digest("track record", len(inputs.sources), len(inputs.countries),
+                              len(inputs.claims), len(inputs.event_came_true),
+                              sorted((k, v.mu, v.sigma, v.positive) for k, v in priors.items()))
+    idata = sample_track_record(build_reliability_model(inputs, priors), settings, digest)
     psi = idata.posterior["psi"]
     rho = 0.5 + 0.5 / (1 + np.exp(-psi))
     used = inputs.claims[inputs.used == 1]
