@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from forecast.features.arrays import ModelInputs, model_data, term_ranks
-from forecast.model.outcomes import cached_state_posterior, parameter_shapes
+from forecast.model.outcomes import CHUNK, cached_state_posterior, parameter_shapes
 
 
 def headline_metrics(inputs: ModelInputs, top: dict[int, int], by_month: dict[int, int]):
@@ -75,7 +75,14 @@ def default_metrics(result):
     return headline_metrics(inputs, top, by_month)
 
 
-def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_draws: int = 800,
+#: Draws a report's influence table is computed on: four chunks of the compiled state posterior
+#: exactly. It took 800, padded to 1,000 at the same cost; 750 saved 0.16 s but moved the
+#: third-largest influence on the default scenario by 1.1 points (+6.0 -> +4.9).
+INFLUENCE_DRAWS = 4 * CHUNK
+
+
+def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics,
+                     max_draws: int = INFLUENCE_DRAWS,
                      only: set[str] | None = None):
     """Return one row per counted rumour (or those in ``only``): each headline with and without it.
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.dims import SPARE
-from forecast.inference.influence import default_metrics, rumour_influence
+from forecast.inference.influence import INFLUENCE_DRAWS, default_metrics, rumour_influence
 from forecast.report.health import HealthContent, build_health
 from forecast.results.result import ForecastResult
 from forecast.results.windows import window_of
@@ -44,7 +44,8 @@ class ReportContent:
     destination: pd.DataFrame | None = None  # where coaches with named destinations go
 
 
-def build_content(result: ForecastResult, scenario, influence_draws: int = 800) -> ReportContent:
+def build_content(result: ForecastResult, scenario,
+                  influence_draws: int = INFLUENCE_DRAWS) -> ReportContent:
     """Compute the report's content from a fitted result and its scenario."""
     inputs = result.inputs
     spec = scenario.spec
