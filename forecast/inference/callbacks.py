@@ -1,9 +1,10 @@
 """numba C callbacks through which nutpie calls a model's PyTensor functions without Python.
 
-Each callback's source is generated for a model's data shapes (:func:`load_lines`): it views each
-data array through its address (``user_data`` is the array of addresses, :func:`pointers`),
-calls the compiled PyTensor function and writes nutpie's outputs. numba caches it on disk under
-a key made of that source and the PyTensor function's own cache key.
+Each callback's source is generated for a model's data shapes (:func:`logp_source`,
+:func:`expand_source`): it views each data array through its address (``user_data`` is the
+array of addresses, :func:`pointers`), calls the compiled PyTensor function and writes nutpie's
+outputs. numba caches it on disk under a key made of that source and the PyTensor function's
+own cache key.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ def expand_c(dim, n_expanded, x_, out_, user_data_):
 """
 
 
-def load_lines(names: list[str], data: dict[str, np.ndarray], order: list[str]) -> tuple[str, str]:
-    """Source lines that view each data array through its pointer, and build the call's arguments.
+def _load_lines(names: list[str], data: dict[str, np.ndarray], order: list[str]) -> tuple[str, str]:
+    """Return the source lines that view each data array through its pointer and join the args.
 
     The arguments are joined from tuples of at most 20: Python compiles a longer call or tuple
     display to an opcode numba does not support.
@@ -66,13 +67,13 @@ def load_lines(names: list[str], data: dict[str, np.ndarray], order: list[str]) 
 
 def logp_source(n_dim: int, data: dict[str, np.ndarray], names: list[str]) -> str:
     """Return the log-density callback's source; ``names``: the data its function takes, in order."""
-    loads, args = load_lines(names, data, list(data))
+    loads, args = _load_lines(names, data, list(data))
     return _LOGP.format(n_dim=n_dim, n_data=len(data), loads=loads, args=args)
 
 
 def expand_source(n_dim: int, sizes: list[int], data: dict[str, np.ndarray], names: list[str]) -> str:
     """Return the expansion callback's source, writing outputs of ``sizes`` one after another."""
-    loads, args = load_lines(names, data, list(data))
+    loads, args = _load_lines(names, data, list(data))
     ends = np.cumsum([0, *sizes])
     stores = "\n".join(f"    out[{ends[j]}:{ends[j + 1]}] = values[{j}].ravel()"
                        for j in range(len(sizes)))
@@ -98,7 +99,12 @@ class NotCached(Exception):
 
 
 def load_callback(fn, signature):
-    """Return the numba C callback of ``fn`` from numba's cache, or None: never compile it."""
+    """Return the numba C callback of ``fn`` from numba's cache, or None: never compile it.
+
+    ``fn``'s callee may be a placeholder: a callback found in the cache is not compiled. numba
+    has no public "load only"; its ``CFunc.compile`` loads from the cache and otherwise calls
+    ``_compile_uncached``, which is replaced here by a refusal.
+    """
     from numba.core import sigutils
     from numba.core.ccallback import CFunc
 
@@ -117,7 +123,7 @@ def load_callback(fn, signature):
 
 
 def compile_callback(source: str, name: str, signature, jit_fn, call_name: str,
-              dtypes: dict) -> tuple[object, str | None]:
+                     dtypes: dict) -> tuple[object, str | None]:
     """Compile ``source`` as a numba C callback that calls ``jit_fn`` as ``call_name``.
 
     The callback calls the function PyTensor's wrapper ``jit_fn`` calls (``jitable_func``), not

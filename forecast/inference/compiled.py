@@ -89,6 +89,7 @@ def _initial_point(model: pm.Model, names: list[str], shapes: list[tuple]):
 
 
 def _assemble(model: pm.Model, record: dict, logp_c, expand_c, data: dict):
+    """Return nutpie's compiled model from a structure's record, its callbacks and its data."""
     from nutpie.compile_pymc import CompiledPyMCModel, _prepare_dims_and_coords
 
     names = record["names"]
