@@ -51,7 +51,7 @@ def test_a_loaded_model_reads_its_own_data(digest, monkeypatch):
     key, first = digest
     monkeypatch.setattr(nutpie.compile_pymc, "_make_functions", _no_graph)
     loaded = compiled.compile_model(_model(2.0), key)
-    expected = _draws(compiled.with_data(first, {"x": X * 2.0}))
+    expected = _draws(first.with_data(x=X * 2.0))
     assert np.array_equal(_draws(loaded), expected)
     assert not np.array_equal(expected, _draws(first))
 
@@ -74,3 +74,14 @@ def test_a_missing_or_garbled_record_compiles_as_before(digest, monkeypatch):
 def test_structure_digest_changes_with_every_part():
     assert compiled.structure_digest("a", (1, 2)) == compiled.structure_digest("a", (1, 2))
     assert compiled.structure_digest("a", (1, 2)) != compiled.structure_digest("a", (1, 3))
+
+
+def test_new_data_is_copied_and_must_keep_its_shape(digest):
+    _, first = digest
+    x = X * 2.0
+    moved = first.with_data(x=x)
+    x[:] = 100.0  # the caller's array is not what the callbacks read
+    assert np.array_equal(moved.shared_data["x"], X * 2.0)
+    assert moved.user_data[0] == moved.shared_data["x"].ctypes.data
+    with pytest.raises(ValueError, match="shape"):
+        first.with_data(x=np.ones(4))

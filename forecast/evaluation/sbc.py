@@ -25,7 +25,7 @@ from forecast.evaluation.simulate import (
     simulate_reports,
 )
 from forecast.features.arrays import model_data
-from forecast.inference.compiled import CORES, compile_model, with_data
+from forecast.inference.compiled import CORES, compile_model
 from forecast.model.outcomes import compile_state_posterior
 from forecast.model.succession import build_model
 from forecast.priors import resolve_priors
@@ -92,7 +92,7 @@ def run_sbc(n_sims: int, seed: int = 0, draws: int = 300, tune: int = 300, chain
         asserted = simulate_reports(rng, inputs, props, units, strengths, truth, states)
         set_terms(inputs, asserted, units, strengths)
         data = {f"truth_{i}": p.truth for i, p in enumerate(inputs.posts)}
-        trace = nutpie.sample(with_data(compiled, data), draws=draws, tune=tune, chains=chains,
+        trace = nutpie.sample(compiled.with_data(**data), draws=draws, tune=tune, chains=chains,
                               cores=CORES, seed=int(rng.integers(2**31)), progress_bar=False)
         thin = np.linspace(0, draws * chains - 1, n_ranks).astype(int)
         rank_rows.append({name: int(np.sum(_draws(trace, name)[thin] < _value(truth, name)))

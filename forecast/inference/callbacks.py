@@ -14,7 +14,7 @@ import hashlib
 import numpy as np
 
 #: Changing the generated callbacks below must change their cache key.
-CALLBACK_VERSION = "1"
+CALLBACK_VERSION = "2"  # 2: scalar data stay 0-d (were viewed as shape (1,))
 
 _LOGP = """\
 def logp_c(dim, x_, out_, logp_, user_data_):

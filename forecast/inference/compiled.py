@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pymc as pm
+from nutpie.compile_pymc import CompiledPyMCModel
 
 from forecast.inference import callbacks
 from forecast.io.files import atomic_write
@@ -45,6 +46,40 @@ from forecast.io.files import atomic_write
 #: Threads nutpie samples on: every core this process may use (chains are seeded one by one, so
 #: the draws do not depend on it).
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class CallbackModel(CompiledPyMCModel):
+    """nutpie's compiled PyMC model whose callbacks read the data through their addresses.
+
+    ``user_data`` holds the addresses of the arrays in ``shared_data``, which keeps them alive;
+    nutpie's own ``with_data`` would write another layout there, so it is replaced.
+    """
+
+    def with_data(self, **arrays):
+        """Return this model with new data, copied to the dtypes and shapes it was compiled for.
+
+        Raises
+        ------
+        ValueError
+            If an array's shape differs from the compiled one (a new structure needs a new
+            compile).
+        """
+        data = dict(self.shared_data)
+        for name, value in arrays.items():
+            value = _own(value, data[name].dtype)
+            if value.shape != data[name].shape:
+                raise ValueError(f"{name}: shape {value.shape} differs from the compiled "
+                                 f"{data[name].shape}")
+            data[name] = value
+        return dataclasses.replace(self, shared_data=data, user_data=callbacks.pointers(data))
+
+
+def _own(value, dtype=None) -> np.ndarray:
+    """Return a read-only C-ordered copy of ``value``, its shape kept (a scalar stays 0-d)."""
+    array = np.array(value, dtype=dtype, order="C", copy=True)
+    array.flags.writeable = False
+    return array
 
 
 def structure_digest(*parts) -> str:
@@ -90,7 +125,7 @@ def _initial_point(model: pm.Model, names: list[str], shapes: list[tuple]):
 
 def _assemble(model: pm.Model, record: dict, logp_c, expand_c, data: dict):
     """Return nutpie's compiled model from a structure's record, its callbacks and its data."""
-    from nutpie.compile_pymc import CompiledPyMCModel, _prepare_dims_and_coords
+    from nutpie.compile_pymc import _prepare_dims_and_coords
 
     names = record["names"]
     shapes = [tuple(s) for s in record["shapes"]]
@@ -98,7 +133,7 @@ def _assemble(model: pm.Model, record: dict, logp_c, expand_c, data: dict):
     shape_info = (names, [slice(a, b) for a, b in zip(ends[:-1], ends[1:], strict=True)], shapes)
     n_free = record["n_free"]
     dims, coords = _prepare_dims_and_coords(model, shape_info)
-    return CompiledPyMCModel(
+    return CallbackModel(
         _n_dim=record["n_dim"], dims=dims, _coords=coords,
         _shapes=dict(zip(names, shapes, strict=True)),
         compiled_logp_func=logp_c, compiled_expand_func=expand_c,
@@ -112,7 +147,7 @@ def _load(model: pm.Model, digest: str):
     """Return the compiled model from its record and numba's cache, or None if either is missing."""
     try:
         record = json.loads(_record_path(digest).read_text())
-        data = {n: np.ascontiguousarray(model[n].get_value()) for n in record["data"]}
+        data = {n: _own(model[n].get_value()) for n in record["data"]}
         if ([list(a.shape) for a in data.values()] != record["data_shapes"]
                 or [a.dtype.str for a in data.values()] != record["data_dtypes"]):
             return None
@@ -144,8 +179,8 @@ def compile_model(model: pm.Model, digest: str | None = None):
 
     Returns
     -------
-    nutpie.compile_pymc.CompiledPyMCModel
-        Give it new data of the same shapes with :func:`with_data`.
+    CallbackModel
+        Give it new data of the same shapes with its ``with_data``.
     """
     from nutpie.compile_pymc import _make_functions
 
@@ -157,7 +192,7 @@ def compile_model(model: pm.Model, digest: str | None = None):
     )
     data = {}
     for v in (*logp_pt.get_shared(), *expand_pt.get_shared()):
-        data.setdefault(v.name, np.ascontiguousarray(v.get_value()))
+        data.setdefault(v.name, _own(v.get_value()))
     dtypes = {f"dtype{i}": a.dtype.type for i, a in enumerate(data.values())}
     names, _, shapes = shape_info
     sizes = [int(np.prod(s, dtype=int)) for s in shapes]
@@ -183,22 +218,3 @@ def compile_model(model: pm.Model, digest: str | None = None):
         except OSError:
             pass  # an unwritable cache only costs the next process the graph rewrite
     return _assemble(model, record, logp_c, expand_c, data)
-
-
-def with_data(compiled, arrays: dict[str, np.ndarray]):
-    """Return ``compiled`` with new data, cast to the dtypes and shapes it was compiled for.
-
-    Raises
-    ------
-    ValueError
-        If an array's shape differs from the compiled one (a new structure needs a new compile).
-    """
-    data = dict(compiled.shared_data)
-    for name, value in arrays.items():
-        value = np.ascontiguousarray(value, dtype=data[name].dtype)
-        if value.shape != data[name].shape:
-            raise ValueError(f"{name}: shape {value.shape} differs from the compiled "
-                             f"{data[name].shape}")
-        data[name] = value
-    # The callbacks read the arrays through these addresses; the model keeps the arrays alive.
-    return dataclasses.replace(compiled, shared_data=data, user_data=callbacks.pointers(data))

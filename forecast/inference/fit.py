@@ -14,7 +14,7 @@ from forecast.data.scenario import Scenario
 from forecast.dims import SOURCE
 from forecast.features.arrays import ModelInputs, constant_data, model_data
 from forecast.features.inputs import build_inputs
-from forecast.inference.compiled import CORES, compile_model, structure_digest, with_data
+from forecast.inference.compiled import CORES, compile_model, structure_digest
 from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import MAX_RHAT, MIN_ESS, SamplerSettings
 from forecast.model.outcomes import outcome_draws
@@ -46,7 +46,7 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
             if key:
                 _COMPILED[key] = compiled
         else:
-            compiled = with_data(compiled, model_data(inputs))
+            compiled = compiled.with_data(**model_data(inputs))
         idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
                               chains=settings.chains, cores=CORES, seed=settings.seed,
                               progress_bar=settings.progressbar, save_warmup=False,
