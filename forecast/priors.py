@@ -152,6 +152,15 @@ DISCOUNT = 0.5
 MARKET_WEIGHT = 0.25
 
 
+def priors_key(priors: dict[str, Prior], names=None) -> tuple:
+    """Return ``(name, mu, sigma, positive)`` of each prior in ``names`` (default all), sorted.
+
+    What a compiled graph or a cached fit depends on in the priors, as a hashable key.
+    """
+    return tuple(sorted((k, p.mu, p.sigma, p.positive) for k, p in priors.items()
+                        if names is None or k in names))
+
+
 def resolve_priors(overrides: dict | None = None, where: str = "scenario") -> dict[str, Prior]:
     """Return the priors by name with a scenario's overrides applied.
 

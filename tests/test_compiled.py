@@ -1,7 +1,5 @@
 """The sampler's C callbacks: cached per structure, and loaded without rebuilding the graph."""
 
-import uuid
-
 import numpy as np
 import nutpie
 import nutpie.compile_pymc
@@ -29,10 +27,13 @@ def _draws(model) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def digest():
-    """A structure digest no earlier run recorded, and the model compiled once with it."""
-    key = compiled.structure_digest("test_compiled", uuid.uuid4().hex)
-    return key, compiled.compile_model(_model(1.0), key)
+def digest(tmp_path_factory):
+    """A structure digest, and the model compiled once with it; records go to a test folder."""
+    folder = tmp_path_factory.mktemp("records")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled, "_record_path", lambda key: folder / f"{key}.json")
+        key = compiled.structure_digest("test_compiled")
+        yield key, compiled.compile_model(_model(1.0), key)
 
 
 def _no_graph(*args, **kwargs):
@@ -62,7 +63,7 @@ def test_a_missing_or_garbled_record_compiles_as_before(digest, monkeypatch):
     make = nutpie.compile_pymc._make_functions
     monkeypatch.setattr(nutpie.compile_pymc, "_make_functions",
                         lambda *a, **k: calls.append(1) or make(*a, **k))
-    other = compiled.structure_digest("test_compiled", uuid.uuid4().hex)
+    other = compiled.structure_digest("test_compiled", "other")
     compiled._record_path(other).write_text("{not json")
     again = compiled.compile_model(_model(1.0), other)
     assert calls == [1]

@@ -19,7 +19,7 @@ from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import MAX_RHAT, MIN_ESS, SamplerSettings
 from forecast.model.outcomes import outcome_draws
 from forecast.model.succession import build_model
-from forecast.priors import resolve_priors
+from forecast.priors import priors_key, resolve_priors
 from forecast.results.result import ForecastResult
 
 _COMPILED: dict[tuple, object] = {}
@@ -38,8 +38,7 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
 
         key = None
         if inputs is not None:
-            key = (inputs.structure_key(),
-                   tuple(sorted((k, v.mu, v.sigma, v.positive) for k, v in priors.items())))
+            key = (inputs.structure_key(), priors_key(priors))
         compiled = _COMPILED.get(key) if key else None
         if compiled is None:
             compiled = compile_model(model, structure_digest(*key) if key else None)

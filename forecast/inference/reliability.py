@@ -18,7 +18,7 @@ import pandas as pd
 
 from forecast.inference.settings import SamplerSettings
 from forecast.model.track_record import build_reliability_model, claims_check, track_inputs
-from forecast.priors import Prior
+from forecast.priors import Prior, priors_key
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -113,7 +113,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
     # The graph depends on the arrays' shapes (the same for every as-of date) and the priors.
     digest = structure_digest("track record", len(inputs.sources), len(inputs.countries),
                               len(inputs.claims), len(inputs.event_came_true),
-                              sorted((k, v.mu, v.sigma, v.positive) for k, v in priors.items()))
+                              priors_key(priors))
     idata = sample_track_record(build_reliability_model(inputs, priors), settings, digest)
     psi = idata.posterior["psi"]
     rho = 0.5 + 0.5 / (1 + np.exp(-psi))
