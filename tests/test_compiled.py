@@ -4,6 +4,7 @@ import numpy as np
 import nutpie
 import nutpie.compile_pymc
 import pymc as pm
+import pytensor
 import pytest
 
 from forecast.inference import compiled
@@ -86,3 +87,11 @@ def test_new_data_is_copied_and_must_keep_its_shape(digest):
     assert moved.user_data[0] == moved.shared_data["x"].ctypes.data
     with pytest.raises(ValueError, match="shape"):
         first.with_data(x=np.ones(4))
+
+
+def test_with_numba_caching_off_no_record_is_used(digest):
+    """A record names entries of numba's cache: with that cache off, the model compiles anew."""
+    key, first = digest
+    with pytensor.config.change_flags(numba__cache=False):
+        again = compiled.compile_model(_model(1.0), key)
+    assert np.array_equal(_draws(again), _draws(first))

@@ -134,3 +134,28 @@ def test_an_unusable_cache_costs_a_refit_not_the_forecast(monkeypatch, tmp_path)
     monkeypatch.setattr(rel, "_FITS", {})
     fit = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=blocked / "c")
     assert len(fit.table)
+
+
+def test_every_prior_the_track_record_model_reads_keys_its_cached_fit(monkeypatch, tmp_path):
+    """``source_z`` is read by the track-record model, so overriding it refits; overriding a
+    succession-model prior reuses the stored fit."""
+    import dataclasses
+
+    import forecast.inference.reliability as rel
+    from forecast.inference.settings import SamplerSettings
+
+    s = Scenario.load()
+    priors = resolve_priors(s.spec.priors, str(s.path))
+    settings = SamplerSettings(track_draws=60, track_tune=60, track_chains=2, seed=3)
+    monkeypatch.setattr(rel, "_FITS", {})
+    rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("refitted")
+
+    monkeypatch.setattr(rel, "sample_track_record", refuse)
+    other = {**priors, "sack_base": dataclasses.replace(priors["sack_base"], sigma=2.0)}
+    rel.learn_reliability(s, dt.date(2023, 1, 1), other, settings, cache_dir=tmp_path)
+    wider = {**priors, "source_z": dataclasses.replace(priors["source_z"], sigma=2.0)}
+    with pytest.raises(AssertionError, match="refitted"):
+        rel.learn_reliability(s, dt.date(2023, 1, 1), wider, settings, cache_dir=tmp_path)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pymc as pm
+import pytensor
 from nutpie.compile_pymc import CompiledPyMCModel
 
 from forecast.inference import callbacks
@@ -91,8 +92,6 @@ def structure_digest(*parts) -> str:
     """
     import importlib.metadata as md
 
-    import pytensor
-
     digest = hashlib.sha256(callbacks.CALLBACK_VERSION.encode())
     for part in parts:
         digest.update(repr(part).encode())
@@ -108,8 +107,6 @@ def structure_digest(*parts) -> str:
 
 def _record_path(digest: str):
     """Where the record of a compiled structure lives: beside PyTensor's (and numba's) cache."""
-    import pytensor
-
     return Path(pytensor.config.compiledir) / "forecast-models" / f"{digest}.json"
 
 
@@ -148,7 +145,8 @@ def _load(model: pm.Model, digest: str):
     try:
         record = json.loads(_record_path(digest).read_text())
         data = {n: _own(model[n].get_value()) for n in record["data"]}
-        if ([list(a.shape) for a in data.values()] != record["data_shapes"]
+        if ([v.name for v in model.value_vars] != record["names"][:record["n_free"]]
+                or [list(a.shape) for a in data.values()] != record["data_shapes"]
                 or [a.dtype.str for a in data.values()] != record["data_dtypes"]):
             return None
     except (OSError, ValueError, KeyError):
@@ -184,6 +182,8 @@ def compile_model(model: pm.Model, digest: str | None = None):
     """
     from nutpie.compile_pymc import _make_functions
 
+    if not pytensor.config.numba__cache:
+        digest = None  # a record names entries of numba's cache, which is off
     if digest is not None and (compiled := _load(model, digest)) is not None:
         return compiled
     n_dim, _, logp_pt, expand_pt, _, shape_info = _make_functions(

@@ -47,7 +47,7 @@ _FITS: dict[tuple, ReliabilityFit] = {}
 
 
 #: The succession model's priors the track-record model reads (its tier centres and spread).
-TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd")
+TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd", "source_z")
 
 
 #: Part of the cache key: a cached fit of an older track-record model is not reused.
@@ -90,10 +90,11 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
                             + pd.util.hash_pandas_object(scenario.sources.drop(columns="line"))
                             .values.tobytes()).hexdigest()
     settings = settings or SamplerSettings()
+    # Only the priors this model reads: changing a succession prior reuses the fit.
+    track_priors = priors_key(priors, TRACK_PRIOR_NAMES)
     key = (MODEL_VERSION, digest, inputs.used.tobytes(), settings.seed, settings.track_draws,
            settings.track_tune, settings.track_chains, settings.track_target_accept,
-           # Only the priors this model reads: changing a succession prior reuses the fit.
-           tuple((k, priors[k].mu, priors[k].sigma) for k in TRACK_PRIOR_NAMES))
+           track_priors)
     if key in _FITS:
         return _FITS[key]
     stored = None
@@ -110,11 +111,10 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
             return fit
     from forecast.inference.compiled import structure_digest
 
-    # The graph depends on the arrays' shapes (the same for every as-of date) and the priors.
-    digest = structure_digest("track record", len(inputs.sources), len(inputs.countries),
-                              len(inputs.claims), len(inputs.event_came_true),
-                              priors_key(priors))
-    idata = sample_track_record(build_reliability_model(inputs, priors), settings, digest)
+    # The graph depends on the arrays' shapes (the same for every as-of date) and its priors.
+    structure = structure_digest("track record", len(inputs.sources), len(inputs.countries),
+                                 len(inputs.claims), len(inputs.event_came_true), track_priors)
+    idata = sample_track_record(build_reliability_model(inputs, priors), settings, structure)
     psi = idata.posterior["psi"]
     rho = 0.5 + 0.5 / (1 + np.exp(-psi))
     used = inputs.claims[inputs.used == 1]
