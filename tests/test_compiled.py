@@ -7,7 +7,7 @@ import pymc as pm
 import pytensor
 import pytest
 
-from forecast.inference import compiled
+from forecast.inference import compiled, records
 
 X = np.array([1.0, 2.0, 3.0])
 
@@ -32,8 +32,8 @@ def digest(tmp_path_factory):
     """A structure digest, and the model compiled once with it; records go to a test folder."""
     folder = tmp_path_factory.mktemp("records")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compiled, "_record_path", lambda key: folder / f"{key}.json")
-        key = compiled.structure_digest("test_compiled")
+        patch.setattr(records, "record_path", lambda key: folder / f"{key}.json")
+        key = records.structure_digest("test_compiled")
         yield key, compiled.compile_model(_model(1.0), key)
 
 
@@ -64,8 +64,8 @@ def test_a_missing_or_garbled_record_compiles_as_before(digest, monkeypatch):
     make = nutpie.compile_pymc._make_functions
     monkeypatch.setattr(nutpie.compile_pymc, "_make_functions",
                         lambda *a, **k: calls.append(1) or make(*a, **k))
-    other = compiled.structure_digest("test_compiled", "other")
-    compiled._record_path(other).write_text("{not json")
+    other = records.structure_digest("test_compiled", "other")
+    records.record_path(other).write_text("{not json")
     again = compiled.compile_model(_model(1.0), other)
     assert calls == [1]
     assert np.array_equal(_draws(again), _draws(first))
@@ -74,8 +74,8 @@ def test_a_missing_or_garbled_record_compiles_as_before(digest, monkeypatch):
 
 
 def test_structure_digest_changes_with_every_part():
-    assert compiled.structure_digest("a", (1, 2)) == compiled.structure_digest("a", (1, 2))
-    assert compiled.structure_digest("a", (1, 2)) != compiled.structure_digest("a", (1, 3))
+    assert records.structure_digest("a", (1, 2)) == records.structure_digest("a", (1, 2))
+    assert records.structure_digest("a", (1, 2)) != records.structure_digest("a", (1, 3))
 
 
 def test_new_data_is_copied_and_must_keep_its_shape(digest):

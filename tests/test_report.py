@@ -14,7 +14,7 @@ from forecast.evaluation.simulate import prior_idata
 from forecast.features.inputs import build_inputs
 from forecast.inference.fit import diagnose
 from forecast.inference.settings import SamplerSettings
-from forecast.model.outcomes import outcome_draws
+from forecast.inference.states import outcome_draws
 from forecast.priors import resolve_priors
 from forecast.report.content import build_content
 from forecast.report.render import render_html, write_report

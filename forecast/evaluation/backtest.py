@@ -109,7 +109,7 @@ def true_states(scenario, post_index: int, destination: bool = False) -> tuple[n
 def _prior_marginals(inputs, priors, draws: int, seed: int) -> list[np.ndarray]:
     from forecast.evaluation.simulate import draw_params
     from forecast.features.arrays import model_data
-    from forecast.model.outcomes import cached_state_posterior
+    from forecast.inference.states import cached_state_posterior
 
     evaluate = cached_state_posterior(inputs)
     data = model_data(inputs)

@@ -93,7 +93,8 @@ def case_draws(path: Path, draws: int = 1000, seed: int = 1, cache_dir: Path | N
     from forecast.dims import slug
     from forecast.inference.fit import fit
     from forecast.inference.settings import SamplerSettings
-    from forecast.model.outcomes import cached_state_posterior, parameter_shapes
+    from forecast.inference.states import cached_state_posterior
+    from forecast.model.outcomes import parameter_shapes
 
     scenario = Scenario.load(path)
     result = fit(scenario, settings=SamplerSettings(draws=draws, tune=draws, seed=seed),

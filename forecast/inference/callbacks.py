@@ -4,7 +4,8 @@ Each callback's source is generated for a model's data shapes (:func:`logp_sourc
 :func:`expand_source`): it views each data array through its address (``user_data`` is the
 array of addresses, :func:`pointers`), calls the compiled PyTensor function and writes nutpie's
 outputs. numba caches it on disk under a key made of that source and the PyTensor function's
-own cache key.
+own cache key. :func:`load_function` loads a compiled PyTensor function itself from that cache
+by its key, without its graph.
 """
 
 from __future__ import annotations
@@ -120,6 +121,33 @@ def load_callback(fn, signature):
     except NotCached:
         return None
     return callback
+
+
+def load_function(name: str, key: str, *args):
+    """Return PyTensor's compiled numba function ``name`` cached under ``key``, or None: never compile.
+
+    ``args`` are arguments of the signature it was compiled for; they are called once to load
+    it. PyTensor's final numba function is ``def name(*args): return jitable_func(*args)``, its
+    code (the callee's linked in) cached by numba under ``key``: found there, the callee is never
+    compiled, so a placeholder stands for it. A call with other argument types raises
+    :class:`NotCached` rather than compiling.
+    """
+    import pytensor.link.numba.dispatch.basic as dispatch
+    from pytensor.link.numba.cache import compile_numba_function_src
+
+    py_func = compile_numba_function_src(f"def {name}(*args): return jitable_func(*args)", name,
+                                         vars(dispatch) | {"jitable_func": None}, cache_key=key)
+    function = dispatch.numba_njit(py_func, final_function=True, cache=True)
+
+    def refuse(*_):
+        raise NotCached
+
+    function._compiler.compile = refuse
+    try:
+        function(*args)
+    except NotCached:
+        return None
+    return function
 
 
 def compile_callback(source: str, name: str, signature, jit_fn, call_name: str,

@@ -14,10 +14,10 @@ took turns on the interpreter lock), with the same draws. A cold compile takes 5
 The callbacks' sources are generated in :mod:`forecast.inference.callbacks`.
 
 Finding the cached functions still meant building and rewriting the model's graph (3 s on the
-default scenario) to compute their keys. Given a :func:`structure_digest` of what the graph
-depends on, :func:`compile_model` records the callbacks' sources and keys beside the caches, and a
-later process with the same digest loads them straight from numba's cache; if either is missing
-it compiles as before.
+default scenario) to compute their keys. Given a structure digest of what the graph depends on
+(:mod:`forecast.inference.records`), :func:`compile_model` records the callbacks' sources and
+keys beside the caches, and a later process with the same digest loads them straight from
+numba's cache; if either is missing it compiles as before.
 
 The cache key is only stable across processes when the graph is: every ``pm.Data`` of the models
 here has a static shape, which removes the shape-check nodes whose argument order PyTensor's
@@ -31,18 +31,13 @@ PyTensor's compiled wrapper calls (without it, the wrapper is called, at a 37 s 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pymc as pm
-import pytensor
 from nutpie.compile_pymc import CompiledPyMCModel
 
-from forecast.inference import callbacks
-from forecast.io.files import atomic_write
+from forecast.inference import callbacks, records
 
 #: Threads nutpie samples on: every core this process may use (chains are seeded one by one, so
 #: the draws do not depend on it).
@@ -83,33 +78,6 @@ def _own(value, dtype=None) -> np.ndarray:
     return array
 
 
-def structure_digest(*parts) -> str:
-    """Return a digest of ``parts`` (reprs), this package's source and the compiling libraries.
-
-    ``parts`` must name everything a model's graph depends on besides its ``pm.Data`` values (for
-    the succession model: the inputs' structure key and the priors). Any edit of the package's
-    code gives new digests, so a stored record never outlives the code that wrote it.
-    """
-    import importlib.metadata as md
-
-    digest = hashlib.sha256(callbacks.CALLBACK_VERSION.encode())
-    for part in parts:
-        digest.update(repr(part).encode())
-    for lib in ("pymc", "pytensor", "numba", "nutpie"):
-        digest.update(f"{lib}={md.version(lib)}".encode())
-    digest.update(f"{pytensor.config.floatX} {pytensor.config.numba__fastmath}".encode())
-    package = Path(__file__).resolve().parents[1]
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:32]
-
-
-def _record_path(digest: str):
-    """Where the record of a compiled structure lives: beside PyTensor's (and numba's) cache."""
-    return Path(pytensor.config.compiledir) / "forecast-models" / f"{digest}.json"
-
-
 def _initial_point(model: pm.Model, names: list[str], shapes: list[tuple]):
     """Return nutpie's initial point function: PyMC's jittered start, flat in ``names`` order."""
     from nutpie.compile_pymc import _rv_dict_to_flat_array_wrapper, _wrap_with_lock
@@ -140,16 +108,18 @@ def _assemble(model: pm.Model, record: dict, logp_c, expand_c, data: dict):
     )
 
 
-def _load(model: pm.Model, digest: str):
+def _load(model: pm.Model, digest: str | None):
     """Return the compiled model from its record and numba's cache, or None if either is missing."""
+    record = records.read_record(digest)
+    if record is None:
+        return None
     try:
-        record = json.loads(_record_path(digest).read_text())
         data = {n: _own(model[n].get_value()) for n in record["data"]}
         if ([v.name for v in model.value_vars] != record["names"][:record["n_free"]]
                 or [list(a.shape) for a in data.values()] != record["data_shapes"]
                 or [a.dtype.str for a in data.values()] != record["data_dtypes"]):
             return None
-    except (OSError, ValueError, KeyError):
+    except (KeyError, TypeError, ValueError):
         return None
     dtypes = {f"dtype{i}": a.dtype.type for i, a in enumerate(data.values())}
     found = []
@@ -171,9 +141,10 @@ def compile_model(model: pm.Model, digest: str | None = None):
     model : pymc.Model
         A model whose data are ``pm.Data`` with static shapes.
     digest : str, optional
-        :func:`structure_digest` of everything the model's graph depends on besides its data.
-        With it, a process whose caches hold this structure loads the callbacks directly,
-        without building and rewriting the graph again (3 s on the default scenario).
+        :func:`~forecast.inference.records.structure_digest` of everything the model's graph
+        depends on besides its data. With it, a process whose caches hold this structure loads
+        the callbacks directly, without building and rewriting the graph again (3 s on the
+        default scenario).
 
     Returns
     -------
@@ -182,9 +153,7 @@ def compile_model(model: pm.Model, digest: str | None = None):
     """
     from nutpie.compile_pymc import _make_functions
 
-    if not pytensor.config.numba__cache:
-        digest = None  # a record names entries of numba's cache, which is off
-    if digest is not None and (compiled := _load(model, digest)) is not None:
+    if (compiled := _load(model, digest)) is not None:
         return compiled
     n_dim, _, logp_pt, expand_pt, _, shape_info = _make_functions(
         model, mode="NUMBA", compute_grad=True, join_expanded=False,
@@ -210,11 +179,6 @@ def compile_model(model: pm.Model, digest: str | None = None):
               "data_dtypes": [a.dtype.str for a in data.values()],
               "logp_c": logp_src, "logp_c_key": logp_key,
               "expand_c": expand_src, "expand_c_key": expand_key}
-    if digest is not None and logp_key is not None and expand_key is not None:
-        path = _record_path(digest)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(record)))
-        except OSError:
-            pass  # an unwritable cache only costs the next process the graph rewrite
+    if logp_key is not None and expand_key is not None:
+        records.write_record(digest, record)
     return _assemble(model, record, logp_c, expand_c, data)

@@ -14,10 +14,11 @@ from forecast.data.scenario import Scenario
 from forecast.dims import SOURCE
 from forecast.features.arrays import ModelInputs, constant_data, model_data
 from forecast.features.inputs import build_inputs
-from forecast.inference.compiled import CORES, compile_model, structure_digest
+from forecast.inference.compiled import CORES, compile_model
+from forecast.inference.records import structure_digest
 from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import MAX_RHAT, MIN_ESS, SamplerSettings
-from forecast.model.outcomes import outcome_draws
+from forecast.inference.states import outcome_draws
 from forecast.model.succession import build_model
 from forecast.priors import priors_key, resolve_priors
 from forecast.results.result import ForecastResult

@@ -15,7 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from forecast.features.arrays import ModelInputs, model_data, term_ranks
-from forecast.model.outcomes import CHUNK, cached_state_posterior, parameter_shapes
+from forecast.inference.states import cached_state_posterior
+from forecast.model.outcomes import CHUNK, parameter_shapes
 
 
 def headline_metrics(inputs: ModelInputs, top: dict[int, int], by_month: dict[int, int]):

@@ -109,7 +109,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
             fit = ReliabilityFit(as_of, pd.DataFrame(saved["table"]), saved["diagnostics"])
             _FITS[key] = fit
             return fit
-    from forecast.inference.compiled import structure_digest
+    from forecast.inference.records import structure_digest
 
     # The graph depends on the arrays' shapes (the same for every as-of date) and its priors.
     structure = structure_digest("track record", len(inputs.sources), len(inputs.countries),

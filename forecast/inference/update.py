@@ -25,11 +25,8 @@ from forecast.features.arrays import constant_data, model_data
 from forecast.features.inputs import build_inputs
 from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import MIN_ESS, SamplerSettings
-from forecast.model.outcomes import (
-    cached_state_posterior,
-    outcomes_from_marginals,
-    parameter_shapes,
-)
+from forecast.inference.states import cached_state_posterior
+from forecast.model.outcomes import outcomes_from_marginals, parameter_shapes
 from forecast.priors import resolve_priors
 from forecast.results.result import ForecastResult
 

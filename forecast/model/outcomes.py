@@ -61,18 +61,13 @@ def symbolic_data(inputs: ModelInputs) -> dict:
     }
 
 
-def compile_state_posterior(inputs: ModelInputs, chunk: int = CHUNK, mode: str = "FAST_RUN"):
-    """Compile ``f(values, data=None) -> (log Z, [posterior over each post's states])`` over draws.
+def state_posterior_graph(inputs: ModelInputs, chunk: int = CHUNK) -> tuple[list, list]:
+    """Return the inputs and outputs of the state posterior of ``chunk`` draws at once.
 
-    ``values`` maps each parameter name to an array whose first axis is the draw. ``f`` returns
-    the log evidence of each draw, shaped (D,), and for each post its state distribution, shaped
-    (D, n_obs). ``data`` (default: the inputs' own arrays) may be any arrays of the same
-    structure, for example with a rumour's weight set to 0 to leave it out, or the arrays of a
-    later as-of date. Draws are evaluated ``chunk`` at a time by one vectorised function, compiled
-    in PyTensor ``mode``: the C backend by default. For a new structure it compiled in 28-34 s
-    against numba's 40 s; warm it takes 1.3-1.6 s against numba's 1.4 s, plus the time to
-    re-read the index of PyTensor's C cache, which grows with every structure compiled (2.8 s at
-    1,000 modules); 0.06-0.08 s per 1000 draws either way. The exactness tests check both.
+    Inputs: each parameter with a leading axis of draws (in :func:`parameter_shapes` order),
+    each array of :func:`forecast.features.arrays.model_data`, and a zero offset per post's
+    states. Outputs: the log evidence of each draw, then each post's state distribution per
+    draw (the gradient of the log evidence with respect to those offsets).
     """
     params = symbolic_params(inputs)
     data = symbolic_data(inputs)
@@ -86,24 +81,34 @@ def compile_state_posterior(inputs: ModelInputs, chunk: int = CHUNK, mode: str =
                                                   **dict(zip(etas, batch_etas, strict=True))})
     # Draws are independent, so the gradient of the sum is each draw's own gradient.
     grads = pytensor.grad(log_z_batch.sum(), batch_etas)
-    set_compiler_flags()
-    fn = pytensor.function([*batch.values(), *data.values(), *batch_etas], [log_z_batch, *grads],
-                           mode=mode, on_unused_input="ignore")
-    names = list(params)
-    zeros = [np.zeros(e.type.shape) for e in batch_etas]
+    return [*batch.values(), *data.values(), *batch_etas], [log_z_batch, *grads]
+
+
+def state_evaluator(inputs: ModelInputs, call, chunk: int = CHUNK):
+    """Return ``evaluate(values, data=None) -> (log Z, [each post's states])`` over any draws.
+
+    ``call`` computes :func:`state_posterior_graph`'s outputs from its inputs, ``chunk`` draws
+    at a time. ``values`` maps each parameter name to an array whose first axis is the draw;
+    ``evaluate`` returns the log evidence of each draw, shaped (D,), and for each post its state
+    distribution, shaped (D, n_obs). ``data`` (default: the inputs' own arrays) may be any
+    arrays of the same structure, for example with a rumour's weight set to 0 to leave it out,
+    or the arrays of a later as-of date. Every array is passed C-ordered and writable with the
+    graph's dtype, so a numba function sees one signature, whatever the caller's layout.
+    """
+    names = list(parameter_shapes(inputs))
     own = model_data(inputs)
+    zeros = [np.zeros((chunk, p.n_obs(inputs.T))) for p in inputs.posts]
 
     def evaluate(values: dict, data_values: dict | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         arrays = own if data_values is None else data_values
-        arrays = [np.asarray(arrays[n], dtype=data[n].type.dtype) for n in data]
-        first = np.asarray(values[names[0]])
-        n_draws = first.shape[0]
+        arrays = [np.require(arrays[n], own[n].dtype, ["C", "W"]) for n in own]
+        n_draws = np.asarray(values[names[0]]).shape[0]
         padded = -(-n_draws // chunk) * chunk
         take = np.minimum(np.arange(padded), n_draws - 1)  # repeat the last draw as padding
         stacked = [np.asarray(values[n], dtype="float64")[take] for n in names]
         log_z_out, margs = [], []
         for start in range(0, padded, chunk):
-            out = fn(*[v[start:start + chunk] for v in stacked], *arrays, *zeros)
+            out = call(*[v[start:start + chunk] for v in stacked], *arrays, *zeros)
             log_z_out.append(out[0])
             margs.append(out[1:])
         log_z_all = np.concatenate(log_z_out)[:n_draws]
@@ -113,17 +118,17 @@ def compile_state_posterior(inputs: ModelInputs, chunk: int = CHUNK, mode: str =
     return evaluate
 
 
-def state_marginals(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Return the log evidence per draw (chain, draw) and each post's state distribution per draw.
+def compile_state_posterior(inputs: ModelInputs, chunk: int = CHUNK, mode: str = "FAST_RUN"):
+    """Compile the state posterior in PyTensor ``mode`` and return its :func:`state_evaluator`.
 
-    The distributions are shaped (chain, draw, n_obs).
+    The C backend by default: for a new structure it compiled in 28-34 s against numba's 40 s.
+    Forecasts use numba through :mod:`forecast.inference.states`, which a warm process loads
+    without building the graph; the exactness tests check both.
     """
-    evaluate = cached_state_posterior(inputs)
-    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    values = {n: posterior[n].values.reshape(n_chain * n_draw, *shape)
-              for n, shape in parameter_shapes(inputs).items()}
-    log_z, margs = evaluate(values, model_data(inputs))
-    return log_z.reshape(n_chain, n_draw), [m.reshape(n_chain, n_draw, -1) for m in margs]
+    set_compiler_flags()
+    ins, outs = state_posterior_graph(inputs, chunk)
+    fn = pytensor.function(ins, outs, mode=mode, on_unused_input="ignore")
+    return state_evaluator(inputs, fn, chunk)
 
 
 def outcomes_from_marginals(inputs: ModelInputs, marginals: list[np.ndarray],
@@ -183,26 +188,3 @@ def outcomes_from_marginals(inputs: ModelInputs, marginals: list[np.ndarray],
     coords = {"chain": np.arange(n_chain) if chain is None else chain,
               "draw": np.arange(n_draw) if draw is None else draw}
     return xr.Dataset(data, coords=coords)
-
-
-def outcome_draws(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[xr.Dataset, xr.DataArray]:
-    """Compute forecast probabilities for every posterior draw (see :func:`outcomes_from_marginals`).
-
-    Also returns the log evidence of each draw (``evidence``, dims chain and draw), which
-    :func:`forecast.inference.update.importance_update` needs to reweight the draws on new data.
-    """
-    log_z, marginals = state_marginals(inputs, posterior)
-    coords = {"chain": posterior["chain"], "draw": posterior["draw"]}
-    evidence = xr.DataArray(log_z, dims=("chain", "draw"), coords=coords, name="evidence")
-    return outcomes_from_marginals(inputs, marginals, posterior["chain"], posterior["draw"]), evidence
-
-
-_CACHE: dict[tuple, object] = {}
-
-
-def cached_state_posterior(inputs: ModelInputs):
-    """Return :func:`compile_state_posterior` for this structure, compiled once per process."""
-    key = inputs.structure_key()
-    if key not in _CACHE:
-        _CACHE[key] = compile_state_posterior(inputs)
-    return _CACHE[key]

@@ -1,0 +1,96 @@
+"""Exact outcome probabilities per draw, from a state posterior compiled once per machine.
+
+:func:`forecast.model.outcomes.state_posterior_graph` is compiled by numba here. PyTensor finds a
+compiled function in its cache only after building and rewriting the graph again (1.0 s warm on
+the default scenario; its C backend also re-reads the index of its whole C cache, 1.4 s on a
+fresh machine and more as the cache grows). So the first process of each structure writes a
+record (:mod:`forecast.inference.records`) naming the function's cache key, and later processes
+call it straight from numba's cache (0.3 s including the first call); without the record or the
+cache entry, it compiles as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor
+import xarray as xr
+
+from forecast.features.arrays import ModelInputs, model_data
+from forecast.inference import callbacks, records
+from forecast.model.outcomes import (
+    CHUNK,
+    outcomes_from_marginals,
+    parameter_shapes,
+    state_evaluator,
+    state_posterior_graph,
+)
+
+_CACHE: dict[tuple, object] = {}
+
+
+def _trial_args(inputs: ModelInputs, chunk: int) -> list[np.ndarray]:
+    """Return one chunk of arguments of the state posterior: zero parameters, the inputs' data."""
+    data = [np.require(v, requirements=["C", "W"]) for v in model_data(inputs).values()]
+    return ([np.zeros((chunk, *shape)) for shape in parameter_shapes(inputs).values()] + data
+            + [np.zeros((chunk, p.n_obs(inputs.T))) for p in inputs.posts])
+
+
+def load_state_posterior(inputs: ModelInputs, chunk: int = CHUNK):
+    """Return :func:`forecast.model.outcomes.state_evaluator` of the numba-compiled state posterior.
+
+    Loaded from numba's cache through the structure's record when a process before this one
+    compiled it; compiled (and recorded) otherwise.
+    """
+    digest = records.structure_digest("state posterior", inputs.structure_key(), chunk)
+    record = records.read_record(digest)
+    if record is not None:
+        try:
+            call = callbacks.load_function(record["name"], record["key"], *_trial_args(inputs, chunk))
+        except (KeyError, TypeError):
+            call = None
+        if call is not None:
+            return state_evaluator(inputs, call, chunk)
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    ins, outs = state_posterior_graph(inputs, chunk)
+    fn = pytensor.function(ins, outs, mode="NUMBA", on_unused_input="ignore")
+    fn(*_trial_args(inputs, chunk))  # compiled (and cached by numba) on its first call
+    jitted = fn.vm.jit_fn
+    key = CACHED_SRC_FUNCTIONS.get(jitted.py_func)
+    if key is not None:
+        records.write_record(digest, {"name": jitted.py_func.__name__, "key": key})
+    return state_evaluator(inputs, fn, chunk)
+
+
+def cached_state_posterior(inputs: ModelInputs):
+    """Return :func:`load_state_posterior` for this structure, loaded once per process."""
+    key = inputs.structure_key()
+    if key not in _CACHE:
+        _CACHE[key] = load_state_posterior(inputs)
+    return _CACHE[key]
+
+
+def state_marginals(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Return the log evidence per draw (chain, draw) and each post's state distribution per draw.
+
+    The distributions are shaped (chain, draw, n_obs).
+    """
+    evaluate = cached_state_posterior(inputs)
+    n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
+    values = {n: posterior[n].values.reshape(n_chain * n_draw, *shape)
+              for n, shape in parameter_shapes(inputs).items()}
+    log_z, margs = evaluate(values, model_data(inputs))
+    return log_z.reshape(n_chain, n_draw), [m.reshape(n_chain, n_draw, -1) for m in margs]
+
+
+def outcome_draws(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[xr.Dataset, xr.DataArray]:
+    """Compute forecast probabilities for every posterior draw.
+
+    See :func:`forecast.model.outcomes.outcomes_from_marginals`. Also returns the log evidence of
+    each draw (``evidence``, dims chain and draw), which
+    :func:`forecast.inference.update.importance_update` needs to reweight the draws on new data.
+    """
+    log_z, marginals = state_marginals(inputs, posterior)
+    coords = {"chain": posterior["chain"], "draw": posterior["draw"]}
+    evidence = xr.DataArray(log_z, dims=("chain", "draw"), coords=coords, name="evidence")
+    return outcomes_from_marginals(inputs, marginals, posterior["chain"], posterior["draw"]), evidence
