@@ -123,14 +123,13 @@ def load_callback(fn, signature):
     return callback
 
 
-def load_function(name: str, key: str, *args):
-    """Return PyTensor's compiled numba function ``name`` cached under ``key``, or None: never compile.
+def load_function(name: str, key: str):
+    """Return PyTensor's compiled numba function ``name`` cached under ``key``, loaded on first call.
 
-    ``args`` are arguments of the signature it was compiled for; they are called once to load
-    it. PyTensor's final numba function is ``def name(*args): return jitable_func(*args)``, its
-    code (the callee's linked in) cached by numba under ``key``: found there, the callee is never
-    compiled, so a placeholder stands for it. A call with other argument types raises
-    :class:`NotCached` rather than compiling.
+    PyTensor's final numba function is ``def name(*args): return jitable_func(*args)``, its code
+    (the callee's linked in) cached by numba under ``key``: found there, the callee is never
+    compiled, so a placeholder stands for it. A call whose argument types are not in the cache
+    raises :class:`NotCached` rather than compiling.
     """
     import pytensor.link.numba.dispatch.basic as dispatch
     from pytensor.link.numba.cache import compile_numba_function_src
@@ -143,10 +142,6 @@ def load_function(name: str, key: str, *args):
         raise NotCached
 
     function._compiler.compile = refuse
-    try:
-        function(*args)
-    except NotCached:
-        return None
     return function
 
 

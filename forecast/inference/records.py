@@ -8,6 +8,7 @@ keeps those keys instead. Readers treat a missing or unreadable record as a cach
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -33,11 +34,19 @@ def structure_digest(*parts) -> str:
     for lib in ("pymc", "pytensor", "numba", "nutpie"):
         digest.update(f"{lib}={md.version(lib)}".encode())
     digest.update(f"{pytensor.config.floatX} {pytensor.config.numba__fastmath}".encode())
+    digest.update(_package_source_digest().encode())
+    return digest.hexdigest()[:32]
+
+
+@functools.cache
+def _package_source_digest() -> str:
+    """Return a digest of every module of this package, read once per process."""
+    digest = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
-    return digest.hexdigest()[:32]
+    return digest.hexdigest()
 
 
 def record_path(digest: str) -> Path:

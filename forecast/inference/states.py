@@ -28,13 +28,6 @@ from forecast.model.outcomes import (
 _CACHE: dict[tuple, object] = {}
 
 
-def _trial_args(inputs: ModelInputs, chunk: int) -> list[np.ndarray]:
-    """Return one chunk of arguments of the state posterior: zero parameters, the inputs' data."""
-    data = [np.require(v, requirements=["C", "W"]) for v in model_data(inputs).values()]
-    return ([np.zeros((chunk, *shape)) for shape in parameter_shapes(inputs).values()] + data
-            + [np.zeros((chunk, p.n_obs(inputs.T))) for p in inputs.posts])
-
-
 def load_state_posterior(inputs: ModelInputs, chunk: int = CHUNK):
     """Return :func:`forecast.model.outcomes.state_evaluator` of the numba-compiled state posterior.
 
@@ -42,24 +35,29 @@ def load_state_posterior(inputs: ModelInputs, chunk: int = CHUNK):
     compiled it; compiled (and recorded) otherwise.
     """
     digest = records.structure_digest("state posterior", inputs.structure_key(), chunk)
-    record = records.read_record(digest)
-    if record is not None:
+    record = records.read_record(digest) or {}
+    # One chunk of zero parameters: the first call loads (or compiles) the function.
+    zeros = {n: np.zeros((1, *shape)) for n, shape in parameter_shapes(inputs).items()}
+    name, key = record.get("name"), record.get("key")
+    if isinstance(name, str) and isinstance(key, str):
+        evaluate = state_evaluator(inputs, callbacks.load_function(name, key), chunk)
         try:
-            call = callbacks.load_function(record["name"], record["key"], *_trial_args(inputs, chunk))
-        except (KeyError, TypeError):
-            call = None
-        if call is not None:
-            return state_evaluator(inputs, call, chunk)
+            evaluate(zeros)
+        except callbacks.NotCached:
+            pass
+        else:
+            return evaluate
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
 
     ins, outs = state_posterior_graph(inputs, chunk)
     fn = pytensor.function(ins, outs, mode="NUMBA", on_unused_input="ignore")
-    fn(*_trial_args(inputs, chunk))  # compiled (and cached by numba) on its first call
+    evaluate = state_evaluator(inputs, fn, chunk)
+    evaluate(zeros)  # compiled (and cached by numba) on its first call
     jitted = fn.vm.jit_fn
     key = CACHED_SRC_FUNCTIONS.get(jitted.py_func)
     if key is not None:
         records.write_record(digest, {"name": jitted.py_func.__name__, "key": key})
-    return state_evaluator(inputs, fn, chunk)
+    return evaluate
 
 
 def cached_state_posterior(inputs: ModelInputs):
