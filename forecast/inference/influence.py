@@ -23,7 +23,7 @@ def headline_metrics(inputs: ModelInputs, top: dict[int, int], by_month: dict[in
     """Return ``[(label, f(marginals) -> per-draw values)]`` for the headline probabilities.
 
     ``marginals`` is a list (one per post) of state distributions shaped (draws, n_obs), as
-    :func:`forecast.model.outcomes.compile_state_posterior` returns them.
+    :func:`forecast.model.outcomes.state_evaluator` returns them.
 
     Parameters
     ----------

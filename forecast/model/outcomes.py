@@ -24,8 +24,9 @@ CHUNK = 250
 
 #: The C compiler flags PyMC adds to PyTensor's on import (``pymc/__init__.py``). They are part
 #: of the key of every compiled C module, so the state posterior sets them itself, once each: its
-#: modules are then found in PyTensor's cache whether or not the process imported PyMC (a
-#: ``rumour add`` that reweights a saved run does not; without this it recompiled for 30 s).
+#: modules are then found in PyTensor's cache whether or not the process imported PyMC
+#: (forecasts use numba's state posterior, :mod:`forecast.inference.states`; the C one serves
+#: SBC and the exactness tests).
 PYMC_CXXFLAGS = ("-Wno-c++11-narrowing", "-fno-exceptions", "-fno-unwind-tables",
                  "-fno-asynchronous-unwind-tables")
 
