@@ -92,3 +92,30 @@ def test_evidence_data_scales_the_named_kinds_and_reranks(default_inputs):
             assert sorted(ranks) == list(range(len(ranks)))
             checked += 1
     assert checked >= 2
+
+
+def test_kind_base_rates_add_to_each_reports_log_likelihood_ratio(default_inputs):
+    from forecast.evaluation.centres import evidence_data, kind_offsets, log_lr
+    from forecast.features.arrays import model_data, unit_scores
+    from forecast.priors import resolve_priors
+
+    inputs = default_inputs
+    offsets = kind_offsets({"leaves": 0.4, "joins": -2.0, "shortlisted": -4.0, "talks": -1.5,
+                            "agreement": -1.0, "stays": -1.0, "denial": -0.5})
+    assert offsets == {"joins": 0.0, "shortlisted": -2.0, "talks": 0.5, "agreement": 1.0,
+                       "stays": 0.0, "denial": 0.5}
+    score = unit_scores(inputs.unit_prior, inputs.unit_tier, resolve_priors())
+    base = model_data(inputs)
+    changed = evidence_data(inputs, {"base_rates": True}, offsets, score)
+    kind_of = dict(zip(inputs.rumours["id"], inputs.rumours["claim"], strict=True))
+    counted = [e for e in inputs.coding if e.status == "counted"]
+    seen = set()
+    for i, _ in enumerate(inputs.posts):
+        for j, item in enumerate(e for e in counted if e.proposition.post == i):
+            kind = kind_of[item.rumour_id]
+            x = score[base[f"unit_{i}"][j]] + inputs.strength_offset[base[f"strength_{i}"][j]]
+            # The report's log likelihood ratio at its expected reliability, before and after.
+            before, after = base[f"weight_{i}"][j] * log_lr(x), changed[f"weight_{i}"][j] * log_lr(x)
+            assert after == pytest.approx(max(before + offsets.get(kind, 0.0), 0.0)), (kind, x)
+            seen.add(kind)
+    assert {"joins", "shortlisted", "talks"} <= seen

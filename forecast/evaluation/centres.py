@@ -8,7 +8,8 @@ does). Two kinds of change are then tried on its posterior draws, each by import
   model-health page does) and "who" (successor-choice parameters) or "when" (leaving hazards)
   is scored again;
 - a change in how much reports count (:data:`EVIDENCE`): every report's learned weight scaled,
-  one claim kind's reports scaled, or the discount of further reports of one claim set. The
+  one claim kind's reports scaled, the discount of further reports of one claim set, or each
+  kind's learned base rate (:data:`KIND_FAMILIES`) added to its reports' evidence. The
   draws are reweighted by the ratio of the exact marginal likelihoods, changed to used (as
   ``forecast rumour add`` does), each draw's forecast is recomputed exactly on the changed
   data, and both "who" and "when" are scored. The track record fixes a report's likelihood
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.evaluation.backtest import scored_post, true_states, who_truth_columns
-from forecast.features.arrays import model_data, term_ranks
+from forecast.features.arrays import model_data, term_ranks, unit_scores
 from forecast.inference.health import GROUPS, log_prior_ratio
 
 #: Shifts of a prior centre tried, in prior standard deviations.
@@ -41,7 +42,9 @@ SCORED_ON = {"successor choice": "who", "leaving hazards": "when"}
 SPLIT = dt.date(2023, 1, 1)
 #: Changes to how reports count: ``scale`` multiplies every report's weight, ``kinds`` the
 #: weights of the named claim kinds' reports, ``discount`` replaces the learned weight factor of
-#: each further report of one claim.
+#: each further report of one claim, and ``base_rates`` adds to each report's log likelihood ratio
+#: the difference between its kind's base rate and its family's reference kind's, as the case's
+#: track-record fit learned them (:func:`kind_offsets`).
 EVIDENCE = {
     "every report x0.5": {"scale": 0.5},
     "every report x0.75": {"scale": 0.75},
@@ -55,14 +58,36 @@ EVIDENCE = {
     "discount 0.25": {"discount": 0.25},  # learned: 0.27-0.52, by as-of date
     "discount 0.75": {"discount": 0.75},
     "discount 1": {"discount": 1.0},
+    "kind base rates as evidence": {"base_rates": True},
 }
+#: Claim kinds that assert one proposition ("he is the next coach there"; "he stays, or does not
+#: go there"), reference kind first. If the propositions each kind is used for held equally often
+#: before any report, the differences of the kinds' base rates would be evidence the kind itself
+#: carries; the ``base_rates`` change tries that.
+KIND_FAMILIES = (("joins", "shortlisted", "talks", "agreement"), ("stays", "denial"))
 
 
-def evidence_data(inputs, change: dict) -> dict[str, np.ndarray]:
+def kind_offsets(base_rates: dict[str, float]) -> dict[str, float]:
+    """Return each claim kind's base rate minus its family's reference kind's (0 for ``leaves``)."""
+    return {kind: base_rates[kind] - base_rates[family[0]]
+            for family in KIND_FAMILIES for kind in family}
+
+
+def log_lr(x):
+    r"""Return a report's log likelihood ratio :math:`\log(1 + 2e^x)` at reliability logit ``x``."""
+    return np.log1p(2 * np.exp(x))
+
+
+def evidence_data(inputs, change: dict, offsets: dict[str, float] | None = None,
+                  unit_score: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Return the model's data arrays with the reports' weights changed as ``change`` says.
 
     A report whose weight becomes 0 takes no rank, so the next report of its claim moves up
-    (as if it had not been made).
+    (as if it had not been made). For ``base_rates``, ``offsets`` (:func:`kind_offsets`) and
+    ``unit_score`` (each reliability unit's expected logit) are needed: a report's weight is
+    scaled so that its log likelihood ratio at its expected reliability logit gains its kind's
+    offset (floored at 0: a report never counts against what it says); exact at that logit, an
+    approximation for draws of the source's reliability away from it.
     """
     data = model_data(inputs)
     kind_of = dict(zip(inputs.rumours["id"], inputs.rumours["claim"], strict=True))
@@ -70,7 +95,11 @@ def evidence_data(inputs, change: dict) -> dict[str, np.ndarray]:
     for i, post in enumerate(inputs.posts):
         weight = data[f"weight_{i}"].copy()
         for j, item in enumerate(e for e in counted if e.proposition.post == i):
-            weight[j] *= change.get("scale", 1.0) * change.get("kinds", {}).get(kind_of[item.rumour_id], 1.0)
+            kind = kind_of[item.rumour_id]
+            weight[j] *= change.get("scale", 1.0) * change.get("kinds", {}).get(kind, 1.0)
+            if change.get("base_rates"):
+                x = unit_score[data[f"unit_{i}"][j]] + inputs.strength_offset[data[f"strength_{i}"][j]]
+                weight[j] *= max(log_lr(x) + offsets.get(kind, 0.0), 0.0) / log_lr(x)
         data[f"weight_{i}"] = weight
         data[f"rank_{i}"] = term_ranks(post.term_group, post.term_score, weight)
     if "discount" in change:
@@ -126,9 +155,11 @@ def case_draws(path: Path, draws: int = 1000, seed: int = 1, cache_dir: Path | N
     values = {n: posterior[n].values.reshape(-1, *posterior[n].shape[2:])
               for n in parameter_shapes(result.inputs)}
     log_z = result.idata.log_likelihood["evidence"].values.reshape(-1)
+    offsets = kind_offsets(result.reliability.diagnostics["base_rates"])
+    unit_score = unit_scores(result.inputs.unit_prior, result.inputs.unit_tier, result.priors)
     changed = {}
     for name, change in EVIDENCE.items():
-        log_z_new, marginals = evaluate(values, evidence_data(result.inputs, change))
+        log_z_new, marginals = evaluate(values, evidence_data(result.inputs, change, offsets, unit_score))
         log_ratio[(name, None)] = log_z_new - log_z
         changed[(name, None)] = {"when": marginals[k] @ when_states,
                                  "who": None if who_states is None else marginals[k] @ who_states}

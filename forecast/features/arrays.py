@@ -167,6 +167,16 @@ class ModelInputs:
         return [(i, c, k) for i, p in enumerate(self.posts) for c, k in p.children]
 
 
+def unit_scores(unit_prior: np.ndarray, unit_tier: np.ndarray, priors: dict) -> np.ndarray:
+    """Return each reliability unit's expected logit: learned, else its tier prior's centre.
+
+    ``unit_prior`` and ``unit_tier`` are as in :class:`ModelInputs`; with the strength offsets,
+    what orders reports of one claim (:func:`set_ranks`).
+    """
+    tier_mu = np.array([priors[f"tier{t}"].mu for t in (1, 2, 3, 4)])
+    return np.where(unit_prior[:, 0] == 1, unit_prior[:, 1], tier_mu[unit_tier])
+
+
 def set_ranks(post: PostInputs, props: list, dates: list | None = None,
               scores: list | None = None) -> None:
     """Rank each of a post's reports among the reports of the same claim.

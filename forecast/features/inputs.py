@@ -13,7 +13,7 @@ import numpy as np
 from forecast.data.scenario import Scenario
 from forecast.dims import SPARE, STRENGTH_LEVELS
 from forecast.errors import DataValidationError, Problem
-from forecast.features.arrays import ModelInputs, PostInputs, _round_up, set_ranks
+from forecast.features.arrays import ModelInputs, PostInputs, _round_up, set_ranks, unit_scores
 from forecast.features.facts import apply_facts
 from forecast.features.form import form_against_expectation, team_points
 from forecast.features.links import check_links, tree_order
@@ -136,9 +136,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
     offsets, discount = (reliability.report_weights() if reliability is not None
                          else (np.asarray(STRENGTH_OFFSET), DISCOUNT))
     priors = resolve_priors(spec.priors, str(scenario.path))
-    # Expected reliability logit of each unit: what orders reports of one claim.
-    unit_score = np.where(unit_prior[:, 0] == 1, unit_prior[:, 1],
-                          [priors[f"tier{t + 1}"].mu for t in unit_tier])
+    unit_score = unit_scores(unit_prior, unit_tier, priors)
 
     for i, p in enumerate(posts):
         mine = [e for e in counted if e.proposition.post == i]

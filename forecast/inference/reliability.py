@@ -51,7 +51,7 @@ TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd", "source_z"
 
 
 #: Part of the cache key: a cached fit of an older track-record model is not reused.
-MODEL_VERSION = "events-discount-4"  # 2: diagnostics key report_weights; 3-4: claims_check
+MODEL_VERSION = "events-discount-5"  # 2: report_weights; 3-4: claims_check; 5: base_rates
 
 
 def sample_track_record(model: pm.Model, settings: SamplerSettings, digest: str | None = None):
@@ -136,6 +136,11 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
                    # Posterior means the succession model takes (a cut, like psi).
                    "report_weights": {n: float(idata.posterior[n].mean())
                                       for n in ("strength_weak", "strength_strong", "discount")},
+                   # Log-odds of each claim kind before any report (not taken by the
+                   # succession model; forecast.evaluation.centres checks whether it should be).
+                   "base_rates": dict(zip(idata.posterior["claim_kind"].values.tolist(),
+                                          idata.posterior["base_rate"].mean(("chain", "draw"))
+                                          .values.tolist(), strict=True)),
                    # How often claims came true against what the fit predicts (model health).
                    "claims_check": claims_check(idata.posterior, inputs, np.random.default_rng(
                        settings.seed)).to_dict(orient="list")}
