@@ -119,3 +119,20 @@ def test_kind_base_rates_add_to_each_reports_log_likelihood_ratio(default_inputs
             assert after == pytest.approx(max(before + offsets.get(kind, 0.0), 0.0)), (kind, x)
             seen.add(kind)
     assert {"joins", "shortlisted", "talks"} <= seen
+
+
+def test_old_reports_fade_by_their_age_at_the_cutoff(default_inputs):
+    from forecast.evaluation.centres import evidence_data
+    from forecast.features.arrays import model_data
+
+    inputs = default_inputs
+    base = model_data(inputs)
+    faded = evidence_data(inputs, {"half_life": 180})
+    counted = [e for e in inputs.coding if e.status == "counted"]
+    ages = set()
+    for i, _ in enumerate(inputs.posts):
+        for j, item in enumerate(e for e in counted if e.proposition.post == i):
+            age = (inputs.as_of - item.date).days
+            assert faded[f"weight_{i}"][j] == pytest.approx(base[f"weight_{i}"][j] * 0.5 ** (age / 180))
+            ages.add(age)
+    assert min(ages) < 30 and max(ages) > 300  # fresh and year-old reports both checked

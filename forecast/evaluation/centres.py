@@ -42,9 +42,10 @@ SCORED_ON = {"successor choice": "who", "leaving hazards": "when"}
 SPLIT = dt.date(2023, 1, 1)
 #: Changes to how reports count: ``scale`` multiplies every report's weight, ``kinds`` the
 #: weights of the named claim kinds' reports, ``discount`` replaces the learned weight factor of
-#: each further report of one claim, and ``base_rates`` adds to each report's log likelihood ratio
+#: each further report of one claim, ``base_rates`` adds to each report's log likelihood ratio
 #: the difference between its kind's base rate and its family's reference kind's, as the case's
-#: track-record fit learned them (:func:`kind_offsets`).
+#: track-record fit learned them (:func:`kind_offsets`), and ``half_life`` halves a report's
+#: weight for every that many days between its date and the cutoff (old news fades).
 EVIDENCE = {
     "every report x0.5": {"scale": 0.5},
     "every report x0.75": {"scale": 0.75},
@@ -59,6 +60,9 @@ EVIDENCE = {
     "discount 0.75": {"discount": 0.75},
     "discount 1": {"discount": 1.0},
     "kind base rates as evidence": {"base_rates": True},
+    "reports halve every 90 days": {"half_life": 90},
+    "reports halve every 180 days": {"half_life": 180},
+    "reports halve every 365 days": {"half_life": 365},
 }
 #: Claim kinds that assert one proposition ("he is the next coach there"; "he stays, or does not
 #: go there"), reference kind first. If the propositions each kind is used for held equally often
@@ -97,6 +101,8 @@ def evidence_data(inputs, change: dict, offsets: dict[str, float] | None = None,
         for j, item in enumerate(e for e in counted if e.proposition.post == i):
             kind = kind_of[item.rumour_id]
             weight[j] *= change.get("scale", 1.0) * change.get("kinds", {}).get(kind, 1.0)
+            if "half_life" in change:
+                weight[j] *= 0.5 ** ((inputs.as_of - item.date).days / change["half_life"])
             if change.get("base_rates"):
                 x = unit_score[data[f"unit_{i}"][j]] + inputs.strength_offset[data[f"strength_{i}"][j]]
                 weight[j] *= max(log_lr(x) + offsets.get(kind, 0.0), 0.0) / log_lr(x)
