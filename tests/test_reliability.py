@@ -91,7 +91,8 @@ def test_cache_home_prefers_forecast_cache_then_xdg(monkeypatch, tmp_path):
 
 def test_a_stored_fit_is_reused_by_a_fresh_process_and_a_changed_record_refits(monkeypatch, tmp_path):
     """The disk cache is keyed by the claims, not by a reports folder: a later command finds the fit
-    (the per-process memo cleared here stands for a new process) unless the track record changed."""
+    (the per-process memo cleared here stands for a new process) unless the track record changed.
+    Only a fit that runs calls ``before_fit`` (where a forecast starts compiling alongside it)."""
     import forecast.inference.reliability as rel
     from forecast.inference.settings import SamplerSettings
 
@@ -99,16 +100,20 @@ def test_a_stored_fit_is_reused_by_a_fresh_process_and_a_changed_record_refits(m
     priors = resolve_priors(s.spec.priors, str(s.path))
     settings = SamplerSettings(track_draws=60, track_tune=60, track_chains=2, seed=3)
     monkeypatch.setattr(rel, "_FITS", {})
-    first = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
-    assert len(list((tmp_path / "reliability").glob("*.json"))) == 1
+    calls = []
+    first = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path,
+                                  before_fit=lambda: calls.append("fit"))
+    assert len(list((tmp_path / "reliability").glob("*.json"))) == 1 and calls == ["fit"]
     monkeypatch.setattr(rel, "_FITS", {})
 
     def refuse(*args, **kwargs):
         raise AssertionError("refitted")
 
     monkeypatch.setattr(rel, "sample_track_record", refuse)
-    again = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+    again = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path,
+                                  before_fit=lambda: calls.append("fit"))
     pd.testing.assert_frame_equal(first.table, again.table)
+    assert calls == ["fit"]  # a stored fit leaves nothing to compile alongside
     s.track_record.loc[s.track_record.index[0], "came_true"] ^= 1
     with pytest.raises(AssertionError, match="refitted"):
         rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)

@@ -15,10 +15,11 @@ from forecast.dims import SOURCE
 from forecast.features.arrays import ModelInputs, constant_data, model_data
 from forecast.features.inputs import build_inputs
 from forecast.inference.compiled import CORES, compile_model
-from forecast.inference.records import structure_digest
+from forecast.inference.records import succession_digest
 from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import MAX_RHAT, MIN_ESS, SamplerSettings
 from forecast.inference.states import outcome_draws
+from forecast.inference.warm import finish_warming, start_warming
 from forecast.model.succession import build_model
 from forecast.priors import priors_key, resolve_priors
 from forecast.results.result import ForecastResult
@@ -42,7 +43,7 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
             key = (inputs.structure_key(), priors_key(priors))
         compiled = _COMPILED.get(key) if key else None
         if compiled is None:
-            compiled = compile_model(model, structure_digest(*key) if key else None)
+            compiled = compile_model(model, succession_digest(inputs, priors) if key else None)
             if key:
                 _COMPILED[key] = compiled
         else:
@@ -117,8 +118,14 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     if overrides:
         settings = SamplerSettings(**{**settings.__dict__, **overrides})
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
-    reliability = learn_reliability(scenario, as_of or scenario.spec.as_of, priors, settings,
-                                    cache_dir=cache_dir)
+    # While the track record is fitted, a structure no process has compiled yet compiles in
+    # helper processes (a cached fit leaves nothing to overlap with).
+    warming: list = []
+    reliability = learn_reliability(
+        scenario, as_of or scenario.spec.as_of, priors, settings, cache_dir=cache_dir,
+        before_fit=(lambda: warming.extend(start_warming(scenario, as_of, priors)))
+        if settings.sampler == "nutpie" else None)
+    finish_warming(warming)
     inputs = build_inputs(scenario, as_of, reliability)
     model = build_model(inputs, priors)
     idata = sample(model, settings, inputs, priors)

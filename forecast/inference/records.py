@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytensor
 
+from forecast.features.arrays import ModelInputs
 from forecast.inference import callbacks
 from forecast.io.files import atomic_write
+from forecast.priors import Prior, priors_key
 
 
 def structure_digest(*parts) -> str:
@@ -36,6 +38,14 @@ def structure_digest(*parts) -> str:
     digest.update(f"{pytensor.config.floatX} {pytensor.config.numba__fastmath}".encode())
     digest.update(_package_source_digest().encode())
     return digest.hexdigest()[:32]
+
+
+def succession_digest(inputs: ModelInputs, priors: dict[str, Prior]) -> str:
+    """Return the digest naming the record of the succession model compiled for ``inputs``.
+
+    The graph depends on the inputs' structure and the priors, not on the data's values.
+    """
+    return structure_digest(inputs.structure_key(), priors_key(priors))
 
 
 @functools.cache

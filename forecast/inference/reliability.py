@@ -70,7 +70,7 @@ def sample_track_record(model: pm.Model, settings: SamplerSettings, digest: str 
 
 def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
                       settings: SamplerSettings | None = None,
-                      cache_dir=None) -> ReliabilityFit | None:
+                      cache_dir=None, before_fit=None) -> ReliabilityFit | None:
     """Fit the track-record model as of ``as_of``; None without a track record.
 
     ``settings`` (default :class:`SamplerSettings`) gives the seed and the track-record fit's
@@ -78,7 +78,8 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
 
     Fits are cached per process, and in ``cache_dir`` (a table per set of claims used) when
     given, so a fresh command does not refit what an earlier one learned. A cache file that
-    cannot be read or written is refitted or skipped, never an error.
+    cannot be read or written is refitted or skipped, never an error. ``before_fit``, when
+    given, is called (without arguments) just before a fit that no cache could spare starts.
     """
     import arviz as az
 
@@ -111,6 +112,8 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
             return fit
     from forecast.inference.records import structure_digest
 
+    if before_fit is not None:
+        before_fit()
     # The graph depends on the arrays' shapes (the same for every as-of date) and its priors.
     structure = structure_digest("track record", len(inputs.sources), len(inputs.countries),
                                  len(inputs.claims), len(inputs.event_came_true), track_priors)

@@ -28,13 +28,18 @@ from forecast.model.outcomes import (
 _CACHE: dict[tuple, object] = {}
 
 
+def state_posterior_digest(inputs: ModelInputs, chunk: int = CHUNK) -> str:
+    """Return the digest naming the record of this structure's compiled state posterior."""
+    return records.structure_digest("state posterior", inputs.structure_key(), chunk)
+
+
 def load_state_posterior(inputs: ModelInputs, chunk: int = CHUNK):
     """Return :func:`forecast.model.outcomes.state_evaluator` of the numba-compiled state posterior.
 
     Loaded from numba's cache through the structure's record when a process before this one
     compiled it; compiled (and recorded) otherwise.
     """
-    digest = records.structure_digest("state posterior", inputs.structure_key(), chunk)
+    digest = state_posterior_digest(inputs, chunk)
     record = records.read_record(digest) or {}
     # One chunk of zero parameters: the first call loads (or compiles) the function.
     zeros = {n: np.zeros((1, *shape)) for n, shape in parameter_shapes(inputs).items()}
