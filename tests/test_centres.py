@@ -63,7 +63,7 @@ def default_inputs():
     return build_inputs(scenario, scenario.spec.as_of, None)
 
 
-def test_evidence_data_scales_the_named_kinds_and_reranks(default_inputs):
+def test_evidence_data_scales_the_named_kinds_and_strengths_and_reranks(default_inputs):
     from forecast.evaluation.centres import evidence_data
     from forecast.features.arrays import model_data
 
@@ -73,12 +73,15 @@ def test_evidence_data_scales_the_named_kinds_and_reranks(default_inputs):
     assert all(np.array_equal(same[k], base[k]) for k in base)
     kind_of = dict(zip(inputs.rumours["id"], inputs.rumours["claim"], strict=True))
     counted = [e for e in inputs.coding if e.status == "counted"]
-    halved = evidence_data(inputs, {"kinds": {"joins": 0.5}, "scale": 0.8, "discount": 0.3})
+    halved = evidence_data(inputs, {"kinds": {"joins": 0.5}, "scale": 0.8, "discount": 0.3,
+                                    "strengths": {"strong": 2.0}})
     assert float(halved["discount"]) == 0.3
+    assert {e.strength for e in counted} >= {"strong", "medium"}
     for i, _ in enumerate(inputs.posts):
-        mine = [kind_of[e.rumour_id] for e in counted if e.proposition.post == i]
+        mine = [e for e in counted if e.proposition.post == i]
         expected = base[f"weight_{i}"].copy()
-        expected[:len(mine)] *= [0.8 * (0.5 if k == "joins" else 1.0) for k in mine]
+        expected[:len(mine)] *= [0.8 * (0.5 if kind_of[e.rumour_id] == "joins" else 1.0)
+                                 * (2.0 if e.strength == "strong" else 1.0) for e in mine]
         np.testing.assert_allclose(halved[f"weight_{i}"], expected)
     # Reports set to weight 0 take no rank: the next report of their claim counts fully.
     gone = evidence_data(inputs, {"kinds": {k: 0.0 for k in set(kind_of.values()) - {"joins"}}})

@@ -8,7 +8,7 @@ does). Two kinds of change are then tried on its posterior draws, each by import
   model-health page does) and "who" (successor-choice parameters) or "when" (leaving hazards)
   is scored again;
 - a change in how much reports count (:data:`EVIDENCE`): every report's learned weight scaled,
-  one claim kind's reports scaled, the discount of further reports of one claim set, or each
+  one claim kind's or one strength's reports scaled, the discount of further reports of one claim set, or each
   kind's learned base rate (:data:`KIND_FAMILIES`) added to its reports' evidence. The
   draws are reweighted by the ratio of the exact marginal likelihoods, changed to used (as
   ``forecast rumour add`` does), each draw's forecast is recomputed exactly on the changed
@@ -41,7 +41,8 @@ SCORED_ON = {"successor choice": "who", "leaving hazards": "when"}
 #: Choices are made on cases whose cutoff is before this date and confirmed on the rest.
 SPLIT = dt.date(2023, 1, 1)
 #: Changes to how reports count: ``scale`` multiplies every report's weight, ``kinds`` the
-#: weights of the named claim kinds' reports, ``discount`` replaces the learned weight factor of
+#: weights of the named claim kinds' reports, ``strengths`` those of the named strengths',
+#: ``discount`` replaces the learned weight factor of
 #: each further report of one claim, ``base_rates`` adds to each report's log likelihood ratio
 #: the difference between its kind's base rate and its family's reference kind's, as the case's
 #: track-record fit learned them (:func:`kind_offsets`), and ``half_life`` halves a report's
@@ -56,6 +57,8 @@ EVIDENCE = {
     "stays, denial x0.5": {"kinds": {"stays": 0.5, "denial": 0.5}},
     "stays, denial x2": {"kinds": {"stays": 2.0, "denial": 2.0}},
     "joins, agreement, leaves x1.5": {"kinds": {"joins": 1.5, "agreement": 1.5, "leaves": 1.5}},
+    "strong reports x1.5": {"strengths": {"strong": 1.5}},
+    "strong reports x2": {"strengths": {"strong": 2.0}},
     "discount 0.25": {"discount": 0.25},  # learned: 0.27-0.52, by as-of date
     "discount 0.75": {"discount": 0.75},
     "discount 1": {"discount": 1.0},
@@ -100,7 +103,8 @@ def evidence_data(inputs, change: dict, offsets: dict[str, float] | None = None,
         weight = data[f"weight_{i}"].copy()
         for j, item in enumerate(e for e in counted if e.proposition.post == i):
             kind = kind_of[item.rumour_id]
-            weight[j] *= change.get("scale", 1.0) * change.get("kinds", {}).get(kind, 1.0)
+            weight[j] *= (change.get("scale", 1.0) * change.get("kinds", {}).get(kind, 1.0)
+                          * change.get("strengths", {}).get(item.strength, 1.0))
             if "half_life" in change:
                 weight[j] *= 0.5 ** ((inputs.as_of - item.date).days / change["half_life"])
             if change.get("base_rates"):
