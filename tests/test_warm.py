@@ -2,7 +2,8 @@
 
 import logging
 import multiprocessing
-from concurrent.futures import Future
+import subprocess
+import sys
 
 import pandas as pd
 import pytensor
@@ -59,16 +60,40 @@ def test_a_helper_compiles_and_records_what_is_missing(scenario, monkeypatch):
     read = records.read_record
     monkeypatch.setattr(records, "read_record",
                         lambda digest: None if digest == wanted else {"compiled": True})
-    futures = warm.start_warming(scenario, as_of, priors)
-    assert len(futures) == 1
-    warm.finish_warming(futures)
-    assert futures[0].exception() is None
+    helpers = warm.start_warming(scenario, as_of, priors)
+    assert [h.job for h in helpers] == ["outcomes"]
+    warm.finish_warming(helpers)
+    assert helpers[0].process.returncode == 0
     assert read(wanted) is not None
 
 
-def test_a_failed_helper_is_logged_and_the_fit_goes_on(caplog):
-    failed = Future()
-    failed.set_exception(RuntimeError("out of memory"))
+def test_a_failed_helper_is_logged_and_the_fit_goes_on(caplog, tmp_path):
+    errors = (tmp_path / "errors").open("w+b")
+    failed = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit('out of memory')"],
+                              stderr=errors)
     with caplog.at_level(logging.INFO, logger="forecast.inference.warm"):
-        warm.finish_warming([failed])
+        warm.finish_warming([warm.Helper("outcomes", failed, errors)])
     assert "out of memory" in caplog.text and "compiling here instead" in caplog.text
+    assert errors.closed
+
+
+def test_a_script_without_a_main_guard_is_not_run_again(tmp_path):
+    """Helpers do not import the caller's main script (multiprocessing's spawn would, and run
+    it again before failing)."""
+    marker = tmp_path / "runs"
+    script = tmp_path / "script.py"
+    script.write_text(f"""
+import pathlib
+from forecast.data.scenario import Scenario
+from forecast.inference import records, warm
+from forecast.priors import resolve_priors
+with pathlib.Path({str(marker)!r}).open("a") as f:
+    f.write("ran\\n")
+records.read_record = lambda digest: None
+s = Scenario.load()
+helpers = warm.start_warming(s, s.spec.as_of, resolve_priors())
+warm.finish_warming(helpers)
+print(len(helpers), *(h.process.returncode for h in helpers))
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "0", "0"] and marker.read_text() == "ran\n"

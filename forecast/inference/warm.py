@@ -12,9 +12,13 @@ the cores it runs on change.
 
 It runs only when the track record is actually fitted (a stored fit leaves nothing to overlap
 with). Nothing is started when the records already exist (a warm structure), when numba's cache
-is off (nothing could be handed over), or inside a daemonic process (a Dask worker, which may
-not have children): the main process then compiles what it needs itself, as without warming.
-A helper that fails costs only that: the main process compiles the same thing again.
+is off (nothing could be handed over), or inside a daemonic process (a Dask worker, whose
+siblings already keep every core busy): the main process then compiles what it needs itself,
+as without warming. A helper that fails costs only that: the main process compiles the same
+thing again. Helpers are fresh interpreters (``python -m forecast.inference.warm JOB``, the job's
+arguments pickled to a file on their standard input), not multiprocessing children, which would
+import the caller's main script again: a script that calls :func:`forecast.fit` at top level
+would then run twice.
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 import pytensor
 
@@ -48,8 +59,21 @@ def _compile_outcomes(scenario, as_of: dt.date | None, priors: dict[str, Prior])
     load_state_posterior(build_inputs(scenario, as_of, None))
 
 
-def start_warming(scenario, as_of: dt.date | None, priors: dict[str, Prior]) -> list[Future]:
-    """Start compiling what this scenario's structure lacks in helper processes; return their futures.
+#: What a helper can be asked to compile, by the name it is given on its command line.
+JOBS = {"sampler": _compile_sampler, "outcomes": _compile_outcomes}
+
+
+@dataclass
+class Helper:
+    """A helper process compiling one job, and the file its error output goes to."""
+
+    job: str
+    process: subprocess.Popen
+    errors: IO[bytes]
+
+
+def start_warming(scenario, as_of: dt.date | None, priors: dict[str, Prior]) -> list[Helper]:
+    """Start compiling what this scenario's structure lacks in helper processes; return them.
 
     Parameters
     ----------
@@ -63,22 +87,40 @@ def start_warming(scenario, as_of: dt.date | None, priors: dict[str, Prior]) -> 
     if not pytensor.config.numba__cache or multiprocessing.current_process().daemon:
         return []
     inputs = build_inputs(scenario, as_of, None)
-    jobs = [job for job, digest in ((_compile_sampler, records.succession_digest(inputs, priors)),
-                                    (_compile_outcomes, state_posterior_digest(inputs)))
+    jobs = [job for job, digest in (("sampler", records.succession_digest(inputs, priors)),
+                                    ("outcomes", state_posterior_digest(inputs)))
             if records.read_record(digest) is None]
     if not jobs:
         return []
-    # Spawned, not forked: a fork of a process that has started numba or sampler threads can hang.
-    pool = ProcessPoolExecutor(len(jobs), mp_context=multiprocessing.get_context("spawn"))
-    futures = [pool.submit(job, scenario, as_of, priors) for job in jobs]
-    pool.shutdown(wait=False)
-    return futures
+    payload = pickle.dumps((scenario, as_of, priors))
+    # The helpers import this copy of the package, however the caller found it.
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    helpers = []
+    for job in jobs:
+        # One file per helper (a pipe would block this process until the helper has imported
+        # PyMC and read it; a shared file would share its read position).
+        with tempfile.TemporaryFile() as arguments:
+            arguments.write(payload)
+            arguments.seek(0)
+            errors = tempfile.TemporaryFile()
+            process = subprocess.Popen([sys.executable, "-m", __name__, job], stdin=arguments,
+                                       stdout=subprocess.DEVNULL, stderr=errors, env=env)
+        helpers.append(Helper(job, process, errors))
+    return helpers
 
 
-def finish_warming(futures: list[Future]) -> None:
+def finish_warming(helpers: list[Helper]) -> None:
     """Wait for the helpers; one that failed is logged, and the main process compiles instead."""
-    for future in futures:
-        try:
-            future.result()
-        except Exception as err:  # noqa: BLE001 - a failed warm-up costs time, never a result
-            _LOG.info("compiling in a helper process failed (%s); compiling here instead", err)
+    for helper in helpers:
+        code = helper.process.wait()
+        if code:
+            helper.errors.seek(0)
+            lines = helper.errors.read().decode(errors="replace").strip().splitlines()
+            _LOG.info("compiling the %s in a helper process failed (exit %d: %s); compiling "
+                      "here instead", helper.job, code, lines[-1] if lines else "no message")
+        helper.errors.close()
+
+
+if __name__ == "__main__":
+    JOBS[sys.argv[1]](*pickle.load(sys.stdin.buffer))
