@@ -73,6 +73,22 @@ def apply_facts(scenario, facts, posts: list[PostInputs], grid: MonthGrid, as_of
             )
 
 
+def describe_fact(fact) -> str:
+    """Say in words what the model reads from a fact (a row of the facts table)."""
+    def day(d: dt.date) -> str:
+        return f"{d.day} {d:%B %Y}"
+
+    if fact.kind == "extended":
+        return f"{fact.coach}'s contract with {fact.club} runs to {day(fact.value)} (official)"
+    if fact.kind == "left":
+        return f"{fact.coach} leaves {fact.club}" + (
+            f", effective {day(fact.value)}" if fact.value else "") + " (official)"
+    if fact.kind == "appointed":
+        return (f"{fact.coach} is appointed {'interim ' if fact.interim else ''}coach of {fact.club}"
+                + (f", from {day(fact.value)}" if fact.value else "") + " (official)")
+    return f"{fact.coach}'s departure from {fact.club} is called off (official)"
+
+
 def _apply_move(p: PostInputs, facts, since: dt.date, T: int) -> None:
     """Pin where a coach with a destination question went, once his appointment elsewhere is known.
 

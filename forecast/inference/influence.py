@@ -1,6 +1,6 @@
-r"""What each rumour did: the headline probabilities with that rumour left out.
+r"""What each rumour or fact did: the headline probabilities with it left out.
 
-Leaving a rumour out changes both the outcome given the parameters and the parameter posterior.
+Leaving a rumour or a fact out changes both the outcome given the parameters and the parameter posterior.
 Both are handled exactly per draw and by importance weighting across draws: with draws
 :math:`\theta_d` from the full posterior, the leave-one-out posterior mean of a probability
 :math:`g` is :math:`\sum_d w_d\, g_{-t}(\theta_d) / \sum_d w_d` with
@@ -10,11 +10,15 @@ evidence. The effective sample size of the weights is reported so a shaky estima
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from forecast.errors import DataValidationError
 from forecast.features.arrays import ModelInputs, model_data, term_ranks
+from forecast.features.inputs import build_inputs
 from forecast.inference.states import cached_state_posterior
 from forecast.model.outcomes import CHUNK, parameter_shapes
 
@@ -82,6 +86,32 @@ def default_metrics(result):
 INFLUENCE_DRAWS = 4 * CHUNK
 
 
+COLUMNS = ["metric", "with", "without", "change_pp", "weight_ess"]
+
+
+def _left_out(evaluate, draws: dict, full_logz: np.ndarray, full_vals: np.ndarray, metrics,
+              data: dict) -> list[dict]:
+    """Return one row per metric: its value over the draws, and reweighted to ``data``."""
+    loo_logz, loo = evaluate(draws, data)
+    log_w = loo_logz - full_logz
+    w = np.exp(log_w - log_w.max())
+    w /= w.sum()
+    ess = 1.0 / np.sum(w**2)
+    without = w @ np.stack([g(loo) for _, g in metrics], axis=1)
+    with_ = full_vals.mean(axis=0)
+    return [{"metric": label, "with": a, "without": b, "change_pp": 100 * (a - b), "weight_ess": ess}
+            for (label, _), a, b in zip(metrics, with_, without, strict=True)]
+
+
+def _full(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_draws: int):
+    """Return the state posterior, the thinned draws, their log evidence and metric values."""
+    evaluate = cached_state_posterior(inputs)
+    draws = _thin(posterior, inputs, max_draws)
+    # This inputs' own arrays: the function is shared by every inputs of one structure.
+    full_logz, full = evaluate(draws, model_data(inputs))
+    return evaluate, draws, full_logz, np.stack([g(full) for _, g in metrics], axis=1)
+
+
 def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics,
                      max_draws: int = INFLUENCE_DRAWS,
                      only: set[str] | None = None):
@@ -92,10 +122,7 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics,
     pandas.DataFrame
         ``rumour_id, metric, with, without, change_pp, weight_ess``.
     """
-    evaluate = cached_state_posterior(inputs)
-    draws = _thin(posterior, inputs, max_draws)
-    full_logz, full = evaluate(draws)
-    full_vals = np.stack([g(full) for _, g in metrics], axis=1)  # (draws, metrics)
+    evaluate, draws, full_logz, full_vals = _full(inputs, posterior, metrics, max_draws)
     counted = [e for e in inputs.coding if e.status == "counted"]
     base = model_data(inputs)
     rows = []
@@ -109,16 +136,51 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics,
         data[f"weight_{i}"][j] = 0.0
         post = inputs.posts[i]  # the next report of its claim moves up a rank
         data[f"rank_{i}"] = term_ranks(post.term_group, post.term_score, data[f"weight_{i}"])
-        loo_logz, loo = evaluate(draws, data)
-        log_w = loo_logz - full_logz
-        w = np.exp(log_w - log_w.max())
-        w /= w.sum()
-        ess = 1.0 / np.sum(w**2)
-        vals = np.stack([g(loo) for _, g in metrics], axis=1)
-        without = w @ vals
-        with_ = full_vals.mean(axis=0)
-        for (label, _), a, b in zip(metrics, with_, without, strict=True):
-            rows.append({"rumour_id": item.rumour_id, "metric": label, "with": a, "without": b,
-                         "change_pp": 100 * (a - b), "weight_ess": ess})
-    return pd.DataFrame(rows, columns=["rumour_id", "metric", "with", "without", "change_pp",
-                                       "weight_ess"])
+        rows += [{"rumour_id": item.rumour_id, **row}
+                 for row in _left_out(evaluate, draws, full_logz, full_vals, metrics, data)]
+    return pd.DataFrame(rows, columns=["rumour_id", *COLUMNS])
+
+
+def fact_influence(scenario, inputs: ModelInputs, reliability, posterior: xr.Dataset, metrics,
+                   max_draws: int = INFLUENCE_DRAWS):
+    """Return one row per fact the forecast reads: each headline with and without it.
+
+    A fact is left out by building the arrays again from the scenario without its row (as of
+    the same date, with the same learned reliabilities): an extension gives back the contract
+    end before it, a departure or appointment unpins the outcome it pinned. Facts known at the
+    as-of date that change no array (about clubs the scenario does not track, or before a
+    coach's appointment) get no row, nor does one whose absence would change the model's
+    structure or leave the other facts contradicting each other.
+
+    Parameters
+    ----------
+    scenario : forecast.data.scenario.Scenario
+        The scenario ``inputs`` were built from.
+    reliability : forecast.inference.reliability.ReliabilityFit or None
+        The learned reliabilities ``inputs`` were built with.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fact_id, metric, with, without, change_pp, weight_ess``.
+    """
+    base = model_data(inputs)
+    known = scenario.facts[scenario.facts["date"] <= inputs.as_of] if len(scenario.facts) \
+        else scenario.facts
+    changed = {}
+    for index, fact in known.iterrows():
+        try:
+            other = build_inputs(dataclasses.replace(scenario, facts=scenario.facts.drop(index)),
+                                 inputs.as_of, reliability)
+        except DataValidationError:  # the other facts alone contradict each other
+            continue
+        data = model_data(other)
+        if other.structure_key() == inputs.structure_key() and any(
+                not np.array_equal(data[k], base[k]) for k in base):
+            changed[fact["id"]] = data
+    rows = []
+    if changed:
+        full = _full(inputs, posterior, metrics, max_draws)
+        for fact_id, data in changed.items():
+            rows += [{"fact_id": fact_id, **row} for row in _left_out(*full, metrics, data)]
+    return pd.DataFrame(rows, columns=["fact_id", *COLUMNS])

@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from forecast.dims import SPARE
-from forecast.inference.influence import INFLUENCE_DRAWS, default_metrics, rumour_influence
+from forecast.features.facts import describe_fact
+from forecast.inference.influence import (
+    INFLUENCE_DRAWS,
+    default_metrics,
+    fact_influence,
+    rumour_influence,
+)
 from forecast.report.health import HealthContent, build_health
 from forecast.results.result import ForecastResult
 from forecast.results.windows import window_of
@@ -80,7 +86,19 @@ def build_content(result: ForecastResult, scenario,
     rumours = pd.DataFrame(rumour_rows)
     headline = result.headline_table().set_index("metric")["mean"]
     first = metrics[0][0] if metrics else None
-    movers = top_movers(influence, rumours, first, headline.get(first))
+    coded = rumours[["id", "date", "source", "how_it_counts"]] if len(rumours) else \
+        pd.DataFrame(columns=["id", "date", "source", "how_it_counts"])
+    facts = fact_influence(scenario, inputs, result.reliability, result.idata.posterior, metrics,
+                           influence_draws)
+    known = scenario.facts.set_index("id") if len(scenario.facts) else None
+    effects = pd.concat([
+        influence.rename(columns={"rumour_id": "id"}).merge(
+            coded.rename(columns={"how_it_counts": "coded_as"}), on="id"),
+        facts.rename(columns={"fact_id": "id"}).assign(
+            date=[known.loc[f, "date"].isoformat() for f in facts["fact_id"]],
+            source="fact", coded_as=[describe_fact(known.loc[f]) for f in facts["fact_id"]]),
+    ], ignore_index=True)
+    movers = top_movers(effects, first, headline.get(first))
 
     priors = result.priors
     source_rows = []
@@ -166,28 +184,26 @@ def build_content(result: ForecastResult, scenario,
     )
 
 
-def top_movers(influence: pd.DataFrame, rumours: pd.DataFrame, metric: str | None,
-               now: float | None = None, n: int = 5) -> pd.DataFrame:
-    """Return the ``n`` counted rumours whose removal would move ``metric`` most.
+def top_movers(effects: pd.DataFrame, metric: str | None, now: float | None = None,
+               n: int = 5) -> pd.DataFrame:
+    """Return the ``n`` counted rumours or facts whose removal would move ``metric`` most.
 
-    Each comes with the claim the model read from it, so a reader can spot a miscoded row. The
-    change is estimated on thinned draws; with ``now`` (the headline's value over every draw)
-    it is shown from that value, so the table agrees with the answers above it.
+    ``effects`` has a row per rumour or fact and metric (``id, date, source, coded_as, metric,
+    with, without, change_pp``); each comes with what the model read from it, so a reader can
+    spot a miscoded row. The change is estimated on thinned draws; with ``now`` (the headline's
+    value over every draw) it is shown from that value, so the table agrees with the answers
+    above it.
     """
     columns = ["id", "date", "source", "coded_as", "p_with", "p_without", "change_pp"]
-    if metric is None or not len(influence):
+    if metric is None or not len(effects):
         return pd.DataFrame(columns=columns)
-    rows = influence[influence["metric"] == metric]
+    rows = effects[effects["metric"] == metric]
     rows = rows.reindex(rows["change_pp"].abs().sort_values(ascending=False).index).head(n)
-    info = rumours.set_index("id")
     return pd.DataFrame({
-        "id": rows["rumour_id"].to_numpy(),
-        "date": [info.loc[r, "date"] for r in rows["rumour_id"]],
-        "source": [info.loc[r, "source"] for r in rows["rumour_id"]],
-        "coded_as": [info.loc[r, "how_it_counts"] for r in rows["rumour_id"]],
-        "p_with": rows["with"].to_numpy() if now is None else np.full(len(rows), now),
-        "p_without": (rows["without"].to_numpy() if now is None
-                      else now - rows["change_pp"].to_numpy() / 100),
-        "change_pp": rows["change_pp"].to_numpy(),
+        "id": rows["id"].to_numpy(), "date": rows["date"].to_numpy(),
+        "source": rows["source"].to_numpy(), "coded_as": rows["coded_as"].to_numpy(),
+        "p_with": rows["with"].to_numpy(float) if now is None else np.full(len(rows), now),
+        "p_without": (rows["without"].to_numpy(float) if now is None
+                      else now - rows["change_pp"].to_numpy(float) / 100),
+        "change_pp": rows["change_pp"].to_numpy(float),
     }, columns=columns).assign(metric=metric)
-
