@@ -8,8 +8,9 @@ does). Two kinds of change are then tried on its posterior draws, each by import
   model-health page does) and "who" (successor-choice parameters) or "when" (leaving hazards)
   is scored again;
 - a change in how much reports count (:data:`EVIDENCE`): every report's learned weight scaled,
-  one claim kind's or one strength's reports scaled, the discount of further reports of one claim set, or each
-  kind's learned base rate (:data:`KIND_FAMILIES`) added to its reports' evidence. The
+  one claim kind's or one strength's reports scaled, the discount of further reports of one
+  claim set, or each kind's learned base rate (:data:`KIND_FAMILIES`) added to its reports'
+  evidence. The
   draws are reweighted by the ratio of the exact marginal likelihoods, changed to used (as
   ``forecast rumour add`` does), each draw's forecast is recomputed exactly on the changed
   data, and both "who" and "when" are scored. The track record fixes a report's likelihood
@@ -42,8 +43,8 @@ SCORED_ON = {"successor choice": "who", "leaving hazards": "when"}
 SPLIT = dt.date(2023, 1, 1)
 #: Changes to how reports count: ``scale`` multiplies every report's weight, ``kinds`` the
 #: weights of the named claim kinds' reports, ``strengths`` those of the named strengths',
-#: ``discount`` replaces the learned weight factor of
-#: each further report of one claim, ``base_rates`` adds to each report's log likelihood ratio
+#: ``discount`` replaces the learned weight factor of each further report of one claim,
+#: ``base_rates`` adds to each report's log likelihood ratio
 #: the difference between its kind's base rate and its family's reference kind's, as the case's
 #: track-record fit learned them (:func:`kind_offsets`), and ``half_life`` halves a report's
 #: weight for every that many days between its date and the cutoff (old news fades).

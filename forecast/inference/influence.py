@@ -1,7 +1,7 @@
 r"""What each rumour or fact did: the headline probabilities with it left out.
 
-Leaving a rumour or a fact out changes both the outcome given the parameters and the parameter posterior.
-Both are handled exactly per draw and by importance weighting across draws: with draws
+Leaving a rumour or a fact out changes both the outcome given the parameters and the parameter
+posterior. Both are handled exactly per draw and by importance weighting across draws: with draws
 :math:`\theta_d` from the full posterior, the leave-one-out posterior mean of a probability
 :math:`g` is :math:`\sum_d w_d\, g_{-t}(\theta_d) / \sum_d w_d` with
 :math:`w_d = Z_{-t}(\theta_d) / Z(\theta_d)`, where :math:`Z` is the exactly marginalised
@@ -107,8 +107,7 @@ def _full(inputs: ModelInputs, posterior: xr.Dataset, metrics, max_draws: int):
     """Return the state posterior, the thinned draws, their log evidence and metric values."""
     evaluate = cached_state_posterior(inputs)
     draws = _thin(posterior, inputs, max_draws)
-    # This inputs' own arrays: the function is shared by every inputs of one structure.
-    full_logz, full = evaluate(draws, model_data(inputs))
+    full_logz, full = evaluate(draws)
     return evaluate, draws, full_logz, np.stack([g(full) for _, g in metrics], axis=1)
 
 

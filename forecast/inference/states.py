@@ -66,11 +66,16 @@ def load_state_posterior(inputs: ModelInputs, chunk: int = CHUNK):
 
 
 def cached_state_posterior(inputs: ModelInputs):
-    """Return :func:`load_state_posterior` for this structure, loaded once per process."""
+    """Return :func:`load_state_posterior` for this structure, loaded once per process.
+
+    The function is shared by every inputs of one structure; the one returned evaluates on
+    ``inputs``' own arrays when called without data, whichever inputs loaded it.
+    """
     key = inputs.structure_key()
     if key not in _CACHE:
         _CACHE[key] = load_state_posterior(inputs)
-    return _CACHE[key]
+    evaluate, own = _CACHE[key], model_data(inputs)
+    return lambda values, data_values=None: evaluate(values, own if data_values is None else data_values)
 
 
 def state_marginals(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[np.ndarray, list[np.ndarray]]:
