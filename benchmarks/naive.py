@@ -73,7 +73,6 @@ def build_naive_model(inputs: ModelInputs, priors: dict) -> pm.Model:
     if any(p.appointment_lag for p in inputs.posts):
         raise NotImplementedError("the naive model pulls an appointee in the vacancy month only")
     T = inputs.T
-    season_end = inputs.season_end
     parent = {child: (i, k) for i, p in enumerate(inputs.posts) for child, k in p.children}
     with pm.Model(coords=inputs.coords()) as model:
         data = {name: pm.Data(name, value) for name, value in model_data(inputs).items()}
@@ -83,12 +82,12 @@ def build_naive_model(inputs: ModelInputs, priors: dict) -> pm.Model:
 
         own, succ = {}, {}
         for i, post in enumerate(inputs.posts):
-            p_own, _ = departure_factors(params, data, i, season_end)
+            p_own, _ = departure_factors(params, data, i)
             # Start every chain at "still in post" (always allowed unless a fact rules it out).
             own[i] = pm.Categorical(f"own_{i}", p=p_own, initval=_feasible_own(post, T))
             if post.has_successor:
                 appeal, not_listed = appeals[i]
-                choice = choice_probs(params, data, i, post, appeal, not_listed, season_end)
+                choice = choice_probs(params, data, i, appeal, not_listed)
                 succ[i] = pm.Categorical(f"succ_{i}", p=choice, shape=T,
                                          initval=np.full(T, post.n_cand, dtype="int64"))
 

@@ -99,7 +99,8 @@ def test_evidence_data_scales_the_named_kinds_and_strengths_and_reranks(default_
 
 def test_kind_base_rates_add_to_each_reports_log_likelihood_ratio(default_inputs):
     from forecast.evaluation.centres import evidence_data, kind_offsets, log_lr
-    from forecast.features.arrays import model_data, unit_scores
+    from forecast.features.arrays import model_data
+    from forecast.features.ranks import unit_scores
     from forecast.priors import resolve_priors
 
     inputs = default_inputs

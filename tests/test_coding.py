@@ -9,9 +9,9 @@ import pytest
 from forecast.data.scenario import Scenario
 from forecast.data.store import add_rumour
 from forecast.errors import RumourRefusedError
-from forecast.features.arrays import term_ranks
 from forecast.features.inputs import build_inputs
 from forecast.features.propositions import SPEAKER_UNITS
+from forecast.features.ranks import term_ranks
 from forecast.model.track_record import events_of
 
 

@@ -74,7 +74,7 @@ def test_where_he_goes_equals_brute_force(seed, n_cand, chain, lag):
 def test_an_appointment_months_after_the_vacancy_equals_brute_force(seed, lag, season_end):
     """The appointee may leave his own post up to ``lag`` months after the vacancy opens: at a
     season end if one falls in those months, otherwise in any of them."""
-    from forecast.features.links import lag_matrix
+    from forecast.features.periods import lag_matrix
 
     rng = np.random.default_rng(200 + seed)
     inputs = random_inputs(rng, T=int(rng.integers(3, 5)), n_cand=int(rng.integers(1, 3)),
@@ -94,7 +94,7 @@ def test_an_appointment_months_after_the_vacancy_equals_brute_force(seed, lag, s
 
 
 def test_an_appointee_leaves_at_a_season_end_within_the_lag():
-    from forecast.features.links import lag_matrix
+    from forecast.features.periods import lag_matrix
 
     season_end = np.array([0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
     got = lag_matrix(6, 2, season_end)
@@ -332,11 +332,8 @@ def test_the_simulator_draws_the_outcome_the_likelihood_sums_over(destinations):
 
 
 def test_a_lag_that_reaches_a_season_end_frees_a_contracted_coach():
-    from forecast.features.arrays import PostInputs
-    from forecast.features.links import choice_season_end
+    from forecast.features.periods import choice_season_end
 
     season_end = np.array([0.0, 0.0, 1.0, 0.0, 0.0])
-    post = PostInputs("Brazil", "Dorival", None, [], season_end, season_end, 0.0, 0)
-    np.testing.assert_array_equal(choice_season_end(post, season_end), season_end)
-    post.appointment_lag = 2
-    np.testing.assert_array_equal(choice_season_end(post, season_end), [1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(choice_season_end(0, season_end), season_end)
+    np.testing.assert_array_equal(choice_season_end(2, season_end), [1, 1, 1, 0, 0])

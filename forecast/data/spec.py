@@ -78,7 +78,7 @@ class QuestionSpec(_Spec):
     #: Months the appointment may come after the vacancy opens (a national team, Brazil in March to
     #: May 2025): a named coach who is a tracked incumbent leaves his own post at the first season
     #: end in the vacancy month and this many after it, or, when none falls in them, in any of
-    #: them, each equally likely (:func:`forecast.features.links.lag_matrix`). 0: in the vacancy
+    #: them, each equally likely (:func:`forecast.features.periods.lag_matrix`). 0: in the vacancy
     #: month.
     appointment_months: int = Field(0, ge=0, le=MAX_APPOINTMENT_MONTHS)
     #: Clubs not tracked in the scenario that a departure question's coach may move to ("where

@@ -13,7 +13,6 @@ import numpy as np
 import pytensor
 
 from forecast.features.arrays import ModelInputs, model_data
-from forecast.features.links import choice_season_end
 from forecast.model.likelihood import (
     choice_probs,
     departure_factors,
@@ -40,11 +39,10 @@ def compile_local_factors(inputs: ModelInputs):
     destinations = split_destination(params, inputs)
     outputs = []
     for i, post in enumerate(inputs.posts):
-        p_own, _ = departure_factors(params, data, i, inputs.season_end)
+        p_own, _ = departure_factors(params, data, i)
         outs = [p_own, evidence_loglik(params, data, i, psi)]
         if post.has_successor:
-            outs.append(choice_probs(params, data, i, post, *appeals[i],
-                                     choice_season_end(post, inputs.season_end)))
+            outs.append(choice_probs(params, data, i, *appeals[i]))
         if post.destinations:
             outs.append(destination_probs(destinations[i], len(post.destinations)))
         outputs.append(outs)

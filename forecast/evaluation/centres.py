@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.evaluation.backtest import scored_post, true_states, who_truth_columns
-from forecast.features.arrays import model_data, term_ranks, unit_scores
+from forecast.features.arrays import model_data
+from forecast.features.ranks import term_ranks, unit_scores
 from forecast.inference.health import GROUPS, log_prior_ratio
 
 #: Shifts of a prior centre tried, in prior standard deviations.

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from forecast.dims import PARAMETERS, SOURCE
-from forecast.features.arrays import ModelInputs, PostInputs, set_ranks
+from forecast.features.arrays import ModelInputs, PostInputs
 from forecast.features.periods import MonthGrid
 from forecast.features.propositions import Proposition
+from forecast.features.ranks import set_ranks
 from forecast.model.succession import appeal_shift
 from forecast.priors import Prior
 

@@ -13,14 +13,20 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from forecast.dims import CANDIDATE, DESTINATION, MONTH, SOURCE, STRENGTH, STRENGTH_LEVELS, VACANCY, slug
-from forecast.features.periods import MonthGrid
+from forecast.dims import (
+    AFTER,
+    CANDIDATE,
+    DESTINATION,
+    MONTH,
+    SOURCE,
+    STRENGTH,
+    STRENGTH_LEVELS,
+    VACANCY,
+    slug,
+)
+from forecast.features.periods import MonthGrid, choice_season_end, lag_matrix
 from forecast.features.propositions import CodedRumour
 from forecast.priors import DISCOUNT, STRENGTH_OFFSET
-
-#: Reports of one claim more than this many days after the first one of their group start a new
-#: group: later news is more often new information than an echo.
-GROUP_DAYS = 90
 
 
 @dataclass
@@ -64,6 +70,7 @@ class PostInputs:
     asks_successor: bool | None = None  # a successor question, named candidates or not; None: K > 0
     destinations: list[str] = field(default_factory=list)  # named clubs he may move to
     pulled_to: str | None = None  # the tracked vacancy whose candidate he is, with destinations
+    n_spare: int = 0  # trailing candidates that only pad the shapes (forecast.features.padding)
 
     @property
     def n_cand(self) -> int:
@@ -136,21 +143,29 @@ class ModelInputs:
     strength_offset: np.ndarray = field(default_factory=lambda: np.asarray(STRENGTH_OFFSET))
     discount: float = DISCOUNT  # weight factor of each further report of one claim
     markets: list = field(default_factory=list)  # forecast.features.market.Market used, by post
+    horizon: int | None = None  # real months; later ones only pad the shapes (None: all T)
 
     @property
     def T(self) -> int:
         """Return the number of months."""
         return self.grid.size
 
+    @property
+    def live(self) -> np.ndarray:
+        """Return 1 for each month a coach may leave in, 0 for months that only pad the grid."""
+        return (np.arange(self.T) < (self.T if self.horizon is None else self.horizon)).astype(float)
+
     def structure_key(self) -> tuple:
-        """Return what compiled functions of these inputs depend on besides their data values."""
+        """Return what compiled functions of these inputs depend on besides their data values.
+
+        The data's shapes and how posts are linked: months, season ends, candidates' names,
+        ties and buy-outs are data, so scenarios of one shape share compiled functions.
+        """
         return (
             tuple((k, v.shape) for k, v in model_data(self).items()),
-            tuple(self.grid.labels), tuple(float(x) for x in self.season_end),
-            tuple(self.posts_links()), tuple(tuple(p.candidates) for p in self.posts),
-            tuple(tuple(p.buyout) + tuple(p.ties) for p in self.posts),
-            tuple(p.appointment_lag for p in self.posts),
-            tuple((tuple(p.destinations), p.pulled_to) for p in self.posts),
+            tuple(self.posts_links()),
+            tuple((p.has_successor, len(p.destinations), p.pulled_to is not None,
+                   p.appointment_lag > 0) for p in self.posts),
         )
 
     def coords(self) -> dict[str, list[str]]:
@@ -167,69 +182,29 @@ class ModelInputs:
         return [(i, c, k) for i, p in enumerate(self.posts) for c, k in p.children]
 
 
-def unit_scores(unit_prior: np.ndarray, unit_tier: np.ndarray, priors: dict) -> np.ndarray:
-    """Return each reliability unit's expected logit: learned, else its tier prior's centre.
+#: Added to a spare candidate's choice logit: his probability underflows to exactly 0.
+SPARE_LOGIT = -1e4
 
-    ``unit_prior`` and ``unit_tier`` are as in :class:`ModelInputs`; with the strength offsets,
-    what orders reports of one claim (:func:`set_ranks`).
-    """
-    tier_mu = np.array([priors[f"tier{t}"].mu for t in (1, 2, 3, 4)])
-    return np.where(unit_prior[:, 0] == 1, unit_prior[:, 1], tier_mu[unit_tier])
+#: Axes of an appointee's lag matrix: the vacancy's month and the month he leaves his post.
+VACANCY_MONTH, LEAVE_MONTH = "vacancy_month", "leave_month"
 
 
-def set_ranks(post: PostInputs, props: list, dates: list | None = None,
-              scores: list | None = None) -> None:
-    """Rank each of a post's reports among the reports of the same claim.
-
-    Reports make the same claim when they assert the same thing (leaves; candidate k joins;
-    leaves for destination k) in the same direction, whatever their windows, within
-    :data:`GROUP_DAYS` of the first report of the group. Within a group the most reliable
-    report (highest ``score``; earliest on ties) has rank 0, the next rank 1, and so on; the
-    likelihood weights the report of rank ``k`` by ``discount**k``, so agreeing reports add
-    less and less and one report can never switch another off. Without dates every report of
-    a claim is in one group; without scores they rank in order.
-    """
-    cap = post.truth.shape[0]
-    post.term_group = np.full(cap, -1)
-    post.term_score = np.zeros(cap)
-    opened: dict[tuple, list] = {}  # claim -> [(opening date, group number)]
-    n_groups = 0
-    for j, prop in enumerate(props):
-        key = (prop.kind, prop.candidate, prop.destination, prop.negated)
-        date = dates[j] if dates is not None else None
-        groups = opened.setdefault(key, [])
-        if not groups or (date is not None and (date - groups[-1][0]).days > GROUP_DAYS):
-            groups.append((date, n_groups))
-            n_groups += 1
-        post.term_group[j] = groups[-1][1]
-        post.term_score[j] = scores[j] if scores is not None else -j
-    post.term_rank = term_ranks(post.term_group, post.term_score, post.term_weight)
-
-
-def term_ranks(group: np.ndarray, score: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Return each counted term's rank in its group by score (0: highest; ties: earlier first).
-
-    Terms with weight 0 (padding, or a report left out) take no rank, so leaving out a group's
-    strongest report moves the next one up, as if it had never been made.
-    """
-    ranks = np.zeros(len(group))
-    for g in np.unique(group[(group >= 0) & (weight > 0)]):
-        members = np.flatnonzero((group == g) & (weight > 0))
-        order = members[np.argsort(-score[members], kind="stable")]
-        ranks[order] = np.arange(len(order))
-    return ranks
-
-
-def _round_up(n: int, step: int) -> int:
+def round_up(n: int, step: int) -> int:
+    """Return the smallest positive multiple of ``step`` that is at least ``n``: a size bucket."""
     return max(step, -(-n // step) * step)
 
 
 def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     """Return the arrays that may change between forecasts of one scenario, by data name.
 
-    Per post ``i``: ``form_i``, ``caretaker_i``, ``expiry_i``, ``final_year_i``, ``mask_i``,
-    ``truth_i``, ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``; for a vacancy also ``employed_i``,
-    ``cand_form_i`` and ``appeal_shift_i`` (each candidate's appeal centre); per reliability
+    Per month ``season_end`` and ``live`` (0: a month that only pads the grid). Per post ``i``:
+    ``form_i``, ``caretaker_i``, ``expiry_i``, ``final_year_i``, ``mask_i``, ``truth_i``,
+    ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``; ``lag_i``
+    (:func:`forecast.features.periods.lag_matrix`) where an appointee may leave later; for a
+    vacancy also ``employed_i``, ``cand_form_i``, ``appeal_shift_i`` (each candidate's appeal
+    centre), ``ties_i``, ``buyout_i``, ``spare_i`` (0, or -1e4 for a spare candidate, who is then
+    never chosen), ``choice_end_i`` (:func:`forecast.features.periods.choice_season_end`) and
+    ``named_i`` (log of the number of named candidates "not listed" stands for); per reliability
     unit ``unit_tier``, ``unit_learned`` (1 when the track record gives its reliability),
     ``unit_mu`` and ``unit_sd`` (that learned logit's mean and sd); and ``strength_offset``
     (weak, medium, strong) and ``discount``, learned from the track record.
@@ -242,6 +217,8 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         "unit_sd": np.asarray(inputs.unit_prior[:, 2], dtype=float),
         "strength_offset": np.asarray(inputs.strength_offset, dtype=float),
         "discount": np.asarray(inputs.discount, dtype=float),
+        "season_end": np.asarray(inputs.season_end, dtype=float),
+        "live": inputs.live,
     }
     for i, p in enumerate(inputs.posts):
         data[f"form_{i}"] = np.asarray(p.form, dtype=float)
@@ -254,10 +231,18 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         data[f"strength_{i}"] = np.asarray(p.term_strength, dtype=int)
         data[f"weight_{i}"] = np.asarray(p.term_weight, dtype=float)
         data[f"rank_{i}"] = np.asarray(p.term_rank, dtype=float)
+        if p.appointment_lag:
+            data[f"lag_{i}"] = lag_matrix(inputs.T, p.appointment_lag, inputs.season_end,
+                                          inputs.horizon)
         if p.has_successor:
             data[f"employed_{i}"] = np.asarray(p.employed, dtype=float)
             data[f"cand_form_{i}"] = np.asarray(p.cand_form, dtype=float)
             data[f"appeal_shift_{i}"] = p.appeal_centre
+            data[f"ties_{i}"] = np.asarray(p.ties, dtype=float)
+            data[f"buyout_{i}"] = np.asarray(p.buyout, dtype=float)
+            data[f"spare_{i}"] = np.where(np.arange(p.n_cand) < p.n_cand - p.n_spare, 0.0, SPARE_LOGIT)
+            data[f"choice_end_{i}"] = choice_season_end(p.appointment_lag, inputs.season_end)
+            data[f"named_{i}"] = np.asarray(np.log(max(p.n_cand - p.n_spare, 1)))
     return data
 
 
@@ -270,9 +255,12 @@ def data_dims(inputs: ModelInputs) -> tuple[dict[str, tuple[str, ...]], dict[str
     dims: dict[str, tuple[str, ...]] = {
         "unit_tier": (SOURCE,), "unit_learned": (SOURCE,), "unit_mu": (SOURCE,),
         "unit_sd": (SOURCE,), "strength_offset": (STRENGTH,), "discount": (),
+        "season_end": (MONTH,), "live": (MONTH,),
     }
     coords: dict[str, list] = {SOURCE: list(inputs.units), STRENGTH: list(STRENGTH_LEVELS),
-                               MONTH: list(inputs.grid.labels)}
+                               MONTH: list(inputs.grid.labels),
+                               VACANCY_MONTH: [*inputs.grid.labels, AFTER],
+                               LEAVE_MONTH: [*inputs.grid.labels, AFTER]}
     for i, p in enumerate(inputs.posts):
         s = slug(p.club)
         report, state, choice = f"report_{s}", f"state_{s}", f"candidate_{s}"
@@ -280,9 +268,12 @@ def data_dims(inputs: ModelInputs) -> tuple[dict[str, tuple[str, ...]], dict[str
                      f"final_year_{i}": (MONTH,),
                      f"mask_{i}": (state,), f"truth_{i}": (report, state)})
         dims.update({f"{k}_{i}": (report,) for k in ("unit", "strength", "weight", "rank")})
+        dims[f"lag_{i}"] = (VACANCY_MONTH, LEAVE_MONTH)
         if p.has_successor:
-            dims.update({f"employed_{i}": (MONTH, choice), f"cand_form_{i}": (choice,),
-                         f"appeal_shift_{i}": (choice,)})
+            dims.update({f"employed_{i}": (MONTH, choice), f"choice_end_{i}": (MONTH,),
+                         f"named_{i}": ()})
+            dims.update({f"{k}_{i}": (choice,)
+                         for k in ("cand_form", "appeal_shift", "ties", "buyout", "spare")})
             coords[choice] = list(p.candidates)
     return dims, coords
 

@@ -13,13 +13,14 @@ import numpy as np
 from forecast.data.scenario import Scenario
 from forecast.dims import SPARE, STRENGTH_LEVELS
 from forecast.errors import DataValidationError, Problem
-from forecast.features.arrays import ModelInputs, PostInputs, _round_up, set_ranks, unit_scores
+from forecast.features.arrays import ModelInputs, PostInputs, round_up
 from forecast.features.facts import apply_facts
 from forecast.features.form import form_against_expectation, team_points
 from forecast.features.links import check_links, tree_order
 from forecast.features.market import latest_market, market_shift
 from forecast.features.periods import MonthGrid, month_end
 from forecast.features.propositions import CodingContext, classify_rumours
+from forecast.features.ranks import set_ranks, unit_scores
 from forecast.priors import DISCOUNT, STRENGTH_OFFSET, resolve_priors
 
 
@@ -124,7 +125,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
     latest = max([as_of, *scenario.rumours["date"]])
     everything = [e for e in _classify(scenario, ctx, grid, latest)[1] if e.status == "counted"]
     units = sorted({e.unit for e in everything} | {e.unit for e in counted})
-    units += [f"{SPARE} {j + 1}" for j in range(_round_up(len(units) + 2, 4) - len(units))]
+    units += [f"{SPARE} {j + 1}" for j in range(round_up(len(units) + 2, 4) - len(units))]
     tier_of = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))
     unit_tier = np.array([tier_of.get(u, 4) - 1 for u in units], dtype=int)
     unit_prior = np.zeros((len(units), 3))
@@ -140,7 +141,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
 
     for i, p in enumerate(posts):
         mine = [e for e in counted if e.proposition.post == i]
-        cap = _round_up(sum(e.proposition.post == i for e in everything) + 4, 8)
+        cap = round_up(sum(e.proposition.post == i for e in everything) + 4, 8)
         p.truth = np.zeros((cap, p.n_obs(T)))
         p.term_unit = np.zeros(cap, dtype=int)
         p.term_strength = np.zeros(cap, dtype=int)

@@ -9,6 +9,7 @@ import numpy as np
 
 from forecast.errors import DataValidationError, Problem
 from forecast.features.arrays import PostInputs
+from forecast.features.periods import lag_matrix
 
 
 def tree_order(posts: list[PostInputs]) -> tuple[list[int], list[int]]:
@@ -25,39 +26,6 @@ def tree_order(posts: list[PostInputs]) -> tuple[list[int], list[int]]:
     for r in roots:
         visit(r)
     return order, roots
-
-
-def lag_matrix(T: int, lag: int, season_end: np.ndarray) -> np.ndarray:
-    """Return the (T+1, T+1) distribution of the month an appointee leaves his post.
-
-    Row ``d`` is the vacancy month (``T``: no vacancy). When a season ends within ``d`` ...
-    ``d+lag`` he leaves at the first such season end (named in spring, he sees out his season:
-    Ancelotti, named by Brazil in May 2025, left Real Madrid after its last match); otherwise in
-    month ``d``, ``d+1``, ... ``d+lag``, each equally likely, a month past the horizon counting
-    as ``T`` (in post throughout). ``lag = 0`` is the identity: he leaves the month the vacancy
-    opens.
-    """
-    out = np.zeros((T + 1, T + 1))
-    for d in range(T):
-        ends = [m for m in range(d, min(d + lag + 1, T)) if season_end[m]]
-        if ends:
-            out[d, ends[0]] = 1.0
-            continue
-        for step in range(lag + 1):
-            out[d, min(d + step, T)] += 1.0 / (lag + 1)
-    out[T, T] = 1.0
-    return out
-
-
-def choice_season_end(post: PostInputs, season_end: np.ndarray) -> np.ndarray:
-    """Return, per vacancy month, whether a coach under contract elsewhere can join at a season end.
-
-    Without an appointment lag that is the vacancy month's own season-end flag; with one, a coach
-    named in a month can still see out his season if one ends within the lag (Ancelotti, named by
-    Brazil in May 2025, finished Real Madrid's season first).
-    """
-    T = len(season_end)
-    return np.array([max(season_end[d:min(d + post.appointment_lag + 1, T)]) for d in range(T)])
 
 
 def check_links(posts: list[PostInputs], order: list[int], roots: list[int],

@@ -1,9 +1,11 @@
-"""The monthly grid a forecast runs on."""
+"""The monthly grid a forecast runs on, and how season ends shape the months an appointee moves in."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,39 @@ def month_end(year: int, month: int) -> dt.date:
     """Return the last day of a month."""
     nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
     return nxt - dt.timedelta(days=1)
+
+
+def lag_matrix(T: int, lag: int, season_end: np.ndarray, horizon: int | None = None) -> np.ndarray:
+    """Return the (T+1, T+1) distribution of the month an appointee leaves his post.
+
+    Row ``d`` is the vacancy month (``T``: no vacancy). When a season ends within ``d`` ...
+    ``d+lag`` he leaves at the first such season end (named in spring, he sees out his season:
+    Ancelotti, named by Brazil in May 2025, left Real Madrid after its last match); otherwise in
+    month ``d``, ``d+1``, ... ``d+lag``, each equally likely, a month at or past the ``horizon``
+    (default ``T``; less on a grid padded with months no one leaves in) counting as ``T`` (in
+    post throughout). ``lag = 0`` is the identity up to the horizon: he leaves the month the
+    vacancy opens.
+    """
+    horizon = T if horizon is None else horizon
+    out = np.zeros((T + 1, T + 1))
+    for d in range(T):
+        ends = [m for m in range(d, min(d + lag + 1, horizon)) if season_end[m]]
+        if ends:
+            out[d, ends[0]] = 1.0
+            continue
+        for step in range(lag + 1):
+            month = d + step
+            out[d, month if month < horizon else T] += 1.0 / (lag + 1)
+    out[T, T] = 1.0
+    return out
+
+
+def choice_season_end(lag: int, season_end: np.ndarray) -> np.ndarray:
+    """Return, per vacancy month, whether a coach under contract elsewhere can join at a season end.
+
+    Without an appointment ``lag`` that is the vacancy month's own season-end flag; with one, a
+    coach named in a month can still see out his season if one ends within the lag (Ancelotti,
+    named by Brazil in May 2025, finished Real Madrid's season first).
+    """
+    T = len(season_end)
+    return np.array([max(season_end[d:min(d + lag + 1, T)]) for d in range(T)])

@@ -23,7 +23,7 @@ Rules (each rumour's coding is recorded in the rumours table of the report):
   own words (``speaker``) are that speaker's claim, not the outlet's, whichever outlet relays
   them, so the same statement relayed by ten outlets counts once.
 - Different sources' reports of one claim are not independent either; the likelihood discounts
-  each further report (:func:`forecast.features.arrays.set_ranks`).
+  each further report (:func:`forecast.features.ranks.set_ranks`).
 """
 
 from __future__ import annotations

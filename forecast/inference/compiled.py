@@ -39,6 +39,9 @@ from nutpie.compile_pymc import CompiledPyMCModel
 
 from forecast.inference import callbacks, records
 
+#: Callbacks of each structure digest this process has loaded or compiled: (record, logp, expand).
+_LOADED: dict[str, tuple] = {}
+
 #: Threads nutpie samples on: every core this process may use (chains are seeded one by one, so
 #: the draws do not depend on it).
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -108,11 +111,8 @@ def _assemble(model: pm.Model, record: dict, logp_c, expand_c, data: dict):
     )
 
 
-def _load(model: pm.Model, digest: str | None):
-    """Return the compiled model from its record and numba's cache, or None if either is missing."""
-    record = records.read_record(digest)
-    if record is None:
-        return None
+def _model_data(model: pm.Model, record: dict) -> dict | None:
+    """Return the model's data arrays named in ``record``, or None if they do not fit it."""
     try:
         data = {n: _own(model[n].get_value()) for n in record["data"]}
         if ([v.name for v in model.value_vars] != record["names"][:record["n_free"]]
@@ -120,6 +120,14 @@ def _load(model: pm.Model, digest: str | None):
                 or [a.dtype.str for a in data.values()] != record["data_dtypes"]):
             return None
     except (KeyError, TypeError, ValueError):
+        return None
+    return data
+
+
+def _load(model: pm.Model, digest: str | None):
+    """Return ``(record, logp_c, expand_c)`` from the record and numba's cache, or None if missing."""
+    record = records.read_record(digest)
+    if record is None or (data := _model_data(model, record)) is None:
         return None
     dtypes = {f"dtype{i}": a.dtype.type for i, a in enumerate(data.values())}
     found = []
@@ -130,7 +138,7 @@ def _load(model: pm.Model, digest: str | None):
         found.append(callbacks.load_callback(fn, signature))
         if found[-1] is None:
             return None
-    return _assemble(model, record, *found, data)
+    return record, *found
 
 
 def compile_model(model: pm.Model, digest: str | None = None):
@@ -150,11 +158,18 @@ def compile_model(model: pm.Model, digest: str | None = None):
     -------
     CallbackModel
         Give it new data of the same shapes with its ``with_data``.
+
+    Callbacks found once are kept for the process by ``digest``; each call assembles them
+    with ``model``'s own data, coordinates and initial point, so a model of another scenario
+    of the same structure gets its own labels and starting values.
     """
     from nutpie.compile_pymc import _make_functions
 
-    if (compiled := _load(model, digest)) is not None:
-        return compiled
+    found = _LOADED.get(digest) or _load(model, digest)
+    if found is not None and (data := _model_data(model, found[0])) is not None:
+        if digest is not None:
+            _LOADED[digest] = found
+        return _assemble(model, found[0], *found[1:], data)
     n_dim, _, logp_pt, expand_pt, _, shape_info = _make_functions(
         model, mode="NUMBA", compute_grad=True, join_expanded=False,
         pymc_initial_point_fn=None, var_names=None,
@@ -181,4 +196,6 @@ def compile_model(model: pm.Model, digest: str | None = None):
               "expand_c": expand_src, "expand_c_key": expand_key}
     if logp_key is not None and expand_key is not None:
         records.write_record(digest, record)
+    if digest is not None:
+        _LOADED[digest] = (record, logp_c, expand_c)
     return _assemble(model, record, logp_c, expand_c, data)

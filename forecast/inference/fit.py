@@ -11,9 +11,9 @@ import numpy as np
 import pymc as pm
 
 from forecast.data.scenario import Scenario
-from forecast.dims import SOURCE
-from forecast.features.arrays import ModelInputs, constant_data, model_data
+from forecast.features.arrays import ModelInputs, constant_data
 from forecast.features.inputs import build_inputs
+from forecast.features.padding import pad_inputs
 from forecast.inference.compiled import CORES, compile_model
 from forecast.inference.records import succession_digest
 from forecast.inference.reliability import learn_reliability
@@ -21,10 +21,8 @@ from forecast.inference.settings import MAX_RHAT, MIN_ESS, SamplerSettings
 from forecast.inference.states import outcome_draws
 from forecast.inference.warm import finish_warming, start_warming
 from forecast.model.succession import build_model
-from forecast.priors import priors_key, resolve_priors
+from forecast.priors import resolve_priors
 from forecast.results.result import ForecastResult
-
-_COMPILED: dict[tuple, object] = {}
 
 
 def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | None = None,
@@ -32,28 +30,19 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
     """Run NUTS on the continuous parameters (the discrete outcome is already summed out).
 
     With nutpie, the model is compiled through PyTensor's on-disk cache
-    (:func:`forecast.inference.compiled.compile_model`), kept for the process and reused (with new data)
-    for any later fit of the same structure: a new rumour, another as-of date.
+    (:func:`forecast.inference.compiled.compile_model`), kept for the process and reused for
+    any later fit of the same structure (``inputs`` and ``priors`` name it): a new rumour,
+    another as-of date, another scenario of the same size bucket.
     """
     if settings.sampler == "nutpie":
         import nutpie
 
-        key = None
-        if inputs is not None:
-            key = (inputs.structure_key(), priors_key(priors))
-        compiled = _COMPILED.get(key) if key else None
-        if compiled is None:
-            compiled = compile_model(model, succession_digest(inputs, priors) if key else None)
-            if key:
-                _COMPILED[key] = compiled
-        else:
-            compiled = compiled.with_data(**model_data(inputs))
+        digest = succession_digest(inputs, priors) if inputs is not None else None
+        compiled = compile_model(model, digest)
         idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
                               chains=settings.chains, cores=CORES, seed=settings.seed,
                               progress_bar=settings.progressbar, save_warmup=False,
                               target_accept=settings.target_accept)
-        if SOURCE in idata.posterior.dims and inputs is not None:
-            idata = idata.assign_coords({SOURCE: list(inputs.units)}, groups="posterior")
         return idata
     logging.getLogger("pymc").setLevel(logging.ERROR)
     with model:
@@ -127,8 +116,12 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
         if settings.sampler == "nutpie" else None)
     finish_warming(warming)
     inputs = build_inputs(scenario, as_of, reliability)
-    model = build_model(inputs, priors)
-    idata = sample(model, settings, inputs, priors)
+    # The model is built on the inputs padded to their size bucket, so scenarios of similar
+    # size share one compiled model; the spare candidates' appeals are then dropped.
+    padded = pad_inputs(inputs)
+    model = build_model(padded.inputs, priors)
+    idata = sample(model, settings, padded.inputs, priors)
+    idata.posterior = padded.posterior(idata.posterior)
     # The exact data of this fit, so a later update can reweight its draws (forecast.inference.update).
     constant = constant_data(inputs)
     if "constant_data" in idata.groups():
@@ -139,7 +132,7 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     # log p(rumours, facts | parameters), the outcome summed out: the base of a later update.
     idata.add_groups(log_likelihood=evidence.to_dataset())
     # Convergence is judged on every parameter and every reported probability.
-    params = [v.name for v in model.free_RVs]
+    params = [v.name for v in model.free_RVs if v.name in idata.posterior]
     reported = [n for n in outcomes.data_vars]
     diagnostics = diagnose(idata, params + reported)
     result = ForecastResult.from_fit(scenario, inputs, priors, idata, diagnostics, settings)

@@ -17,8 +17,9 @@ import pandas as pd
 import xarray as xr
 
 from forecast.errors import DataValidationError
-from forecast.features.arrays import ModelInputs, model_data, term_ranks
+from forecast.features.arrays import ModelInputs, model_data
 from forecast.features.inputs import build_inputs
+from forecast.features.ranks import term_ranks
 from forecast.inference.states import cached_state_posterior
 from forecast.model.outcomes import CHUNK, parameter_shapes
 

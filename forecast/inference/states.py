@@ -16,6 +16,7 @@ import pytensor
 import xarray as xr
 
 from forecast.features.arrays import ModelInputs, model_data
+from forecast.features.padding import pad_inputs
 from forecast.inference import callbacks, records
 from forecast.model.outcomes import (
     CHUNK,
@@ -66,16 +67,26 @@ def load_state_posterior(inputs: ModelInputs, chunk: int = CHUNK):
 
 
 def cached_state_posterior(inputs: ModelInputs):
-    """Return :func:`load_state_posterior` for this structure, loaded once per process.
+    """Return :func:`load_state_posterior` for this structure's size bucket, loaded once per process.
 
-    The function is shared by every inputs of one structure; the one returned evaluates on
-    ``inputs``' own arrays when called without data, whichever inputs loaded it.
+    The function is compiled for the inputs padded to their bucket
+    (:mod:`forecast.features.padding`) and shared by every inputs of that bucket. The one
+    returned takes parameter draws and arrays of ``inputs``' own layout (default: ``inputs``'
+    own arrays, whichever inputs loaded it) and returns each post's distribution over its own
+    states.
     """
-    key = inputs.structure_key()
+    padded = pad_inputs(inputs)
+    key = padded.inputs.structure_key()
     if key not in _CACHE:
-        _CACHE[key] = load_state_posterior(inputs)
+        _CACHE[key] = load_state_posterior(padded.inputs)
     evaluate, own = _CACHE[key], model_data(inputs)
-    return lambda values, data_values=None: evaluate(values, own if data_values is None else data_values)
+
+    def call(values: dict, data_values: dict | None = None):
+        log_z, margs = evaluate(padded.values(values),
+                                padded.data(own if data_values is None else data_values))
+        return log_z, padded.marginals(margs)
+
+    return call
 
 
 def state_marginals(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[np.ndarray, list[np.ndarray]]:

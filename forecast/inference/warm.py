@@ -38,6 +38,7 @@ from typing import IO
 import pytensor
 
 from forecast.features.inputs import build_inputs
+from forecast.features.padding import pad_inputs
 from forecast.inference import records
 from forecast.inference.states import load_state_posterior, state_posterior_digest
 from forecast.priors import Prior
@@ -50,13 +51,13 @@ def _compile_sampler(scenario, as_of: dt.date | None, priors: dict[str, Prior]) 
     from forecast.inference.compiled import compile_model
     from forecast.model.succession import build_model
 
-    inputs = build_inputs(scenario, as_of, None)
+    inputs = pad_inputs(build_inputs(scenario, as_of, None)).inputs
     compile_model(build_model(inputs, priors), records.succession_digest(inputs, priors))
 
 
 def _compile_outcomes(scenario, as_of: dt.date | None, priors: dict[str, Prior]) -> None:
     """Compile (and record) the exact outcome function for the scenario's structure."""
-    load_state_posterior(build_inputs(scenario, as_of, None))
+    load_state_posterior(pad_inputs(build_inputs(scenario, as_of, None)).inputs)
 
 
 #: What a helper can be asked to compile, by the name it is given on its command line.
@@ -86,7 +87,7 @@ def start_warming(scenario, as_of: dt.date | None, priors: dict[str, Prior]) -> 
     """
     if not pytensor.config.numba__cache or multiprocessing.current_process().daemon:
         return []
-    inputs = build_inputs(scenario, as_of, None)
+    inputs = pad_inputs(build_inputs(scenario, as_of, None)).inputs
     jobs = [job for job, digest in (("sampler", records.succession_digest(inputs, priors)),
                                     ("outcomes", state_posterior_digest(inputs)))
             if records.read_record(digest) is None]

@@ -48,7 +48,6 @@ import numpy as np
 import pytensor.tensor as pt
 
 from forecast.features.arrays import ModelInputs, PostInputs, model_data
-from forecast.features.links import choice_season_end, lag_matrix
 
 LOG_HALF = float(np.log(0.5))
 
@@ -65,8 +64,12 @@ def reliability_logit(params: dict, data: dict):
     return data["unit_learned"] * learned + (1.0 - data["unit_learned"]) * from_tier
 
 
-def departure_factors(params: dict, data: dict, i: int, season_end: np.ndarray):
-    r"""Return ``(p_own, surv)`` of post ``i``: own-departure pmf over ``0..T`` and :math:`P(\ell \ge c)`."""
+def departure_factors(params: dict, data: dict, i: int):
+    r"""Return ``(p_own, surv)`` of post ``i``: own-departure pmf over ``0..T`` and :math:`P(\ell \ge c)`.
+
+    No one leaves in a month that only pads the grid (``live`` 0).
+    """
+    season_end = data["season_end"]
     logit_sack = (params["sack_base"] + params["sack_season_end"] * season_end
                   - params["sack_form"] * data[f"form_{i}"])
     logit_quit = (
@@ -76,7 +79,7 @@ def departure_factors(params: dict, data: dict, i: int, season_end: np.ndarray):
         + params["quit_final_year"] * data[f"final_year_{i}"]
         + params["quit_caretaker"] * data[f"caretaker_{i}"]
     )
-    log_stay = -pt.softplus(logit_sack) - pt.softplus(logit_quit)  # log(1 - h_m)
+    log_stay = (-pt.softplus(logit_sack) - pt.softplus(logit_quit)) * data["live"]  # log(1 - h_m)
     hazard = 1.0 - pt.exp(log_stay)
     log_surv = pt.concatenate([pt.zeros(1), pt.cumsum(log_stay)])  # P(own >= c), c = 0..T
     surv = pt.exp(log_surv)
@@ -84,22 +87,26 @@ def departure_factors(params: dict, data: dict, i: int, season_end: np.ndarray):
     return p_own, surv
 
 
-def choice_probs(params: dict, data: dict, i: int, post: PostInputs, appeal, not_listed,
-                 season_end: np.ndarray):
-    """Return the (T, K+1) successor distribution for a vacancy at post ``i`` in each month."""
+def choice_probs(params: dict, data: dict, i: int, appeal, not_listed):
+    """Return the (T, K+1) successor distribution for a vacancy at post ``i`` in each month.
+
+    A spare candidate (``spare_i``) is never chosen.
+    """
+    season_end = data[f"choice_end_{i}"]
     employed = data[f"employed_{i}"]
     mid = employed * (1.0 - season_end[:, None])
     end = employed * season_end[:, None]
     named = (
         appeal[None, :]
-        + params["tie"] * post.ties[None, :]
+        + data[f"spare_{i}"][None, :]
+        + params["tie"] * data[f"ties_{i}"][None, :]
         + params["pull_form"] * data[f"cand_form_{i}"][None, :]
         + params["avail_mid"] * mid
         + params["avail_season_end"] * end
-        + params["buyout"] * post.buyout[None, :] * employed
+        + params["buyout"] * data[f"buyout_{i}"][None, :] * employed
     )
     # "Not listed" stands for the K named (K >= 1: alone when no one is named yet).
-    other = pt.ones((len(season_end), 1)) * (not_listed + np.log(max(post.n_cand, 1)))
+    other = pt.zeros_like(season_end)[:, None] + (not_listed + data[f"named_{i}"])
     return pt.special.softmax(pt.concatenate([named, other], axis=1), axis=1)
 
 
@@ -112,11 +119,10 @@ def destination_probs(destination, n: int):
     return pt.special.softmax(pt.concatenate([destination, other]))
 
 
-def outcome_matrix(params: dict, data: dict, i: int, post: PostInputs, season_end: np.ndarray,
+def outcome_matrix(params: dict, data: dict, i: int, post: PostInputs, T: int,
                    appeal=None, not_listed=None, destination=None):
     r"""Return :math:`P(o \mid c)` of post ``i`` as a (T+1, n_obs) matrix."""
-    T = len(season_end)
-    p_own, surv = departure_factors(params, data, i, season_end)
+    p_own, surv = departure_factors(params, data, i)
     own = p_own[None, :] * np.tril(np.ones((T + 1, T + 1)), k=-1)  # left of his own accord: d < c
     dep = own + pt.diag(surv)  # P(d | c)
     if post.n_dest:
@@ -131,8 +137,7 @@ def outcome_matrix(params: dict, data: dict, i: int, post: PostInputs, season_en
         return pt.concatenate([moved, dep[:, T:]], axis=1)
     if not post.has_successor:
         return dep
-    choice = choice_probs(params, data, i, post, appeal, not_listed,
-                          choice_season_end(post, season_end))
+    choice = choice_probs(params, data, i, appeal, not_listed)
     vacancy = (dep[:, :T, None] * choice[None, :, :]).reshape((T + 1, T * (post.n_cand + 1)))
     return pt.concatenate([vacancy, dep[:, T:]], axis=1)
 
@@ -143,7 +148,7 @@ def evidence_loglik(params: dict, data: dict, i: int, psi):
     Each report asserts its proposition truthfully with probability
     :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength})`. Reports of one
     claim are not independent (outlets copy each other without saying so), so the report of
-    rank :math:`k` among them (most reliable first, :func:`forecast.features.arrays.set_ranks`) enters with
+    rank :math:`k` among them (most reliable first, :func:`forecast.features.ranks.set_ranks`) enters with
     weight :math:`\delta^k`: the strongest counts fully and each further one less (m dependent
     reports are worth :math:`\sum_k \delta^k < 1/(1-\delta)` independent ones; Clemen & Winkler
     1985). The strength offsets :math:`\kappa` and :math:`\delta` are learned from the track
@@ -217,8 +222,7 @@ def log_evidence(params: dict, inputs: ModelInputs, data: dict | None = None,
     for i in inputs.order:
         post = inputs.posts[i]
         appeal, not_listed = appeals.get(i, (None, None))
-        matrix = outcome_matrix(params, data, i, post, inputs.season_end, appeal, not_listed,
-                                destinations.get(i))
+        matrix = outcome_matrix(params, data, i, post, T, appeal, not_listed, destinations.get(i))
         local = evidence_loglik(params, data, i, psi)
         if etas is not None:
             local = local + etas[i]
@@ -229,7 +233,7 @@ def log_evidence(params: dict, inputs: ModelInputs, data: dict | None = None,
             message = messages[child]
             if post.appointment_lag:
                 # The appointee may leave his own post up to `lag` months after the vacancy.
-                message = pt.dot(lag_matrix(T, post.appointment_lag, inputs.season_end), message)
+                message = pt.dot(data[f"lag_{i}"], message)
             weight = weight * message[pull_index(post, k, T)]
             log_scale = log_scale + log_scales[child]
         unnorm = pt.dot(matrix, weight)

@@ -1,7 +1,7 @@
 r"""Source reliability learned from a track record of resolved claims.
 
 Claims of the same thing (same coach, club and direction, the same outcome, made within
-:data:`forecast.features.arrays.GROUP_DAYS` of the first) form an event. An event whose claims came from
+:data:`forecast.features.ranks.GROUP_DAYS` of the first) form an event. An event whose claims came from
 sources :math:`j_r` at strengths :math:`g_r`, ranked most reliable first, came true with
 probability
 
@@ -35,7 +35,7 @@ import pandas as pd
 import pytensor.tensor as pt
 
 from forecast.data.schemas import CLAIM_KINDS, DEFAULT_STRENGTH, SOURCE_KINDS, STRENGTHS
-from forecast.features.arrays import GROUP_DAYS
+from forecast.features.ranks import GROUP_DAYS
 from forecast.priors import RELIABILITY_PRIORS, STRENGTH_OFFSET, Prior, resolve_priors
 
 if TYPE_CHECKING:
