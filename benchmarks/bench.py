@@ -12,7 +12,10 @@ Sections (see benchmarks/README.md for what each number means):
    and the bare ``python -c "import pymc"`` for scale.
 4. ``scaling``: wall time and peak memory as rumours, sources, candidates and periods grow,
    with the fitted growth exponent of each.
-5. ``suite``: the default ``python -m pytest`` and the whole ``forecast backtest`` (wall time
+5. ``reuse``: two resolved cases of different sizes in one size bucket
+   (:mod:`forecast.features.padding`), fitted one after the other in a process with fresh
+   caches, then the second alone in a new process: the second compiles nothing.
+6. ``suite``: the default ``python -m pytest`` and the whole ``forecast backtest`` (wall time
    per case), with this machine's own compile caches (warm once anything has run here); not in
    the default sections: ``--only suite``.
 
@@ -163,7 +166,10 @@ def timed_fit(scenario, settings: dict, seed: int):
 
     clock = _Clock()
     t0, c0 = time.perf_counter(), time.process_time()
+    import forecast.inference.callbacks as C
+
     with clock.patch(F, "sample", "sample"), clock.patch(F, "compile_model", "compile"), \
+            clock.patch(C, "compile_callback", "callbacks"), \
             clock.patch(F, "learn_reliability", "reliability"), \
             clock.patch(F, "outcome_draws", "outcomes"):
         result = F.fit(scenario, seed=seed, **settings)
@@ -176,7 +182,7 @@ def timed_fit(scenario, settings: dict, seed: int):
         "compile_s": compile_s,
         "sample_s": t.get("sample", 0.0) - compile_s,  # nutpie tuning + draws
         "outcomes_s": t.get("outcomes", 0.0),
-        "compiled_model_reused": compile_s == 0.0,
+        "compiled_model_reused": "callbacks" not in t,
     }
 
 
@@ -333,7 +339,48 @@ def bench_cli(root: Path, settings: dict, quick: bool) -> tuple[dict, dict]:
     return cli, upd
 
 
-# -- 5. Test suite and backtest ------------------------------------------------------------------
+# -- 5. A second scenario of another size -------------------------------------------------------
+
+#: Two resolved cases of one size bucket: 12 months each, 5 and 6 named candidates.
+REUSE_CASES = ("germany-2021", "tottenham-2019")
+REUSE_SETTINGS = dict(draws=300, tune=300, chains=2)
+
+
+def reuse_worker(names: list[str]) -> None:
+    """Fit each case in turn in this process; print its sizes and timings as JSON."""
+    from forecast.data.scenario import Scenario
+    from forecast.features.inputs import build_inputs
+    from forecast.features.padding import pad_inputs
+
+    rows = []
+    for name in names:
+        scenario = Scenario.load(DATA / "cases" / name / "scenario.yaml")
+        inputs = build_inputs(scenario)
+        result, t = timed_fit(scenario, REUSE_SETTINGS, 1)
+        padded = pad_inputs(inputs).inputs
+        rows.append({"case": name, "months": inputs.T,
+                     "candidates": [p.n_cand for p in inputs.posts],
+                     "rumour_rows": [int(p.truth.shape[0]) for p in inputs.posts],
+                     "padded_months": padded.T, "padded_candidates": [p.n_cand for p in padded.posts],
+                     "diagnostics_passed": bool(result.diagnostics["passed"]), **t})
+    print(json.dumps(rows))
+
+
+def bench_reuse(root: Path) -> dict:
+    """Section 5: fresh caches; both cases in one process, then the second in a new process."""
+    env = fresh_env(DATA, root / "caches-reuse")
+    runs = {}
+    for label, names in (("one_process", list(REUSE_CASES)), ("new_process", list(REUSE_CASES[1:]))):
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--reuse-worker", json.dumps(names)]
+        res = timed_run(cmd, env, f"reuse: {' then '.join(names)}")
+        runs[label] = json.loads(res["stdout_tail"][-1]) if res["returncode"] == 0 else res
+    second = [runs["one_process"][1], runs["new_process"][0]]
+    return {"cases": list(REUSE_CASES), "settings": REUSE_SETTINGS, "runs": runs,
+            "second_compile_s": [r["compile_s"] for r in second],
+            "second_reused": all(r["compiled_model_reused"] for r in second)}
+
+
+# -- 6. Test suite and backtest ------------------------------------------------------------------
 
 def bench_suite(root: Path) -> dict:
     """Time the default test run and the whole backtest, with the machine's own compile caches."""
@@ -546,9 +593,20 @@ def table(res: dict) -> str:
                 lines.append(f"   {'':<10} local sample exponents {', '.join(local)}")
             split = ", ".join(f"{r['size']}: {r['compile_s']:.0f}+{r['sample_s']:.1f}s" for r in ok)
             lines.append(f"   {'':<10} compile+sample {split}")
+    if "reuse" in res:
+        ru = res["reuse"]
+        lines.append(f"5. a second scenario of another size ({' then '.join(ru['cases'])}, fresh caches)")
+        for label, runs in ru["runs"].items():
+            for r in runs if isinstance(runs, list) else []:
+                row(f"   {label}: {r['case']} compile s", f"{r['compile_s']:.2f}",
+                    f"{r['months']} months, {r['candidates']} candidates -> padded "
+                    f"{r['padded_months']}, {r['padded_candidates']}; "
+                    f"{'reused' if r['compiled_model_reused'] else 'compiled'}")
+        row("   the second reuses the compiled model", str(ru["second_reused"]),
+            "MET" if ru["second_reused"] else "MISSED")
     if "suite" in res:
         su = res["suite"]
-        lines.append("5. test suite and backtest (this machine's compile caches)")
+        lines.append("6. test suite and backtest (this machine's compile caches)")
         row("   default python -m pytest wall s (goal <= 240)", f(su["pytest"]["wall_s"], ".0f"),
             f"exit {su['pytest']['returncode']}")
         row(f"   forecast backtest, {su['cases']} cases: wall s per case (goal <= 20)",
@@ -565,10 +623,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results.json", help="JSON output")
     parser.add_argument("--only", default="ess,cli,update,scaling",
                         help="comma-separated sections: ess, cli, update (cli + in-process), "
-                             "inprocess (in-process update only), scaling, suite (default: "
+                             "inprocess (in-process update only), scaling, reuse, suite (default: "
                              "ess,cli,update,scaling); a subset is merged into an existing --out")
     parser.add_argument("--seed", type=int, default=20241115)
     parser.add_argument("--scale-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--reuse-worker", help=argparse.SUPPRESS)
     parser.add_argument("--print", type=Path, metavar="JSON",
                         help="only print the table of an existing results file")
     args = parser.parse_args(argv)
@@ -578,6 +637,9 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore")
     if args.scale_worker:
         scale_worker(json.loads(args.scale_worker))
+        return 0
+    if args.reuse_worker:
+        reuse_worker(json.loads(args.reuse_worker))
         return 0
 
     import numpy
@@ -629,6 +691,9 @@ def main(argv=None) -> int:
             if only & {"update", "inprocess"}:
                 res.setdefault("update", {})["in_process"] = bench_inprocess_update(
                     scenario, base, settings, args.seed)
+        if "reuse" in only:
+            res["reuse"] = bench_reuse(root)
+            save()
         if "suite" in only:
             res["suite"] = bench_suite(root)
             save()
