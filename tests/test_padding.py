@@ -66,3 +66,20 @@ def test_scenarios_of_similar_size_share_a_structure_and_others_do_not():
     assert pad_inputs(small).inputs.structure_key() == pad_inputs(large).inputs.structure_key()
     other = random_inputs(rng, T=9, n_cand=4, n_terms=0, chain=False)
     assert pad_inputs(other).inputs.structure_key() != pad_inputs(large).inputs.structure_key()
+
+
+def test_two_resolved_cases_of_different_sizes_share_one_compiled_structure():
+    """germany-2021 names 5 candidates and 5 sources, tottenham-2019 6 candidates and 3 sources:
+    after build_inputs' rumour and source buckets and the padding, one compiled model serves
+    both (the benchmark's ``reuse`` section times it)."""
+    from pathlib import Path
+
+    from forecast.data.scenario import Scenario
+    from forecast.features.inputs import build_inputs
+
+    cases = Path(__file__).resolve().parents[1] / "data" / "cases"
+    one, two = (build_inputs(Scenario.load(cases / name / "scenario.yaml"))
+                for name in ("germany-2021", "tottenham-2019"))
+    assert [p.n_cand for p in one.posts] != [p.n_cand for p in two.posts]
+    assert one.structure_key() != two.structure_key()
+    assert pad_inputs(one).inputs.structure_key() == pad_inputs(two).inputs.structure_key()

@@ -194,6 +194,11 @@ def round_up(n: int, step: int) -> int:
     return max(step, -(-n // step) * step)
 
 
+def size_bucket(n: int, smallest: int) -> int:
+    """Return the smallest power of two that is at least ``n`` and ``smallest``: a size bucket."""
+    return max(smallest, 1 << max(n - 1, 0).bit_length())
+
+
 def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     """Return the arrays that may change between forecasts of one scenario, by data name.
 

@@ -13,7 +13,7 @@ import numpy as np
 from forecast.data.scenario import Scenario
 from forecast.dims import SPARE, STRENGTH_LEVELS
 from forecast.errors import DataValidationError, Problem
-from forecast.features.arrays import ModelInputs, PostInputs, round_up
+from forecast.features.arrays import ModelInputs, PostInputs, size_bucket
 from forecast.features.facts import apply_facts
 from forecast.features.form import form_against_expectation, team_points
 from forecast.features.links import check_links, tree_order
@@ -120,12 +120,13 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
     )
     rumours, coding = _classify(scenario, ctx, grid, as_of)
     counted = [e for e in coding if e.status == "counted"]
-    # Shapes come from every rumour in the file (at its latest date) plus spare room, so one
-    # compiled model serves every as-of date and a few added rumours.
+    # Shapes come from every rumour in the file (at its latest date) plus spare room, rounded up
+    # to a size bucket, so one compiled model serves every as-of date, a few added rumours and
+    # other scenarios of similar size (forecast.features.padding pads months and candidates).
     latest = max([as_of, *scenario.rumours["date"]])
     everything = [e for e in _classify(scenario, ctx, grid, latest)[1] if e.status == "counted"]
     units = sorted({e.unit for e in everything} | {e.unit for e in counted})
-    units += [f"{SPARE} {j + 1}" for j in range(round_up(len(units) + 2, 4) - len(units))]
+    units += [f"{SPARE} {j + 1}" for j in range(size_bucket(len(units) + 2, 16) - len(units))]
     tier_of = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))
     unit_tier = np.array([tier_of.get(u, 4) - 1 for u in units], dtype=int)
     unit_prior = np.zeros((len(units), 3))
@@ -141,7 +142,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
 
     for i, p in enumerate(posts):
         mine = [e for e in counted if e.proposition.post == i]
-        cap = round_up(sum(e.proposition.post == i for e in everything) + 4, 8)
+        cap = size_bucket(sum(e.proposition.post == i for e in everything) + 4, 16)
         p.truth = np.zeros((cap, p.n_obs(T)))
         p.term_unit = np.zeros(cap, dtype=int)
         p.term_strength = np.zeros(cap, dtype=int)
