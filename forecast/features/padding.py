@@ -102,7 +102,19 @@ class Padded:
 
 
 def pad_inputs(inputs: ModelInputs) -> Padded:
-    """Pad ``inputs`` to their size bucket; see :mod:`forecast.features.padding`."""
+    """Pad ``inputs`` to their size bucket; see :mod:`forecast.features.padding`.
+
+    Parameters
+    ----------
+    inputs : ModelInputs
+        From :func:`forecast.features.inputs.build_inputs`.
+
+    Returns
+    -------
+    Padded
+        ``inputs`` as ``real``, the padded twin as ``inputs`` (build and compile the model on
+        it), and the maps between their data, parameter draws and state distributions.
+    """
     T = inputs.T
     T2 = round_up(T, MONTH_STEP)
     posts, states = [], []
