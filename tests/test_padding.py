@@ -83,3 +83,29 @@ def test_two_resolved_cases_of_different_sizes_share_one_compiled_structure():
     assert [p.n_cand for p in one.posts] != [p.n_cand for p in two.posts]
     assert one.structure_key() != two.structure_key()
     assert pad_inputs(one).inputs.structure_key() == pad_inputs(two).inputs.structure_key()
+
+
+@pytest.mark.slow
+def test_a_fit_on_padded_inputs_reports_only_the_real_candidates_and_months():
+    """arsenal-2018 (13 months, 5 candidates) is sampled as 16 months and 6 candidates; what a
+    reader sees has neither the spare candidate nor the padded months."""
+    from pathlib import Path
+
+    from forecast.data.scenario import Scenario
+    from forecast.dims import AFTER, CANDIDATE, NO_VACANCY, NOT_LISTED, slug
+    from forecast.inference.fit import fit
+
+    case = Path(__file__).resolve().parents[1] / "data" / "cases" / "arsenal-2018" / "scenario.yaml"
+    result = fit(Scenario.load(case), draws=100, tune=100, chains=2)
+    inputs = result.inputs
+    padded = pad_inputs(inputs).inputs
+    assert padded.T > inputs.T and padded.posts[0].n_cand > inputs.posts[0].n_cand
+    posterior = result.idata.posterior
+    assert list(posterior["appeal"].coords[CANDIDATE].values) == inputs.coords()[CANDIDATE]
+    s = slug(inputs.posts[0].club)
+    outcomes = posterior[f"successor_{s}"]
+    assert list(outcomes.coords[f"{s}_outcome"].values) == [*inputs.posts[0].candidates,
+                                                            NOT_LISTED, NO_VACANCY]
+    np.testing.assert_allclose(outcomes.sum(f"{s}_outcome"), 1.0, atol=1e-9)
+    assert list(posterior["departure"].coords["month_out"].values) == [*inputs.grid.labels, AFTER]
+    np.testing.assert_allclose(posterior["departure"].sum("month_out"), 1.0, atol=1e-9)
