@@ -11,6 +11,7 @@ import pytest
 
 from forecast.data.scenario import Scenario
 from forecast.features.inputs import build_inputs
+from forecast.features.padding import pad_inputs
 from forecast.inference import records, warm
 from forecast.inference.reliability import ReliabilityFit
 from forecast.inference.states import state_posterior_digest
@@ -56,7 +57,7 @@ def test_nothing_starts_when_it_could_not_help(scenario, monkeypatch):
 def test_a_helper_compiles_and_records_what_is_missing(scenario, monkeypatch):
     """A real helper process: only the missing outcome function is sent, and its record appears."""
     priors, as_of = resolve_priors(), scenario.spec.as_of
-    wanted = state_posterior_digest(build_inputs(scenario, as_of, None))
+    wanted = state_posterior_digest(pad_inputs(build_inputs(scenario, as_of, None)).inputs)
     read = records.read_record
     monkeypatch.setattr(records, "read_record",
                         lambda digest: None if digest == wanted else {"compiled": True})
@@ -65,6 +66,29 @@ def test_a_helper_compiles_and_records_what_is_missing(scenario, monkeypatch):
     warm.finish_warming(helpers)
     assert helpers[0].process.returncode == 0
     assert read(wanted) is not None
+
+
+def test_only_the_jobs_asked_for_start(scenario, monkeypatch):
+    monkeypatch.setattr(records, "read_record", lambda digest: None)
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda cmd, **kwargs: started.append(cmd[-1]))
+    helpers = warm.start_warming(scenario, scenario.spec.as_of, resolve_priors(), jobs=("outcomes",))
+    for helper in helpers:
+        helper.errors.close()
+    assert started == ["outcomes"] and [h.job for h in helpers] == ["outcomes"]
+
+
+def test_without_a_track_record_fit_the_outcomes_compile_beside_the_sampler(scenario, monkeypatch):
+    """A stored track-record fit leaves the sampler's compile to overlap with: the fit asks a
+    helper for the outcome function alone."""
+    import forecast.inference.fit as F
+
+    asked = []
+    monkeypatch.setattr(F, "learn_reliability", lambda *args, **kwargs: None)
+    monkeypatch.setattr(F, "start_warming", lambda *args, **kwargs: asked.append(kwargs) or [])
+    F.fit(scenario, draws=50, tune=50, chains=2)
+    assert [a["jobs"] for a in asked] == [("outcomes",)]
+    assert asked[0]["inputs"].structure_key() == pad_inputs(build_inputs(scenario)).inputs.structure_key()
 
 
 def test_a_failed_helper_is_logged_and_the_fit_goes_on(caplog, tmp_path):

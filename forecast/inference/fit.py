@@ -108,20 +108,24 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
         settings = SamplerSettings(**{**settings.__dict__, **overrides})
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
     # While the track record is fitted, a structure no process has compiled yet compiles in
-    # helper processes (a cached fit leaves nothing to overlap with).
+    # helper processes (forecast.inference.warm).
     warming: list = []
     reliability = learn_reliability(
         scenario, as_of or scenario.spec.as_of, priors, settings, cache_dir=cache_dir,
         before_fit=(lambda: warming.extend(start_warming(scenario, as_of, priors)))
         if settings.sampler == "nutpie" else None)
-    finish_warming(warming)
     inputs = build_inputs(scenario, as_of, reliability)
     # The model is built on the inputs padded to their size bucket, so scenarios of similar
     # size share one compiled model; the spare candidates' appeals are then dropped.
     padded = pad_inputs(inputs)
+    if settings.sampler == "nutpie" and not warming:
+        # No track-record fit to overlap with: the outcome function compiles beside the sampler.
+        warming = start_warming(scenario, as_of, priors, jobs=("outcomes",), inputs=padded.inputs)
+    finish_warming([h for h in warming if h.job == "sampler"])
     model = build_model(padded.inputs, priors)
     idata = sample(model, settings, padded.inputs, priors)
     idata.posterior = padded.posterior(idata.posterior)
+    finish_warming([h for h in warming if h.job == "outcomes"])
     # The exact data of this fit, so a later update can reweight its draws (forecast.inference.update).
     constant = constant_data(inputs)
     if "constant_data" in idata.groups():

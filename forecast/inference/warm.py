@@ -10,8 +10,10 @@ record (:mod:`forecast.inference.records`); the main process then loads them fro
 instead of compiling them. Same code, same caches, same numbers: only the order of the work and
 the cores it runs on change.
 
-It runs only when the track record is actually fitted (a stored fit leaves nothing to overlap
-with). Nothing is started when the records already exist (a warm structure), when numba's cache
+When the track record's fit is stored, there is still the sampler's compile to overlap with:
+the outcome function then compiles in a helper while the main process compiles the sampler's
+callbacks and samples (:func:`forecast.inference.fit.fit` asks for that job alone). Nothing is
+started when the records already exist (a warm structure), when numba's cache
 is off (nothing could be handed over), or inside a daemonic process (a Dask worker, whose
 siblings already keep every core busy): the main process then compiles what it needs itself,
 as without warming. A helper that fails costs only that: the main process compiles the same
@@ -73,7 +75,8 @@ class Helper:
     errors: IO[bytes]
 
 
-def start_warming(scenario, as_of: dt.date | None, priors: dict[str, Prior]) -> list[Helper]:
+def start_warming(scenario, as_of: dt.date | None, priors: dict[str, Prior],
+                  jobs: tuple[str, ...] = tuple(JOBS), inputs=None) -> list[Helper]:
     """Start compiling what this scenario's structure lacks in helper processes; return them.
 
     Parameters
@@ -84,13 +87,17 @@ def start_warming(scenario, as_of: dt.date | None, priors: dict[str, Prior]) -> 
         The forecast date (default the scenario's).
     priors : dict of Prior
         The priors of the fit.
+    jobs : tuple of str, optional
+        Which of :data:`JOBS` may be started (default: all).
+    inputs : ModelInputs, optional
+        The scenario's inputs padded to their bucket, when the caller has built them.
     """
     if not pytensor.config.numba__cache or multiprocessing.current_process().daemon:
         return []
-    inputs = pad_inputs(build_inputs(scenario, as_of, None)).inputs
-    jobs = [job for job, digest in (("sampler", records.succession_digest(inputs, priors)),
-                                    ("outcomes", state_posterior_digest(inputs)))
-            if records.read_record(digest) is None]
+    inputs = pad_inputs(build_inputs(scenario, as_of, None)).inputs if inputs is None else inputs
+    digests = {"sampler": records.succession_digest(inputs, priors),
+               "outcomes": state_posterior_digest(inputs)}
+    jobs = [job for job in jobs if records.read_record(digests[job]) is None]
     if not jobs:
         return []
     payload = pickle.dumps((scenario, as_of, priors))
