@@ -95,10 +95,7 @@ class Padded:
         if CANDIDATE not in posterior.dims:
             return posterior
         real = self.real.coords()[CANDIDATE]
-        if not real:
-            return posterior.drop_vars([v for v in posterior.data_vars
-                                        if CANDIDATE in posterior[v].dims]).drop_dims(CANDIDATE)
-        return posterior.sel({CANDIDATE: real})
+        return posterior.sel({CANDIDATE: real}) if real else posterior.drop_dims(CANDIDATE)
 
 
 def pad_inputs(inputs: ModelInputs) -> Padded:

@@ -109,18 +109,23 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
     # While the track record is fitted, a structure no process has compiled yet compiles in
     # helper processes (forecast.inference.warm).
-    warming: list = []
+    warming = None  # the helpers, once started or found unneeded
+
+    def warm_during_track_fit():
+        nonlocal warming
+        warming = start_warming(scenario, as_of, priors)
+
     reliability = learn_reliability(
         scenario, as_of or scenario.spec.as_of, priors, settings, cache_dir=cache_dir,
-        before_fit=(lambda: warming.extend(start_warming(scenario, as_of, priors)))
-        if settings.sampler == "nutpie" else None)
+        before_fit=warm_during_track_fit if settings.sampler == "nutpie" else None)
     inputs = build_inputs(scenario, as_of, reliability)
     # The model is built on the inputs padded to their size bucket, so scenarios of similar
     # size share one compiled model; the spare candidates' appeals are then dropped.
     padded = pad_inputs(inputs)
-    if settings.sampler == "nutpie" and not warming:
+    if settings.sampler == "nutpie" and warming is None:
         # No track-record fit to overlap with: the outcome function compiles beside the sampler.
         warming = start_warming(scenario, as_of, priors, jobs=("outcomes",), inputs=padded.inputs)
+    warming = warming or []
     finish_warming([h for h in warming if h.job == "sampler"])
     model = build_model(padded.inputs, priors)
     idata = sample(model, settings, padded.inputs, priors)

@@ -98,7 +98,7 @@ def state_marginals(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[np.ndar
     n_chain, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
     values = {n: posterior[n].values.reshape(n_chain * n_draw, *shape)
               for n, shape in parameter_shapes(inputs).items()}
-    log_z, margs = evaluate(values, model_data(inputs))
+    log_z, margs = evaluate(values)
     return log_z.reshape(n_chain, n_draw), [m.reshape(n_chain, n_draw, -1) for m in margs]
 
 

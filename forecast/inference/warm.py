@@ -95,9 +95,9 @@ def start_warming(scenario, as_of: dt.date | None, priors: dict[str, Prior],
     if not pytensor.config.numba__cache or multiprocessing.current_process().daemon:
         return []
     inputs = pad_inputs(build_inputs(scenario, as_of, None)).inputs if inputs is None else inputs
-    digests = {"sampler": records.succession_digest(inputs, priors),
-               "outcomes": state_posterior_digest(inputs)}
-    jobs = [job for job in jobs if records.read_record(digests[job]) is None]
+    jobs = [job for job in jobs if records.read_record(
+        records.succession_digest(inputs, priors) if job == "sampler"
+        else state_posterior_digest(inputs)) is None]
     if not jobs:
         return []
     payload = pickle.dumps((scenario, as_of, priors))
