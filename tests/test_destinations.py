@@ -75,7 +75,8 @@ def test_an_appointment_elsewhere_pins_where_he_went(moving):
 
 
 def test_where_he_goes_sums_with_staying_to_one_and_matches_his_departure():
-    from forecast.evaluation.simulate import draw_params, random_inputs
+    from forecast.evaluation.simulate import random_inputs
+    from forecast.model.draws import draw_params
     from forecast.model.outcomes import compile_state_posterior, outcomes_from_marginals
     from forecast.priors import resolve_priors
 

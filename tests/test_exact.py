@@ -6,8 +6,9 @@ import pytest
 from forecast.data.scenario import Scenario
 from forecast.errors import DataValidationError
 from forecast.evaluation.bruteforce import enumerate_joint
-from forecast.evaluation.simulate import draw_params, random_inputs
+from forecast.evaluation.simulate import random_inputs
 from forecast.features.inputs import build_inputs
+from forecast.model.draws import draw_params
 from forecast.model.outcomes import compile_state_posterior
 from forecast.priors import resolve_priors
 

@@ -36,7 +36,7 @@ def test_a_fact_that_pins_an_outcome_is_credited_with_it(later):
     # The compiled function is shared by every inputs of one structure: loaded here for the
     # arrays of another date, it must still be evaluated on these inputs' own arrays.
     cached_state_posterior(build_inputs(scenario))
-    table = fact_influence(scenario, inputs, None, posterior, metrics, max_draws=100)
+    table = fact_influence(scenario, inputs, None, resolve_priors(), posterior, metrics, max_draws=100)
     # F06 (Alonso leaves Leverkusen, 9 May 2025) pins his departure; F02 (his extension to
     # 2026) only repeats the contract end the scenario already states, F04 is about Bayern's
     # coach before Kompany, F08 comes after the as-of date: none of them gets a row.

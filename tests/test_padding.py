@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from forecast.evaluation.bruteforce import enumerate_joint
-from forecast.evaluation.simulate import draw_params, random_inputs
+from forecast.evaluation.simulate import random_inputs
 from forecast.features.arrays import model_data
 from forecast.features.padding import pad_inputs
+from forecast.model.draws import draw_params
 from forecast.model.outcomes import compile_state_posterior
 from forecast.priors import resolve_priors
 

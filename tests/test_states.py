@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from forecast.evaluation.bruteforce import enumerate_joint
-from forecast.evaluation.simulate import draw_params, random_inputs
+from forecast.evaluation.simulate import random_inputs
 from forecast.features.arrays import model_data
 from forecast.inference import records, states
+from forecast.model.draws import draw_params
 from forecast.priors import resolve_priors
 
 CHUNK = 4

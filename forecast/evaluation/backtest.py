@@ -106,22 +106,6 @@ def true_states(scenario, post_index: int, destination: bool = False) -> tuple[n
     return dep[allowed], succ[allowed]
 
 
-def _prior_marginals(inputs, priors, draws: int, seed: int) -> list[np.ndarray]:
-    from forecast.evaluation.simulate import draw_params
-    from forecast.features.arrays import model_data
-    from forecast.inference.states import cached_state_posterior
-
-    evaluate = cached_state_posterior(inputs)
-    data = model_data(inputs)
-    for key in data:
-        if key.startswith("weight_"):
-            data[key] = np.zeros_like(data[key])
-    rng = np.random.default_rng(seed)
-    prior = [draw_params(rng, priors, inputs) for _ in range(draws)]
-    _, margs = evaluate({n: np.stack([p[n] for p in prior]) for n in prior[0]}, data)
-    return [m.mean(axis=0) for m in margs]
-
-
 def who_truth_columns(post, dep: np.ndarray, succ: np.ndarray, T: int) -> list[int]:
     """Return the successor outcomes that the true states ``dep, succ`` of a post answer.
 
@@ -152,6 +136,7 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     from forecast.dims import AFTER, NO_VACANCY
     from forecast.inference.fit import fit
     from forecast.inference.settings import SamplerSettings
+    from forecast.inference.states import prior_marginals
 
     scenario = Scenario.load(path)
     result = fit(scenario, settings=SamplerSettings(draws=draws, tune=draws, seed=seed),
@@ -165,7 +150,7 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     when_truth = np.zeros(T + 1)
     when_truth[np.unique(dep_true)] = 1
     model_when = result.departure[result.departure["coach"] == post.coach]["mean"].to_numpy()
-    prior = _prior_marginals(inputs, result.priors, 500, seed)[i]
+    prior = prior_marginals(inputs, result.priors)[i]
     dep, succ = post.states(T)
     prior_when = np.array([prior[dep == m].sum() for m in range(T + 1)])
     uniform_when = np.full(T + 1, 1.0 / (T + 1))

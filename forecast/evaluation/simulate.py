@@ -12,7 +12,7 @@ from forecast.features.arrays import ModelInputs, PostInputs
 from forecast.features.periods import MonthGrid
 from forecast.features.propositions import Proposition
 from forecast.features.ranks import set_ranks
-from forecast.model.succession import appeal_shift
+from forecast.model.draws import draw_params
 from forecast.priors import Prior
 
 
@@ -75,6 +75,8 @@ def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
     props = [random_proposition(rng, inputs) for _ in range(n_terms)]
     units, strengths = rng.integers(0, n_units, n_terms), rng.integers(0, 3, n_terms)
     set_terms(inputs, props, units, strengths)
+    for p in posts:  # a report's surprise is data: any value, fixed before its side is drawn
+        p.term_surprise = rng.normal(0.0, 0.5, len(p.term_weight))
     return inputs, props, units, strengths
 
 
@@ -102,18 +104,6 @@ def set_terms(inputs: ModelInputs, props, units, strengths) -> None:
         post.term_strength = np.asarray([strengths[j] for j in mine], dtype=int)
         post.term_weight = np.ones(len(mine))
         set_ranks(post, [props[j] for j in mine])
-
-
-def draw_params(rng: np.random.Generator, priors: dict[str, Prior], inputs: ModelInputs) -> dict:
-    """Draw every parameter of :data:`forecast.dims.PARAMETERS` from its prior.
-
-    ``source_z`` is drawn even with no reliability units (an empty vector), so that draws keep
-    one structure.
-    """
-    sizes = {dim: len(labels) for dim, labels in inputs.coords().items()}
-    shifts = {"appeal": appeal_shift(inputs)}
-    return {name: priors[name].draw(rng, None if dim is None else sizes[dim], shifts.get(name, 0.0))
-            for name, dim in PARAMETERS}
 
 
 def simulate_outcome(rng: np.random.Generator, inputs: ModelInputs, factors: list[dict]) -> list[int]:
@@ -164,14 +154,18 @@ def simulate_reports(rng: np.random.Generator, inputs: ModelInputs, props, units
                      values: dict, states: list[int]) -> list[Proposition]:
     """Let each source assert its proposition or its negation, truthfully with probability rho.
 
-    Reports are independent given the outcome: the model matches this with ``discount`` 1.
+    Reports are independent given the outcome: the model matches this with ``discount`` 1. Each
+    report's ``term_surprise`` (its row of its post, in order) adds to its logit whichever side
+    it asserts.
     """
     psi = reliability_psi(values, inputs)
-    asserted = []
+    asserted, rows = [], {}
     for prop, u, g in zip(props, units, strengths, strict=True):
         post = inputs.posts[prop.post]
+        j = rows[prop.post] = rows.get(prop.post, -1) + 1
+        shift = 0.0 if post.term_surprise is None else post.term_surprise[j]
         true = bool(post.truth_of(prop, inputs.T)[states[prop.post]])
-        rho = 0.5 + 0.5 / (1 + np.exp(-(psi[u] + inputs.strength_offset[g])))
+        rho = 0.5 + 0.5 / (1 + np.exp(-(psi[u] + inputs.strength_offset[g] + shift)))
         says_true = rng.random() < rho
         negate = (true and not says_true) or (not true and says_true)
         asserted.append(Proposition(prop.post, prop.kind, prop.candidate, prop.months,

@@ -61,6 +61,8 @@ class PostInputs:
     term_strength: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     term_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 0: padding
     term_rank: np.ndarray = field(default_factory=lambda: np.zeros(0))  # place among its claim's reports
+    term_surprise: np.ndarray | None = None  # forecast.features.surprise; None: 0 for every report
+    term_prior: np.ndarray | None = None  # each report's proposition's probability without rumours
     term_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # same claim; -1 none
     term_score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # expected reliability logit
     mask: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_obs,) 0 where a fact rules out
@@ -204,7 +206,7 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
 
     Per month ``season_end`` and ``live`` (0: a month that only pads the grid). Per post ``i``:
     ``form_i``, ``caretaker_i``, ``expiry_i``, ``final_year_i``, ``mask_i``, ``truth_i``,
-    ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``; ``lag_i``
+    ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``, ``surprise_i``; ``lag_i``
     (:func:`forecast.features.periods.lag_matrix`) where an appointee may leave later; for a
     vacancy also ``employed_i``, ``cand_form_i``, ``appeal_shift_i`` (each candidate's appeal
     centre), ``ties_i``, ``buyout_i``, ``spare_i`` (0, or -1e4 for a spare candidate, who is then
@@ -236,6 +238,8 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         data[f"strength_{i}"] = np.asarray(p.term_strength, dtype=int)
         data[f"weight_{i}"] = np.asarray(p.term_weight, dtype=float)
         data[f"rank_{i}"] = np.asarray(p.term_rank, dtype=float)
+        data[f"surprise_{i}"] = (np.zeros(len(p.term_weight)) if p.term_surprise is None
+                                 else np.asarray(p.term_surprise, dtype=float))
         if p.appointment_lag:
             data[f"lag_{i}"] = lag_matrix(inputs.T, p.appointment_lag, inputs.season_end,
                                           inputs.horizon)
@@ -272,7 +276,7 @@ def data_dims(inputs: ModelInputs) -> tuple[dict[str, tuple[str, ...]], dict[str
         dims.update({f"form_{i}": (), f"caretaker_{i}": (), f"expiry_{i}": (MONTH,),
                      f"final_year_{i}": (MONTH,),
                      f"mask_{i}": (state,), f"truth_{i}": (report, state)})
-        dims.update({f"{k}_{i}": (report,) for k in ("unit", "strength", "weight", "rank")})
+        dims.update({f"{k}_{i}": (report,) for k in ("unit", "strength", "weight", "rank", "surprise")})
         dims[f"lag_{i}"] = (VACANCY_MONTH, LEAVE_MONTH)
         if p.has_successor:
             dims.update({f"employed_{i}": (MONTH, choice), f"choice_end_{i}": (MONTH,),

@@ -100,6 +100,7 @@ class CodedRumour:
     status: str  # "counted", "echo", "repeat", "not modelled"
     note: str
     date: dt.date | None = None
+    kind: str = ""  # the claim kind (leaves, joins, ...)
 
 
 #: Reliability unit of words a report quotes, by ``speaker``: one unit per kind of speaker.
@@ -123,7 +124,7 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
     best: dict[tuple, int] = {}
     rank = {"weak": 0, "medium": 1, "strong": 2}
     for row in rumours.itertuples():
-        item = partial(CodedRumour, date=row.date)
+        item = partial(CodedRumour, date=row.date, kind=row.claim)
         strength = row.strength or DEFAULT_STRENGTH[row.claim]
         unit = ctx.unit_for(row.source, row.journalist)
         echo_of = None
@@ -149,6 +150,7 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
                 items[best[key]] = CodedRumour(
                     earlier.rumour_id, unit, earlier.strength, prop, "repeat",
                     f"superseded by {row.id}, a stronger report from the same source", earlier.date,
+                    earlier.kind,
                 )
                 best[key] = len(items)
                 items.append(item(row.id, unit, strength, prop, "counted", note))

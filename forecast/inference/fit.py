@@ -11,14 +11,14 @@ import numpy as np
 import pymc as pm
 
 from forecast.data.scenario import Scenario
-from forecast.features.arrays import ModelInputs, constant_data
+from forecast.features.arrays import ModelInputs, constant_data, model_data
 from forecast.features.inputs import build_inputs
 from forecast.features.padding import pad_inputs
 from forecast.inference.compiled import CORES, compile_model
 from forecast.inference.records import succession_digest
 from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import MAX_RHAT, MIN_ESS, SamplerSettings
-from forecast.inference.states import outcome_draws
+from forecast.inference.states import outcome_draws, weigh_surprise
 from forecast.inference.warm import finish_warming, start_warming
 from forecast.model.succession import build_model
 from forecast.priors import resolve_priors
@@ -26,19 +26,23 @@ from forecast.results.result import ForecastResult
 
 
 def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | None = None,
-           priors: dict | None = None) -> az.InferenceData:
+           priors: dict | None = None, late_data=None) -> az.InferenceData:
     """Run NUTS on the continuous parameters (the discrete outcome is already summed out).
 
     With nutpie, the model is compiled through PyTensor's on-disk cache
     (:func:`forecast.inference.compiled.compile_model`), kept for the process and reused for
     any later fit of the same structure (``inputs`` and ``priors`` name it): a new rumour,
-    another as-of date, another scenario of the same size bucket.
+    another as-of date, another scenario of the same size bucket. ``late_data``, if given, is
+    called once the model is compiled and returns data arrays (by name) to sample with instead
+    of the model's own.
     """
     if settings.sampler == "nutpie":
         import nutpie
 
         digest = succession_digest(inputs, priors) if inputs is not None else None
         compiled = compile_model(model, digest)
+        if late_data is not None:
+            compiled = compiled.with_data(**late_data())
         idata = nutpie.sample(compiled, draws=settings.draws, tune=settings.tune,
                               chains=settings.chains, cores=CORES, seed=settings.seed,
                               progress_bar=settings.progressbar, save_warmup=False,
@@ -46,6 +50,8 @@ def sample(model: pm.Model, settings: SamplerSettings, inputs: ModelInputs | Non
         return idata
     logging.getLogger("pymc").setLevel(logging.ERROR)
     with model:
+        if late_data is not None:
+            pm.set_data(late_data())
         return pm.sample(draws=settings.draws, tune=settings.tune, chains=settings.chains,
                          cores=1, random_seed=settings.seed, progressbar=settings.progressbar,
                          target_accept=settings.target_accept, compute_convergence_checks=False)
@@ -128,9 +134,16 @@ def fit(scenario: Scenario, as_of: dt.date | None = None, settings: SamplerSetti
     warming = warming or []
     finish_warming([h for h in warming if h.job == "sampler"])
     model = build_model(padded.inputs, priors)
-    idata = sample(model, settings, padded.inputs, priors)
+
+    def surprise_data():
+        # How much each report says beyond its proposition's prior needs the outcome function,
+        # which may be compiling in a helper while the sampler compiled here.
+        finish_warming([h for h in warming if h.job == "outcomes"])
+        weigh_surprise(inputs, priors, reliability)
+        return {k: v for k, v in padded.data(model_data(inputs)).items() if k.startswith("surprise_")}
+
+    idata = sample(model, settings, padded.inputs, priors, late_data=surprise_data)
     idata.posterior = padded.posterior(idata.posterior)
-    finish_warming([h for h in warming if h.job == "outcomes"])
     # The exact data of this fit, so a later update can reweight its draws (forecast.inference.update).
     constant = constant_data(inputs)
     if "constant_data" in idata.groups():

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.dims import PARAMETERS
-from forecast.model.succession import appeal_shift
+from forecast.model.draws import appeal_shift
 from forecast.priors import Prior
 from forecast.results.result import ForecastResult
 

@@ -20,7 +20,7 @@ from forecast.errors import DataValidationError
 from forecast.features.arrays import ModelInputs, model_data
 from forecast.features.inputs import build_inputs
 from forecast.features.ranks import term_ranks
-from forecast.inference.states import cached_state_posterior
+from forecast.inference.states import cached_state_posterior, weigh_surprise
 from forecast.model.outcomes import CHUNK, parameter_shapes
 
 
@@ -141,7 +141,7 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics,
     return pd.DataFrame(rows, columns=["rumour_id", *COLUMNS])
 
 
-def fact_influence(scenario, inputs: ModelInputs, reliability, posterior: xr.Dataset, metrics,
+def fact_influence(scenario, inputs: ModelInputs, reliability, priors: dict, posterior: xr.Dataset, metrics,
                    max_draws: int = INFLUENCE_DRAWS):
     """Return one row per fact the forecast reads: each headline with and without it.
 
@@ -158,6 +158,8 @@ def fact_influence(scenario, inputs: ModelInputs, reliability, posterior: xr.Dat
         The scenario ``inputs`` were built from.
     reliability : forecast.inference.reliability.ReliabilityFit or None
         The learned reliabilities ``inputs`` were built with.
+    priors : dict of Prior
+        The fit's priors (without a fact the rumours' surprise is weighed again).
 
     Returns
     -------
@@ -174,6 +176,8 @@ def fact_influence(scenario, inputs: ModelInputs, reliability, posterior: xr.Dat
                                  inputs.as_of, reliability)
         except DataValidationError:  # the other facts alone contradict each other
             continue
+        if other.structure_key() == inputs.structure_key():
+            weigh_surprise(other, priors, reliability)
         data = model_data(other)
         if other.structure_key() == inputs.structure_key() and any(
                 not np.array_equal(data[k], base[k]) for k in base):

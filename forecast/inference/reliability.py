@@ -37,6 +37,10 @@ class ReliabilityFit:
         e = self.diagnostics["report_weights"]
         return np.array([e["strength_weak"], 0.0, e["strength_strong"]]), float(e["discount"])
 
+    def base_rates(self) -> dict[str, float]:
+        """Return each claim kind's learned log-odds before anyone reports it."""
+        return {k: float(v) for k, v in self.diagnostics["base_rates"].items()}
+
     def unit_prior(self, unit: str) -> tuple[float, float] | None:
         """Return (mean, sd) of a source's reliability logit, or None if unknown."""
         row = self.table[self.table["source"] == unit]

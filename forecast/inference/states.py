@@ -17,7 +17,9 @@ import xarray as xr
 
 from forecast.features.arrays import ModelInputs, model_data
 from forecast.features.padding import pad_inputs
+from forecast.features.surprise import set_surprise
 from forecast.inference import callbacks, records
+from forecast.model.draws import draw_params
 from forecast.model.outcomes import (
     CHUNK,
     outcomes_from_marginals,
@@ -25,6 +27,11 @@ from forecast.model.outcomes import (
     state_evaluator,
     state_posterior_graph,
 )
+from forecast.priors import SURPRISE_EXPONENT
+
+#: Prior draws behind each forecast's rumour-free state distribution (:func:`prior_marginals`),
+#: with their own seed, so it depends on the inputs alone.
+PRIOR_DRAWS, PRIOR_SEED = 2000, 0
 
 _CACHE: dict[tuple, object] = {}
 
@@ -113,3 +120,30 @@ def outcome_draws(inputs: ModelInputs, posterior: xr.Dataset) -> tuple[xr.Datase
     coords = {"chain": posterior["chain"], "draw": posterior["draw"]}
     evidence = xr.DataArray(log_z, dims=("chain", "draw"), coords=coords, name="evidence")
     return outcomes_from_marginals(inputs, marginals, posterior["chain"], posterior["draw"]), evidence
+
+
+def prior_marginals(inputs: ModelInputs, priors: dict, draws: int = PRIOR_DRAWS,
+                    seed: int = PRIOR_SEED) -> list[np.ndarray]:
+    """Return each post's state distribution without any rumour, averaged over prior draws.
+
+    Exact given the parameters (the same marginalisation with every rumour's weight set to
+    zero); facts, contracts, results and a case's odds are part of it.
+    """
+    evaluate = cached_state_posterior(inputs)
+    data = {k: np.zeros_like(v) if k.startswith("weight_") else v
+            for k, v in model_data(inputs).items()}
+    rng = np.random.default_rng(seed)
+    prior = [draw_params(rng, priors, inputs) for _ in range(draws)]
+    _, margs = evaluate({n: np.stack([p[n] for p in prior]) for n in prior[0]}, data)
+    return [m.mean(axis=0) for m in margs]
+
+
+def weigh_surprise(inputs: ModelInputs, priors: dict, reliability) -> None:
+    """Set how much each report says beyond its proposition's prior (:mod:`forecast.features.surprise`).
+
+    Without a track record (``reliability`` None) no claim kind has a base rate and every
+    report keeps the ratio its source and strength give.
+    """
+    if reliability is not None:
+        set_surprise(inputs, prior_marginals(inputs, priors), reliability.base_rates(),
+                     SURPRISE_EXPONENT)

@@ -25,7 +25,7 @@ from forecast.features.arrays import constant_data, model_data
 from forecast.features.inputs import build_inputs
 from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import MIN_ESS, SamplerSettings
-from forecast.inference.states import cached_state_posterior
+from forecast.inference.states import cached_state_posterior, weigh_surprise
 from forecast.model.outcomes import outcomes_from_marginals, parameter_shapes
 from forecast.priors import resolve_priors
 from forecast.results.result import ForecastResult
@@ -60,6 +60,7 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
     settings = SamplerSettings(**json.loads(attrs["sampler_settings"]))
     reliability = learn_reliability(scenario, as_of, priors, settings, cache_dir=cache_dir)
     inputs = build_inputs(scenario, as_of, reliability)
+    weigh_surprise(inputs, priors, reliability)
     new = model_data(inputs)
     old_shapes = {k: base.constant_data[k].shape for k in new if k in base.constant_data}
     if set(old_shapes) != set(new) or any(old_shapes[k] != new[k].shape for k in new):

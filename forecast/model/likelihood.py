@@ -23,9 +23,11 @@ Generative story for one post :math:`q` with incumbent :math:`c_q` (months :math
    else counting for as many clubs as are named); pulled, he goes to the vacancy that pulled him.
 4. Evidence. Each counted rumour asserts a proposition :math:`X` about one post's observable
    state; its source tells the truth with probability
-   :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength}) > \tfrac12`, so a
-   report can never count against what it asserts (no label switching); further reports of
-   one claim are discounted (:func:`evidence_loglik`).
+   :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength} + \Delta_r) > \tfrac12`,
+   so a report can never count against what it asserts (no label switching); :math:`\Delta_r`
+   (data, :mod:`forecast.features.surprise`) makes the report of an unexpected proposition
+   count for more than that of an expected one; further reports of one claim are discounted
+   (:func:`evidence_loglik`).
 
 Because propositions concern one post's observable state and pulls follow a forest of posts,
 the sum over the joint outcome factorises into messages from each post to its parent:
@@ -146,7 +148,8 @@ def evidence_loglik(params: dict, data: dict, i: int, psi):
     r"""Return the rumour log-likelihood of each observable state of post ``i``.
 
     Each report asserts its proposition truthfully with probability
-    :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength})`. Reports of one
+    :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength} + \Delta_r)`, with
+    :math:`\Delta_r` its surprise (``surprise_i``, :mod:`forecast.features.surprise`). Reports of one
     claim are not independent (outlets copy each other without saying so), so the report of
     rank :math:`k` among them (most reliable first, :func:`forecast.features.ranks.set_ranks`) enters with
     weight :math:`\delta^k`: the strongest counts fully and each further one less (m dependent
@@ -155,7 +158,7 @@ def evidence_loglik(params: dict, data: dict, i: int, psi):
     record. A report moves the forecast by at most its own likelihood ratio, and never switches
     another report off. Terms with weight 0 (padding, or a rumour left out) contribute nothing.
     """
-    x = psi[data[f"unit_{i}"]] + data["strength_offset"][data[f"strength_{i}"]]
+    x = psi[data[f"unit_{i}"]] + data["strength_offset"][data[f"strength_{i}"]] + data[f"surprise_{i}"]
     weight = data[f"weight_{i}"] * data["discount"] ** data[f"rank_{i}"]
     log_true = (LOG_HALF + pt.log1p(pt.sigmoid(x))) * weight  # log rho
     log_false = (LOG_HALF - pt.softplus(x)) * weight  # log (1 - rho)

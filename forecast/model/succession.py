@@ -25,11 +25,6 @@ def parameter_priors(inputs: ModelInputs, priors: dict[str, Prior], data: dict) 
             for name, dim in PARAMETERS if dim is None or inputs.coords()[dim]}
 
 
-def appeal_shift(inputs: ModelInputs) -> np.ndarray:
-    """Return each named candidate's appeal centre: the scenario's appeal plus the market's shift."""
-    return np.concatenate([p.appeal_centre for p in inputs.posts if p.has_successor] or [[]])
-
-
 def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
     """Build the succession model.
 

@@ -13,7 +13,9 @@ probability :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi + \kappa)`, so a report
 odds of its proposition by :math:`\rho/(1-\rho) = 1 + 2e^{\psi+\kappa}`, each further report of
 the same event counts with the weight :math:`\delta^r` (the discount the succession model uses,
 learned here from how often events several outlets reported came true), and :math:`\beta_k` is
-the log-odds such a proposition has before anyone reports it. Sources are partially pooled:
+the log-odds such a proposition has before anyone reports it (in a scenario, a report whose
+proposition's prior is not that base rate counts for more or less:
+:mod:`forecast.features.surprise`). Sources are partially pooled:
 
 .. math:: \psi_j = \mu_{tier(j)} + a_{kind(j)} + c_{country(j)} + \sigma z_j,
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from forecast.dims import SPARE
 from forecast.features.facts import describe_fact
+from forecast.features.surprise import report_priors
 from forecast.inference.influence import (
     INFLUENCE_DRAWS,
     default_metrics,
@@ -69,6 +70,7 @@ def build_content(result: ForecastResult, scenario,
 
     rumour_rows = []
     by_id = {e.rumour_id: e for e in inputs.coding}
+    priors = report_priors(inputs)
     for row in inputs.rumours.itertuples():
         item = by_id[row.id]
         rel = reliability.get(item.unit)
@@ -79,6 +81,7 @@ def build_content(result: ForecastResult, scenario,
             "club": row.club, "window": row.window or "", "strength": item.strength,
             "status": item.status, "how_it_counts": item.note, "reliability_unit": item.unit,
             "reliability": f"{rel[0]:.2f}" if rel else "",
+            "prior": f"{100 * priors[row.id]:.1f}%" if row.id in priors else "",
             "effect": "; ".join(f"{m}: {c:+.1f} pp" for m, c in
                                 zip(effects["metric"], effects["change_pp"], strict=True)),
             "url": row.url, "summary": row.summary,
@@ -88,7 +91,8 @@ def build_content(result: ForecastResult, scenario,
     first = metrics[0][0] if metrics else None
     coded = rumours[["id", "date", "source", "how_it_counts"]] if len(rumours) else \
         pd.DataFrame(columns=["id", "date", "source", "how_it_counts"])
-    facts = fact_influence(scenario, inputs, result.reliability, result.idata.posterior, metrics,
+    facts = fact_influence(scenario, inputs, result.reliability, result.priors,
+                           result.idata.posterior, metrics,
                            influence_draws)
     known = scenario.facts.set_index("id") if len(scenario.facts) else None
     effects = pd.concat([

@@ -1,0 +1,84 @@
+r"""How much a report says beyond what was expected: a scoop counts for more than the consensus.
+
+The report channel (:func:`forecast.model.likelihood.evidence_loglik`) multiplies the odds of a
+reported proposition by :math:`1 + 2e^{x}`, :math:`x = \psi_{unit} + \kappa_{strength}`, whatever
+its prior. Another story: a source that knows reports what will happen, and one that does not
+repeats what is expected, so that it names a proposition of prior probability :math:`g` about
+:math:`g` of the time. A report then multiplies the odds by :math:`1 + e^{x'}/g`, which takes a
+proposition a fixed share of the way to certain whatever its prior: the report of a favourite
+says little and a scoop about an outsider a lot. The track-record model learns :math:`x` at the
+prior its claims had, the claim kind's base rate :math:`b_k`
+(:mod:`forecast.model.track_record`); in a scenario, the report's logit moves by
+
+.. math:: \Delta_r = s\,\log\frac{b_{k(r)}}{g_r},
+
+with :math:`g_r` the prior probability of the report's proposition in this scenario, without
+any rumour (facts, contracts, results and odds kept), and :math:`s` =
+:data:`forecast.priors.SURPRISE_EXPONENT` between the two stories (0: the fixed ratio; 1: the
+informed source). A report of something the track record's claims of its kind were as likely
+to be before anyone spoke counts as learned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast.features.arrays import ModelInputs
+
+#: Smallest prior probability a proposition is given here: below it the prior draws' estimate is
+#: noise, and no report is worth more than one of a proposition at this prior.
+PRIOR_FLOOR = 1e-3
+
+
+def proposition_prior(truth: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Return each report's proposition's prior probability, at least :data:`PRIOR_FLOOR`."""
+    return np.clip(truth @ prior, PRIOR_FLOOR, 1.0 - PRIOR_FLOOR)
+
+
+def surprise(truth: np.ndarray, prior: np.ndarray, base_logit: np.ndarray, exponent: float) -> np.ndarray:
+    r"""Return :math:`\Delta_r` for each report of one post.
+
+    Parameters
+    ----------
+    truth : ndarray, shape (n_reports, n_states)
+        1 where a report's proposition holds.
+    prior : ndarray, shape (n_states,)
+        The post's state distribution without rumours.
+    base_logit : ndarray, shape (n_reports,)
+        Log-odds of a proposition of the report's claim kind before anyone reported it.
+    exponent : float
+        :math:`s`.
+    """
+    g = proposition_prior(truth, prior)
+    log_base = -np.logaddexp(0.0, -np.asarray(base_logit, dtype=float))  # log sigmoid
+    return exponent * (log_base - np.log(g))
+
+
+def set_surprise(inputs: ModelInputs, prior_states: list[np.ndarray], base_rates: dict[str, float],
+                 exponent: float) -> None:
+    """Set every post's ``term_surprise`` (and ``term_prior``) from its prior states and base rates.
+
+    ``base_rates`` maps a claim kind to its log-odds, learned from the track record
+    (:meth:`forecast.inference.reliability.ReliabilityFit.base_rates`). The counted reports are
+    the posts' evidence rows in order (:func:`forecast.features.inputs.build_inputs`).
+    """
+    counted = [e for e in inputs.coding if e.status == "counted"]
+    for i, post in enumerate(inputs.posts):
+        mine = [e for e in counted if e.proposition.post == i]
+        out, g = np.zeros(len(post.term_weight)), np.zeros(len(post.term_weight))
+        if mine:
+            base = np.array([base_rates[e.kind] for e in mine])
+            out[:len(mine)] = surprise(post.truth[:len(mine)], prior_states[i], base, exponent)
+            g[:len(mine)] = proposition_prior(post.truth[:len(mine)], prior_states[i])
+        post.term_surprise, post.term_prior = out, g
+
+
+def report_priors(inputs: ModelInputs) -> dict[str, float]:
+    """Return the prior probability of each counted report's proposition, by rumour id."""
+    counted = [e for e in inputs.coding if e.status == "counted"]
+    out = {}
+    for i, post in enumerate(inputs.posts):
+        if post.term_prior is not None:
+            mine = [e for e in counted if e.proposition.post == i]
+            out.update({e.rumour_id: float(g) for e, g in zip(mine, post.term_prior, strict=False)})
+    return out
