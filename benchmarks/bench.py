@@ -214,7 +214,6 @@ def bench_ess(settings: dict, seed: int, data: Path) -> tuple[dict, object, obje
     import naive
 
     from forecast.data.scenario import Scenario
-    from forecast.features.inputs import build_inputs
     from forecast.priors import resolve_priors
 
     scenario = Scenario.load()
@@ -226,9 +225,9 @@ def bench_ess(settings: dict, seed: int, data: Path) -> tuple[dict, object, obje
     log(f"ess: marginalised {marg['total_s']:.1f} s, sampling {marg['sample_s']:.1f} s, "
         f"mean {marg['mean']:.3f}, ESS {marg['ess_bulk']:.0f}")
 
-    # Same inputs as the fit, with the reliabilities it learned.
+    # Same inputs as the fit: the reliabilities it learned and its reports' surprise.
     priors = resolve_priors(scenario.spec.priors, str(scenario.path))
-    inputs = build_inputs(scenario, reliability=result.reliability)
+    inputs = result.inputs
     log(f"ess: naive model {settings}")
     c0 = time.process_time()
     idata, naive_t = naive.sample_naive(inputs, priors, seed=seed, **settings)

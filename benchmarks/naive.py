@@ -47,12 +47,14 @@ def default_inputs(with_learned_reliability: bool = True):
     """Return ``(scenario, inputs, priors)`` of the default scenario.
 
     ``forecast.inference.fit.fit`` builds its inputs with the source reliabilities learned from the track
-    record; the naive model must see the same arrays for the two posteriors to agree, so by
-    default they are learned here too (cached per process, so after a ``fit`` this is free).
+    record, and weighs each report's surprise against its proposition's prior; the naive model
+    must see the same arrays for the two posteriors to agree, so by default they are learned
+    here too (cached per process, so after a ``fit`` this is free).
     """
     from forecast.data.scenario import Scenario
     from forecast.features.inputs import build_inputs
     from forecast.inference.reliability import learn_reliability
+    from forecast.inference.states import weigh_surprise
     from forecast.priors import resolve_priors
 
     scenario = Scenario.load()
@@ -60,7 +62,9 @@ def default_inputs(with_learned_reliability: bool = True):
     reliability = None
     if with_learned_reliability:
         reliability = learn_reliability(scenario, scenario.spec.as_of, priors)
-    return scenario, build_inputs(scenario, reliability=reliability), priors
+    inputs = build_inputs(scenario, reliability=reliability)
+    weigh_surprise(inputs, priors, reliability)
+    return scenario, inputs, priors
 
 
 def build_naive_model(inputs: ModelInputs, priors: dict) -> pm.Model:

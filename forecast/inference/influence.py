@@ -176,12 +176,13 @@ def fact_influence(scenario, inputs: ModelInputs, reliability, priors: dict, pos
                                  inputs.as_of, reliability)
         except DataValidationError:  # the other facts alone contradict each other
             continue
-        if other.structure_key() == inputs.structure_key():
-            weigh_surprise(other, priors, reliability)
+        if other.structure_key() != inputs.structure_key():
+            continue
         data = model_data(other)
-        if other.structure_key() == inputs.structure_key() and any(
-                not np.array_equal(data[k], base[k]) for k in base):
-            changed[fact["id"]] = data
+        if any(not np.array_equal(data[k], base[k]) for k in base if not k.startswith("surprise_")):
+            # The prior without this fact differs, and with it how much each report says.
+            weigh_surprise(other, priors, reliability)
+            changed[fact["id"]] = model_data(other)
     rows = []
     if changed:
         full = _full(inputs, posterior, metrics, max_draws)
