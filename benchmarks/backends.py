@@ -8,7 +8,10 @@ it: inputs padded to their size bucket, the machine's learned reliabilities) is 
 sampled with ``forecast run``'s settings (4 chains x 1000 draws, 1000 tune) in a fresh process
 with fresh compile caches ("cold"), then again in a second fresh process with the same caches
 ("warm"). Only the succession model is timed: a run also compiles the track-record model and
-the outcome function, on the same backend choice.
+the outcome function, on the same backend choice. The reports' surprise
+(:mod:`forecast.features.surprise`) is left at zero here: it is data, so it changes neither
+the compiled graph nor, much, the sampling time, and weighing it would need the outcome function
+compiled first.
 
 Backends: ``nutpie-numba`` (what the package uses, through
 ``forecast.inference.compiled.compile_model``), ``nutpie-jax`` (nutpie's JAX backend),

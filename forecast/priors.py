@@ -155,7 +155,8 @@ MARKET_WEIGHT = 0.25
 #: strength earned, 1 takes each proposition the same share of the way to certain whatever its
 #: prior. Chosen on the backtest's cases before 2023 (mean log score per question, 42 who, when
 #: and where questions, against 0: 0.25 +0.013, 0.5 +0.012, 0.75 -0.009, 1 -0.051) and
-#: confirmed on the later ones (0.25: who +0.060 (SE 0.029), when +0.055 (0.028), 22 cases).
+#: confirmed on the later ones (paired per case: who +0.063 (SE 0.028), 20 cases; when +0.056
+#: (0.028), 22 cases).
 SURPRISE_EXPONENT = 0.25
 
 

@@ -56,3 +56,20 @@ def test_each_counted_rumour_gets_its_own_kind_and_proposition():
             log_base = -np.log1p(np.exp(-base[claim[e.rumour_id]]))
             assert post.term_surprise[j] == pytest.approx(log_base - np.log(g))
         assert not post.term_surprise[len(mine):].any()  # spare rows
+
+
+def test_a_what_if_assumption_leaves_every_reports_surprise_as_it_was():
+    # Conditioning on a claim must not change how the other reports are weighed: the prior
+    # behind the surprise keeps the facts and leaves the assumption out.
+    import dataclasses
+
+    from forecast.inference.states import prior_marginals
+    from forecast.priors import resolve_priors
+
+    scenario = Scenario.load()
+    base = build_inputs(scenario)
+    assumed = build_inputs(dataclasses.replace(scenario, assumed={"r012": False}))
+    assert any(not np.array_equal(a.mask, b.mask) for a, b in zip(assumed.posts, base.posts, strict=True))
+    for a, b in zip(prior_marginals(assumed, resolve_priors(), draws=200),
+                    prior_marginals(base, resolve_priors(), draws=200), strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -99,18 +99,18 @@ def evidence_data(inputs, change: dict, offsets: dict[str, float] | None = None,
     approximation for draws of the source's reliability away from it.
     """
     data = model_data(inputs)
-    kind_of = dict(zip(inputs.rumours["id"], inputs.rumours["claim"], strict=True))
     counted = [e for e in inputs.coding if e.status == "counted"]
     for i, post in enumerate(inputs.posts):
         weight = data[f"weight_{i}"].copy()
         for j, item in enumerate(e for e in counted if e.proposition.post == i):
-            kind = kind_of[item.rumour_id]
+            kind = item.kind
             weight[j] *= (change.get("scale", 1.0) * change.get("kinds", {}).get(kind, 1.0)
                           * change.get("strengths", {}).get(item.strength, 1.0))
             if "half_life" in change:
                 weight[j] *= 0.5 ** ((inputs.as_of - item.date).days / change["half_life"])
             if change.get("base_rates"):
-                x = unit_score[data[f"unit_{i}"][j]] + inputs.strength_offset[data[f"strength_{i}"][j]]
+                x = (unit_score[data[f"unit_{i}"][j]] + inputs.strength_offset[data[f"strength_{i}"][j]]
+                     + data[f"surprise_{i}"][j])
                 weight[j] *= max(log_lr(x) + offsets.get(kind, 0.0), 0.0) / log_lr(x)
         data[f"weight_{i}"] = weight
         data[f"rank_{i}"] = term_ranks(post.term_group, post.term_score, weight)

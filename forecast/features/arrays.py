@@ -66,6 +66,7 @@ class PostInputs:
     term_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # same claim; -1 none
     term_score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # expected reliability logit
     mask: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n_obs,) 0 where a fact rules out
+    fact_mask: np.ndarray | None = None  # the mask before a what-if assumption (None: none made)
     children: list[tuple[int, int]] = field(default_factory=list)  # (child post, candidate index)
     caretaker: bool = False  # in charge only until someone is appointed
     appointment_lag: int = 0  # months after the vacancy the appointee may still leave his post

@@ -219,6 +219,7 @@ def _assume(scenario: Scenario, coding: list, posts: list[PostInputs], T: int) -
             continue
         post = posts[item.proposition.post]
         truth = post.truth_of(item.proposition, T)
+        post.fact_mask = post.mask if post.fact_mask is None else post.fact_mask
         post.mask = post.mask * (truth if holds else 1.0 - truth)
         if not post.mask.any():
             problems.append(Problem("what-if", None, "rumour", f"assuming {rid} "

@@ -122,6 +122,8 @@ def pad_inputs(inputs: ModelInputs) -> Padded:
     for post, padded, index in zip(inputs.posts, posts, states, strict=True):
         padded.truth = _scatter(post.truth, index, padded.n_obs(T2))
         padded.mask = _scatter(post.mask, index, padded.n_obs(T2))
+        if post.fact_mask is not None:
+            padded.fact_mask = _scatter(post.fact_mask, index, padded.n_obs(T2))
     (y, m) = inputs.grid.end
     extra = T2 - T
     grid = MonthGrid(inputs.grid.start, (y + (m - 1 + extra) // 12, (m - 1 + extra) % 12 + 1))

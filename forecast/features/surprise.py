@@ -1,14 +1,15 @@
 r"""How much a report says beyond what was expected: a scoop counts for more than the consensus.
 
-The report channel (:func:`forecast.model.likelihood.evidence_loglik`) multiplies the odds of a
-reported proposition by :math:`1 + 2e^{x}`, :math:`x = \psi_{unit} + \kappa_{strength}`, whatever
-its prior. Another story: a source that knows reports what will happen, and one that does not
-repeats what is expected, so that it names a proposition of prior probability :math:`g` about
-:math:`g` of the time. A report then multiplies the odds by :math:`1 + e^{x'}/g`, which takes a
-proposition a fixed share of the way to certain whatever its prior: the report of a favourite
-says little and a scoop about an outsider a lot. The track-record model learns :math:`x` at the
-prior its claims had, the claim kind's base rate :math:`b_k`
-(:mod:`forecast.model.track_record`); in a scenario, the report's logit moves by
+Without this term the report channel (:func:`forecast.model.likelihood.evidence_loglik`) would
+multiply the odds of a reported proposition by :math:`1 + 2e^{x}`,
+:math:`x = \psi_{unit} + \kappa_{strength}`, whatever its prior. Another story: a source that
+knows reports what will happen, and one that does not repeats what is expected, so that it
+names a proposition of prior probability :math:`g` about :math:`g` of the time. A report then
+multiplies the odds by :math:`1 + e^{x'}/g`, which takes a proposition a fixed share of the way
+to certain whatever its prior: the report of a favourite says little and a scoop about an
+outsider a lot. The track-record model learns :math:`x` at the prior its claims had, the claim
+kind's base rate :math:`b_k` (:mod:`forecast.model.track_record`); in a scenario, the report's
+logit moves by
 
 .. math:: \Delta_r = s\,\log\frac{b_{k(r)}}{g_r},
 

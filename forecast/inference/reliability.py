@@ -143,8 +143,8 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
                    # Posterior means the succession model takes (a cut, like psi).
                    "report_weights": {n: float(idata.posterior[n].mean())
                                       for n in ("strength_weak", "strength_strong", "discount")},
-                   # Log-odds of each claim kind before any report (not taken by the
-                   # succession model; forecast.evaluation.centres checks whether it should be).
+                   # Log-odds of each claim kind before any report: the prior at which a
+                   # report's surprise is nil (forecast.features.surprise).
                    "base_rates": dict(zip(idata.posterior["claim_kind"].values.tolist(),
                                           idata.posterior["base_rate"].mean(("chain", "draw"))
                                           .values.tolist(), strict=True)),

@@ -127,11 +127,15 @@ def prior_marginals(inputs: ModelInputs, priors: dict, draws: int = PRIOR_DRAWS,
     """Return each post's state distribution without any rumour, averaged over prior draws.
 
     Exact given the parameters (the same marginalisation with every rumour's weight set to
-    zero); facts, contracts, results and a case's odds are part of it.
+    zero); facts, contracts, results and a case's odds are part of it, a what-if's assumption
+    about a claim is not (the forecast it conditions weighs its reports as without it).
     """
     evaluate = cached_state_posterior(inputs)
     data = {k: np.zeros_like(v) if k.startswith("weight_") else v
             for k, v in model_data(inputs).items()}
+    for i, post in enumerate(inputs.posts):
+        if post.fact_mask is not None:
+            data[f"mask_{i}"] = np.asarray(post.fact_mask, dtype=float)
     rng = np.random.default_rng(seed)
     prior = [draw_params(rng, priors, inputs) for _ in range(draws)]
     _, margs = evaluate({n: np.stack([p[n] for p in prior]) for n in prior[0]}, data)

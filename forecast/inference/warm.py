@@ -12,7 +12,8 @@ the cores it runs on change.
 
 When the track record's fit is stored, there is still the sampler's compile to overlap with:
 the outcome function then compiles in a helper while the main process compiles the sampler's
-callbacks and samples (:func:`forecast.inference.fit.fit` asks for that job alone). Nothing is
+callbacks (:func:`forecast.inference.fit.fit` asks for that job alone); sampling waits for it,
+since each report's surprise needs the rumour-free prior it computes. Nothing is
 started when the records already exist (a warm structure), when numba's cache
 is off (nothing could be handed over), or inside a daemonic process (a Dask worker, whose
 siblings already keep every core busy): the main process then compiles what it needs itself,
