@@ -251,3 +251,19 @@ def test_new_odds_reweight_the_appeal_prior(fits, tmp_path_factory):
     # A partial book (inverse prices sum below 1): plain inverse prices, the rest to the field.
     assert market["names"][0] == "Xabi Alonso"
     assert sum(market["probabilities"]) == pytest.approx(1 / 2 + 1 / 6 + 1 / 8)
+
+
+def test_surprise_sensitivity_reweights_the_fit_exactly(fits):
+    from forecast.inference.health import surprise_sensitivity
+
+    base, _ = fits
+    table = surprise_sensitivity(base, factors=(1.0, 0.0, 2.0)).set_index(["scale", "metric"])
+    alonso = "P(Xabi Alonso next Real Madrid coach)"
+    # Scaled by 1 the data are the fit's own: every draw keeps its weight, nothing moves.
+    same = table.loc[1.0]
+    assert np.allclose(same["after"], same["before"]) and np.allclose(same["weight_ess"], 2000)
+    # Reports of Alonso were less expected than what else was reported: weighing surprise more
+    # raises him, weighing it not at all lowers him, and enough draws keep weight to say so.
+    assert table.loc[(0.0, alonso), "after"] < table.loc[(1.0, alonso), "after"] \
+        < table.loc[(2.0, alonso), "after"]
+    assert (table["weight_ess"] > 1000).all()

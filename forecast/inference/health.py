@@ -4,16 +4,23 @@ Prior sensitivity is measured without refitting, by importance weighting: each p
 :math:`\theta_d` is reweighted by :math:`p'(\theta_d) / p(\theta_d)`, the ratio of a prior whose
 scales are multiplied by ``scale`` to the prior used, one group of parameters at a time. The
 weights' effective sample size says whether the reweighted answer can be trusted (a refit is
-the remedy when it is small).
+the remedy when it is small). The same is done for the weight of the reports' surprise
+(:func:`surprise_sensitivity`): each draw reweighted by its evidence with every report's
+surprise scaled, its forecast probabilities recomputed exactly on those data.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import pandas as pd
 
 from forecast.dims import PARAMETERS
+from forecast.features.arrays import model_data
+from forecast.inference.states import cached_state_posterior
 from forecast.model.draws import appeal_shift
+from forecast.model.outcomes import outcomes_from_marginals, parameter_shapes
 from forecast.priors import Prior
 from forecast.results.result import ForecastResult
 
@@ -30,6 +37,10 @@ GROUPS = {
 SCALES = (0.8, 1.25)
 #: Below this weight ESS a reweighted number is flagged: it needs a refit to be trusted.
 MIN_WEIGHT_ESS = 200
+#: The reports' surprise scaled by these factors: none at all, and twice the chosen exponent.
+SURPRISE_FACTORS = (0.0, 2.0)
+#: The group name of those rows.
+SURPRISE_GROUP = "report surprise"
 
 
 def _draws(result: ForecastResult, name: str) -> np.ndarray:
@@ -124,4 +135,46 @@ def prior_sensitivity(result: ForecastResult, min_mean: float = 0.05) -> pd.Data
                              "before": float(values.mean()), "after": after,
                              "change_pp": 100 * (after - values.mean()), "weight_ess": ess,
                              "trusted": ess >= MIN_WEIGHT_ESS})
+    return pd.DataFrame(rows)
+
+
+def surprise_sensitivity(result: ForecastResult, factors=SURPRISE_FACTORS,
+                         min_mean: float = 0.05) -> pd.DataFrame:
+    """Return how each headline probability moves with every report's surprise scaled by ``factors``.
+
+    Rows as :func:`prior_sensitivity`, with ``group`` :data:`SURPRISE_GROUP` and ``scale`` the
+    factor (0: no surprise; 2: exponent twice :data:`forecast.priors.SURPRISE_EXPONENT`). Empty
+    for a result without the per-draw evidence of its fit or with no surprise to scale.
+    """
+    inputs = result.inputs
+    base = model_data(inputs)
+    surprise = [k for k in base if k.startswith("surprise_")]
+    if "log_likelihood" not in result.idata.groups() or not any(base[k].any() for k in surprise):
+        return pd.DataFrame()
+    post = result.idata.posterior
+    n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+    values = {n: post[n].values.reshape(n_chain * n_draw, *shape)
+              for n, shape in parameter_shapes(inputs).items()}
+    log_old = result.idata.log_likelihood["evidence"].values.reshape(-1)
+    before = {k: v for k, v in result.headline_draws().items() if v.mean() >= min_mean}
+    evaluate = cached_state_posterior(inputs)
+    rows = []
+    for factor in factors:
+        data = {k: v * factor if k in surprise else v for k, v in base.items()}
+        log_new, margs = evaluate(values, data)
+        w = np.exp(log_new - log_old - np.max(log_new - log_old))
+        w /= w.sum()
+        ess = float(1 / np.sum(w**2))
+        shaped = [m.reshape(n_chain, n_draw, -1) for m in margs]
+        edited = copy.copy(result)
+        edited.idata = copy.copy(result.idata)
+        edited.idata.posterior = post.assign(
+            outcomes_from_marginals(inputs, shaped, post["chain"], post["draw"]))
+        after = edited.headline_draws()
+        for metric, old in before.items():
+            new = float(np.sum(w * after[metric]))
+            rows.append({"metric": metric, "group": SURPRISE_GROUP, "scale": factor,
+                         "before": float(old.mean()), "after": new,
+                         "change_pp": 100 * (new - old.mean()), "weight_ess": ess,
+                         "trusted": ess >= MIN_WEIGHT_ESS})
     return pd.DataFrame(rows)

@@ -11,10 +11,14 @@ from forecast.inference.health import (
     GROUPS,
     MIN_WEIGHT_ESS,
     SCALES,
+    SURPRISE_FACTORS,
+    SURPRISE_GROUP,
     prior_draws,
     prior_posterior,
     prior_sensitivity,
+    surprise_sensitivity,
 )
+from forecast.priors import SURPRISE_EXPONENT
 from forecast.results.result import ForecastResult
 
 #: Contraction above which a parameter counts as learned from the data.
@@ -30,8 +34,9 @@ class HealthContent:
     parameters : pandas.DataFrame
         Prior and posterior mean and sd of every parameter, and the contraction.
     sensitivity : pandas.DataFrame
-        One row per headline, one column per prior group and scale: the change in percentage
-        points (``*`` where the weights are too few to trust it).
+        One row per headline, one column per prior group and scale, and per weight of the
+        reports' surprise: the change in percentage points (``*`` where the weights are too few
+        to trust it).
     claims_check : pandas.DataFrame or None
         Observed against predicted share of claims that came true, per tier, kind and strength.
     notes : list of str
@@ -47,13 +52,20 @@ class HealthContent:
     densities: list[tuple]
 
 
+def _column(group: str, scale: float) -> str:
+    if group == SURPRISE_GROUP:
+        return f"surprise exponent {scale * SURPRISE_EXPONENT:g}"
+    return f"{group}, sd x{scale:g}"
+
+
 def _sensitivity_table(long: pd.DataFrame) -> pd.DataFrame:
     cells = long.assign(
-        column=[f"{g}, sd x{s:g}" for g, s in zip(long["group"], long["scale"], strict=True)],
+        column=[_column(g, s) for g, s in zip(long["group"], long["scale"], strict=True)],
         cell=[f"{c:+.1f}" + ("" if ok else "*")
               for c, ok in zip(long["change_pp"], long["trusted"], strict=True)])
     table = cells.pivot(index="metric", columns="column", values="cell")
-    order = [f"{g}, sd x{s:g}" for g in GROUPS for s in SCALES]
+    order = [_column(g, s) for g in GROUPS for s in SCALES]
+    order += [c for c in (_column(SURPRISE_GROUP, f) for f in SURPRISE_FACTORS) if c in table]
     before = long.groupby("metric")["before"].first().map(lambda v: f"{v:.0%}")
     return table[order].assign(now=before).reset_index()[["metric", "now", *order]]
 
@@ -61,7 +73,7 @@ def _sensitivity_table(long: pd.DataFrame) -> pd.DataFrame:
 def build_health(result: ForecastResult) -> HealthContent:
     """Compute the model-health content of a fitted result."""
     params = prior_posterior(result)
-    long = prior_sensitivity(result)
+    long = pd.concat([prior_sensitivity(result), surprise_sensitivity(result)], ignore_index=True)
     notes = []
     learned = params[params["contraction"] > LEARNED]
     notes.append(
@@ -71,12 +83,20 @@ def build_health(result: ForecastResult) -> HealthContent:
         + "; the others are set by their priors, so the forecast rests on the priors' citations "
           "and on the rumours.")
     if len(long):
-        trusted = long[long["trusted"]]
+        trusted = long[long["trusted"] & (long["group"] != SURPRISE_GROUP)]
         if len(trusted):
             worst = trusted.loc[trusted["change_pp"].abs().idxmax()]
             notes.append(
                 f"Largest prior sensitivity: {worst.metric} moves {worst.change_pp:+.1f} points "
                 f"when the {worst.group} priors' sd is multiplied by {worst.scale:g}.")
+        surprise = long[long["group"] == SURPRISE_GROUP]
+        if len(surprise):
+            first = surprise[surprise["metric"] == surprise["metric"].iloc[0]]
+            notes.append(
+                f"Weight of the unexpected (each report's surprise, exponent {SURPRISE_EXPONENT:g}): "
+                f"{first['metric'].iloc[0]} is {first['before'].iloc[0]:.0%} now; "
+                + "; ".join(f"{r.after:.0%} with exponent {r.scale * SURPRISE_EXPONENT:g}"
+                            for r in first.itertuples()) + ".")
         shaky = long.loc[~long["trusted"], ["group", "scale"]].drop_duplicates()
         if len(shaky):
             notes.append(f"Marked *: fewer than {MIN_WEIGHT_ESS} draws keep weight under "
