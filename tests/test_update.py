@@ -267,3 +267,16 @@ def test_surprise_sensitivity_reweights_the_fit_exactly(fits):
     assert table.loc[(0.0, alonso), "after"] < table.loc[(1.0, alonso), "after"] \
         < table.loc[(2.0, alonso), "after"]
     assert (table["weight_ess"] > 1000).all()
+
+
+def test_an_updated_forecast_can_be_reweighted_again(fits):
+    # The update keeps each kept draw's evidence on the new data, so the report's sensitivity to
+    # the reports' surprise is shown after `rumour add` too; scaled by 1 nothing moves.
+    from forecast.inference.health import surprise_sensitivity
+
+    base, scenario = fits
+    updated = forecast.update(base, scenario)
+    assert updated.idata.posterior.attrs["method"] == "importance"
+    same = surprise_sensitivity(updated, factors=(1.0,))
+    assert len(same) and np.allclose(same["after"], same["before"])
+    assert np.allclose(same["weight_ess"], updated.idata.posterior.sizes["draw"])

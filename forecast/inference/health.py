@@ -144,7 +144,7 @@ def surprise_sensitivity(result: ForecastResult, factors=SURPRISE_FACTORS,
 
     Rows as :func:`prior_sensitivity`, with ``group`` :data:`SURPRISE_GROUP` and ``scale`` the
     factor (0: no surprise; 2: exponent twice :data:`forecast.priors.SURPRISE_EXPONENT`). Empty
-    for a result without the per-draw evidence of its fit or with no surprise to scale.
+    for a result without the per-draw evidence of its data or with no surprise to scale.
     """
     inputs = result.inputs
     base = model_data(inputs)

@@ -99,6 +99,11 @@ def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date
                                                 coords={"source": list(inputs.units)})
     idata = az.InferenceData(posterior=posterior)
     idata.add_groups(constant_data=constant_data(inputs, new))
+    # Each kept draw's evidence on the new data, for reweighting it further
+    # (forecast.inference.health.surprise_sensitivity); a later update still starts from a full run.
+    idata.add_groups(log_likelihood=xr.Dataset(
+        {"evidence": (("chain", "draw"), log_new[idx][None])},
+        coords={"chain": [0], "draw": np.arange(len(idx))}))
     base_passed = bool(json.loads(attrs.get("diagnostics", "{}")).get("passed", False))
     diagnostics = {
         "method": f"importance update of the full run as of {attrs.get('as_of')}",
