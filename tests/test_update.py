@@ -280,3 +280,15 @@ def test_an_updated_forecast_can_be_reweighted_again(fits):
     same = surprise_sensitivity(updated, factors=(1.0,))
     assert len(same) and np.allclose(same["after"], same["before"])
     assert np.allclose(same["weight_ess"], updated.idata.posterior.sizes["draw"])
+
+
+def test_an_update_on_the_fits_own_data_gives_the_fits_numbers(fits):
+    # What-if and `rumour add` print "before" from such an update: it must be the saved run's.
+    import dataclasses
+
+    base, scenario = fits
+    own = dataclasses.replace(scenario, rumours=scenario.rumours.iloc[:-1])  # without STRONG
+    same = forecast.update(base, own)
+    assert same.diagnostics["weight_ess"] == pytest.approx(2000)
+    np.testing.assert_allclose(same.headline_table()[["mean", "lo", "hi"]].to_numpy(),
+                               base.headline_table()[["mean", "lo", "hi"]].to_numpy(), atol=1e-12)

@@ -44,7 +44,7 @@ def _appeal_prior_ratio(base, inputs, new: dict, priors, flat: dict, pick) -> np
 
 
 def importance_update(base: az.InferenceData, scenario: Scenario, as_of: dt.date,
-                      max_draws: int = 1000, seed: int = 0, cache_dir=None) -> ForecastResult | None:
+                      max_draws: int = 4000, seed: int = 0, cache_dir=None) -> ForecastResult | None:
     """Return the forecast on the scenario's current data, reweighting ``base``; None if impossible.
 
     ``base`` must be a full run (``method == "nuts"``) of the same structure and priors, with
