@@ -32,6 +32,7 @@ import pandas as pd
 
 from forecast.evaluation.backtest import scored_post, true_states, who_truth_columns
 from forecast.features.arrays import model_data
+from forecast.features.propositions import post_reports
 from forecast.features.ranks import term_ranks, unit_scores
 from forecast.inference.health import GROUPS, log_prior_ratio
 
@@ -99,10 +100,9 @@ def evidence_data(inputs, change: dict, offsets: dict[str, float] | None = None,
     approximation for draws of the source's reliability away from it.
     """
     data = model_data(inputs)
-    counted = [e for e in inputs.coding if e.status == "counted"]
     for i, post in enumerate(inputs.posts):
         weight = data[f"weight_{i}"].copy()
-        for j, item in enumerate(e for e in counted if e.proposition.post == i):
+        for j, item in enumerate(post_reports(inputs.coding, i)):
             kind = item.kind
             weight[j] *= (change.get("scale", 1.0) * change.get("kinds", {}).get(kind, 1.0)
                           * change.get("strengths", {}).get(item.strength, 1.0))

@@ -19,7 +19,7 @@ from forecast.features.form import form_against_expectation, team_points
 from forecast.features.links import check_links, tree_order
 from forecast.features.market import latest_market, market_shift
 from forecast.features.periods import MonthGrid, month_end
-from forecast.features.propositions import CodingContext, classify_rumours
+from forecast.features.propositions import CodingContext, classify_rumours, post_reports
 from forecast.features.ranks import set_ranks, unit_scores
 from forecast.priors import DISCOUNT, STRENGTH_OFFSET, resolve_priors
 
@@ -141,7 +141,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
     unit_score = unit_scores(unit_prior, unit_tier, priors)
 
     for i, p in enumerate(posts):
-        mine = [e for e in counted if e.proposition.post == i]
+        mine = post_reports(coding, i)
         cap = size_bucket(sum(e.proposition.post == i for e in everything) + 4, 16)
         p.truth = np.zeros((cap, p.n_obs(T)))
         p.term_unit = np.zeros(cap, dtype=int)

@@ -108,6 +108,11 @@ SPEAKER_UNITS = {"coach": "coach's own words", "club_official": "club official's
                  "agent": "agent's words"}
 
 
+def post_reports(coding: list[CodedRumour], post: int) -> list[CodedRumour]:
+    """Return the counted rumours about post ``post``, in the order of its evidence rows."""
+    return [e for e in coding if e.status == "counted" and e.proposition.post == post]
+
+
 def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
     """Turn rumour rows (already cut at the as-of date) into coded rumours.
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from forecast.features.arrays import ModelInputs
+from forecast.features.propositions import post_reports
 
 #: Smallest prior probability a proposition is given here: below it the prior draws' estimate is
 #: noise, and no report is worth more than one of a proposition at this prior.
@@ -50,7 +51,11 @@ def surprise(truth: np.ndarray, prior: np.ndarray, base_logit: np.ndarray, expon
     exponent : float
         :math:`s`.
     """
-    g = proposition_prior(truth, prior)
+    return _offset(proposition_prior(truth, prior), base_logit, exponent)
+
+
+def _offset(g: np.ndarray, base_logit: np.ndarray, exponent: float) -> np.ndarray:
+    r"""Return :math:`s \log(b / g)` for priors ``g`` and base rates' log-odds ``base_logit``."""
     log_base = -np.logaddexp(0.0, -np.asarray(base_logit, dtype=float))  # log sigmoid
     return exponent * (log_base - np.log(g))
 
@@ -63,23 +68,20 @@ def set_surprise(inputs: ModelInputs, prior_states: list[np.ndarray], base_rates
     (:meth:`forecast.inference.reliability.ReliabilityFit.base_rates`). The counted reports are
     the posts' evidence rows in order (:func:`forecast.features.inputs.build_inputs`).
     """
-    counted = [e for e in inputs.coding if e.status == "counted"]
     for i, post in enumerate(inputs.posts):
-        mine = [e for e in counted if e.proposition.post == i]
+        mine = post_reports(inputs.coding, i)
         out, g = np.zeros(len(post.term_weight)), np.zeros(len(post.term_weight))
         if mine:
-            base = np.array([base_rates[e.kind] for e in mine])
-            out[:len(mine)] = surprise(post.truth[:len(mine)], prior_states[i], base, exponent)
             g[:len(mine)] = proposition_prior(post.truth[:len(mine)], prior_states[i])
+            out[:len(mine)] = _offset(g[:len(mine)], [base_rates[e.kind] for e in mine], exponent)
         post.term_surprise, post.term_prior = out, g
 
 
 def report_priors(inputs: ModelInputs) -> dict[str, float]:
     """Return the prior probability of each counted report's proposition, by rumour id."""
-    counted = [e for e in inputs.coding if e.status == "counted"]
     out = {}
     for i, post in enumerate(inputs.posts):
         if post.term_prior is not None:
-            mine = [e for e in counted if e.proposition.post == i]
-            out.update({e.rumour_id: float(g) for e, g in zip(mine, post.term_prior, strict=False)})
+            out.update({e.rumour_id: float(g)
+                        for e, g in zip(post_reports(inputs.coding, i), post.term_prior, strict=False)})
     return out

@@ -11,8 +11,6 @@ surprise scaled, its forecast probabilities recomputed exactly on those data.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 
@@ -166,11 +164,8 @@ def surprise_sensitivity(result: ForecastResult, factors=SURPRISE_FACTORS,
         w /= w.sum()
         ess = float(1 / np.sum(w**2))
         shaped = [m.reshape(n_chain, n_draw, -1) for m in margs]
-        edited = copy.copy(result)
-        edited.idata = copy.copy(result.idata)
-        edited.idata.posterior = post.assign(
-            outcomes_from_marginals(inputs, shaped, post["chain"], post["draw"]))
-        after = edited.headline_draws()
+        after = result.headline_draws(post.assign(
+            outcomes_from_marginals(inputs, shaped, post["chain"], post["draw"])))
         for metric, old in before.items():
             new = float(np.sum(w * after[metric]))
             rows.append({"metric": metric, "group": SURPRISE_GROUP, "scale": factor,

@@ -19,6 +19,7 @@ import xarray as xr
 from forecast.errors import DataValidationError
 from forecast.features.arrays import ModelInputs, model_data
 from forecast.features.inputs import build_inputs
+from forecast.features.propositions import post_reports
 from forecast.features.ranks import term_ranks
 from forecast.inference.states import cached_state_posterior, weigh_surprise
 from forecast.model.outcomes import CHUNK, parameter_shapes
@@ -130,7 +131,7 @@ def rumour_influence(inputs: ModelInputs, posterior: xr.Dataset, metrics,
         if only is not None and item.rumour_id not in only:
             continue
         i = item.proposition.post
-        j = [e.rumour_id for e in counted if e.proposition.post == i].index(item.rumour_id)
+        j = [e.rumour_id for e in post_reports(inputs.coding, i)].index(item.rumour_id)
         data = dict(base)
         data[f"weight_{i}"] = base[f"weight_{i}"].copy()
         data[f"weight_{i}"][j] = 0.0

@@ -10,6 +10,7 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from forecast.dims import AFTER, IN_POST, NO_VACANCY, slug
 from forecast.errors import ResultsMismatchError
@@ -133,12 +134,14 @@ class ForecastResult:
             return labels[-1]
         return [x for x, w in zip(labels, windows, strict=True) if w == summers[0]][-1]
 
-    def headline_draws(self) -> dict[str, np.ndarray]:
+    def headline_draws(self, posterior: xr.Dataset | None = None) -> dict[str, np.ndarray]:
         """Return each tracked number per posterior draw, by its name in the headline table.
 
-        Every successor outcome, and each asked-about coach leaving by the end of the first summer.
+        Every successor outcome, and each asked-about coach leaving by the end of the first summer;
+        from ``posterior`` (default: this result's), whose forecast variables may be recomputed
+        on other data.
         """
-        post, out = self.idata.posterior, {}
+        post, out = (self.idata.posterior if posterior is None else posterior), {}
         for club in self.successor["club"].unique():
             succ = post[f"successor_{slug(club)}"]
             values = succ.values.reshape(-1, succ.shape[-1])
