@@ -128,7 +128,7 @@ def test_one_strong_top_tier_report_moves_its_claim(strong_report):
 
 
 @pytest.mark.xfail(strict=True, reason="issue #14 floor not met: from 1% a strong tier-1 report "
-                   "of Kompany reaches about 9% (Alonso's reports hold most of the rest), not a "
+                   "of Kompany reaches about 10% (Alonso's reports hold most of the rest), not a "
                    "third of the way to the 83% hit rate; weighing surprise fully (exponent 1, "
                    "not 0.25) costs 0.05 nats per question on the cases before 2023; counting "
                    "every report 1.5x costs 0.12 nats per who question from 2023, "
