@@ -9,12 +9,13 @@ against its proposition's prior in the design, as a fit does (forecast.features.
 import numpy as np
 import pytest
 
+from forecast.data.schemas import STRENGTHS
 from forecast.evaluation.simulate import random_design, random_proposition, set_terms
 from forecast.features.arrays import model_data
-from forecast.features.surprise import surprise
+from forecast.features.surprise import exponents, surprise
 from forecast.model.draws import draw_params
 from forecast.model.outcomes import compile_state_posterior
-from forecast.priors import DISCOUNT, SURPRISE_EXPONENT, resolve_priors
+from forecast.priors import DISCOUNT, SURPRISE_EXPONENTS, resolve_priors
 
 PRIORS = resolve_priors()
 DRAWS = 2000
@@ -47,12 +48,18 @@ def design(seed):
 
 
 def weigh_surprise(inputs, evaluate, values):
-    """Set every report's surprise from the design's prior state distributions (no rumour)."""
+    """Set every report's surprise from the design's prior state distributions (no rumour).
+
+    Returns each post's surprise at exponent 1, for a report whose strength changes.
+    """
     data = {k: np.zeros_like(v) if k.startswith("weight_") else v for k, v in model_data(inputs).items()}
     _, marg = evaluate(values, data)
+    unit = []
     for post, m in zip(inputs.posts, marg, strict=True):
-        base = np.full(len(post.term_weight), BASE_LOGIT)
-        post.term_surprise = surprise(post.truth, m.mean(axis=0), base, SURPRISE_EXPONENT)
+        unit.append(surprise(post.truth, m.mean(axis=0), np.full(len(post.term_weight), BASE_LOGIT), 1.0))
+        strengths = [STRENGTHS[k] for k in post.term_strength]
+        post.term_surprise = unit[-1] * exponents(strengths, SURPRISE_EXPONENTS)
+    return unit
 
 
 def posterior_states(evaluate, values, data):
@@ -62,10 +69,11 @@ def posterior_states(evaluate, values, data):
     return [(w / w.sum()) @ m for m in marg]
 
 
-def report_data(inputs, extra, j, tier, strength, on):
+def report_data(inputs, extra, j, tier, strength, on, unit):
     data = {k: v.copy() for k, v in model_data(inputs).items()}
     data["unit_tier"][NEW_UNIT] = tier - 1
     data[f"strength_{extra.post}"][j] = strength
+    data[f"surprise_{extra.post}"][j] = unit[extra.post][j] * SURPRISE_EXPONENTS[STRENGTHS[strength]]
     data[f"weight_{extra.post}"][j] = float(on)
     return data
 
@@ -74,10 +82,10 @@ def report_data(inputs, extra, j, tier, strength, on):
 def case(request):
     inputs, extra, j, values = design(request.param)
     evaluate = compile_state_posterior(inputs)
-    weigh_surprise(inputs, evaluate, values)
+    unit = weigh_surprise(inputs, evaluate, values)
 
     def states(tier, strength, on):
-        return posterior_states(evaluate, values, report_data(inputs, extra, j, tier, strength, on))
+        return posterior_states(evaluate, values, report_data(inputs, extra, j, tier, strength, on, unit))
 
     return inputs, extra, states
 
@@ -98,11 +106,9 @@ def test_one_strong_report_moves_its_claim_a_third_of_the_way(case, top_tier_hit
     p0 = states(1, STRONG, False)[extra.post] @ truth
     p1 = states(1, STRONG, True)[extra.post] @ truth
     assert p1 > p0
-    # A report's likelihood ratio grows as its proposition's prior falls, as prior^-0.25
-    # (SURPRISE_EXPONENT): from 1% or more that takes it a third of the way to the hit rate; from
-    # 0.1% it would take the informed-source story (exponent 1), which the backtest's cases
-    # before 2023 scored 0.05 nats per question worse.
-    if top_tier_hit_rate > p0 >= 0.01:
+    # A strong report's likelihood ratio grows as its proposition's prior falls, as 1 / prior
+    # (SURPRISE_EXPONENTS["strong"] = 1): whatever the prior, it takes it a third of the way.
+    if p0 < top_tier_hit_rate:
         assert p1 - p0 >= (top_tier_hit_rate - p0) / 3, (p0, p1, top_tier_hit_rate)
 
 

@@ -37,13 +37,14 @@ def test_a_report_of_the_expected_counts_less_than_a_scoop():
     assert tiny == pytest.approx(np.log(0.5 / PRIOR_FLOOR))
 
 
-def test_each_counted_rumour_gets_its_own_kind_and_proposition():
+def test_each_counted_rumour_gets_its_own_kind_strength_and_proposition():
     scenario = Scenario.load()
     inputs = build_inputs(scenario)
     kinds = sorted(set(scenario.rumours["claim"]))
     base = {k: -0.5 * j for j, k in enumerate(kinds)}  # a different base rate per claim kind
     prior = [np.full(p.n_obs(inputs.T), 1.0 / p.n_obs(inputs.T)) for p in inputs.posts]
-    set_surprise(inputs, prior, base, 1.0)
+    by_strength = {"weak": 0.5, "medium": 1.0, "strong": 2.0}
+    set_surprise(inputs, prior, base, by_strength)
     claim = dict(zip(scenario.rumours["id"], scenario.rumours["claim"], strict=True))
     priors = report_priors(inputs)
     counted = [e for e in inputs.coding if e.status == "counted"]
@@ -54,7 +55,7 @@ def test_each_counted_rumour_gets_its_own_kind_and_proposition():
             g = post.truth[j].mean()
             assert priors[e.rumour_id] == pytest.approx(g)
             log_base = -np.log1p(np.exp(-base[claim[e.rumour_id]]))
-            assert post.term_surprise[j] == pytest.approx(log_base - np.log(g))
+            assert post.term_surprise[j] == pytest.approx(by_strength[e.strength] * (log_base - np.log(g)))
         assert not post.term_surprise[len(mine):].any()  # spare rows
 
 

@@ -127,12 +127,6 @@ def test_one_strong_top_tier_report_moves_its_claim(strong_report):
     assert p1 > 2 * p0 and p1 - p0 > 0.05, (p0, p1)
 
 
-@pytest.mark.xfail(strict=True, reason="issue #14 floor not met: from 1% a strong tier-1 report "
-                   "of Kompany reaches about 10% (Alonso's reports hold most of the rest), not a "
-                   "third of the way to the 83% hit rate; weighing surprise fully (exponent 1, "
-                   "not 0.25) costs 0.05 nats per question on the cases before 2023; counting "
-                   "every report 1.5x costs 0.12 nats per who question from 2023, "
-                   "counting strong reports 1.5x 0.03 before 2023 and 0.14 after")
 def test_one_strong_top_tier_report_moves_its_claim_a_third_of_the_way(strong_report):
     p0, p1, hit_rate = strong_report
     assert p1 - p0 >= (hit_rate - p0) / 3, (p0, p1, hit_rate)

@@ -35,8 +35,9 @@ GROUPS = {
 SCALES = (0.8, 1.25)
 #: Below this weight ESS a reweighted number is flagged: it needs a refit to be trusted.
 MIN_WEIGHT_ESS = 200
-#: The reports' surprise scaled by these factors: none at all, and twice the chosen exponent.
-SURPRISE_FACTORS = (0.0, 2.0)
+#: The reports' surprise scaled by these factors: none at all, and half the chosen exponents (twice
+#: would take strong claims past the informed-source story's exponent 1).
+SURPRISE_FACTORS = (0.0, 0.5)
 #: The group name of those rows.
 SURPRISE_GROUP = "report surprise"
 
@@ -141,7 +142,7 @@ def surprise_sensitivity(result: ForecastResult, factors=SURPRISE_FACTORS,
     """Return how each headline probability moves with every report's surprise scaled by ``factors``.
 
     Rows as :func:`prior_sensitivity`, with ``group`` :data:`SURPRISE_GROUP` and ``scale`` the
-    factor (0: no surprise; 2: exponent twice :data:`forecast.priors.SURPRISE_EXPONENT`). Empty
+    factor (0: no surprise; 0.5: half of each :data:`forecast.priors.SURPRISE_EXPONENTS`). Empty
     for a result without the per-draw evidence of its data or with no surprise to scale.
     """
     inputs = result.inputs

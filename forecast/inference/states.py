@@ -27,7 +27,7 @@ from forecast.model.outcomes import (
     state_evaluator,
     state_posterior_graph,
 )
-from forecast.priors import SURPRISE_EXPONENT
+from forecast.priors import SURPRISE_EXPONENTS
 
 #: Prior draws behind each forecast's rumour-free state distribution (:func:`prior_marginals`),
 #: with their own seed, so it depends on the inputs alone.
@@ -150,4 +150,4 @@ def weigh_surprise(inputs: ModelInputs, priors: dict, reliability) -> None:
     """
     if reliability is not None:
         set_surprise(inputs, prior_marginals(inputs, priors), reliability.base_rates(),
-                     SURPRISE_EXPONENT)
+                     SURPRISE_EXPONENTS)

@@ -18,7 +18,7 @@ from forecast.inference.health import (
     prior_sensitivity,
     surprise_sensitivity,
 )
-from forecast.priors import SURPRISE_EXPONENT
+from forecast.priors import SURPRISE_EXPONENTS
 from forecast.results.result import ForecastResult
 
 #: Contraction above which a parameter counts as learned from the data.
@@ -54,7 +54,7 @@ class HealthContent:
 
 def _column(group: str, scale: float) -> str:
     if group == SURPRISE_GROUP:
-        return f"surprise exponent {scale * SURPRISE_EXPONENT:g}"
+        return f"surprise exponents x{scale:g}"
     return f"{group}, sd x{scale:g}"
 
 
@@ -92,10 +92,11 @@ def build_health(result: ForecastResult) -> HealthContent:
         surprise = long[long["group"] == SURPRISE_GROUP]
         if len(surprise):
             first = surprise[surprise["metric"] == surprise["metric"].iloc[0]]
+            chosen = " / ".join(f"{k} {v:g}" for k, v in SURPRISE_EXPONENTS.items())
             notes.append(
-                f"Weight of the unexpected (each report's surprise, exponent {SURPRISE_EXPONENT:g}): "
+                f"Weight of the unexpected (each report's surprise, exponent by strength: {chosen}): "
                 f"{first['metric'].iloc[0]} is {first['before'].iloc[0]:.0%} now; "
-                + "; ".join(f"{r.after:.0%} with exponent {r.scale * SURPRISE_EXPONENT:g}"
+                + "; ".join(f"{r.after:.0%} with every exponent x{r.scale:g}"
                             for r in first.itertuples()) + ".")
         shaky = long.loc[~long["trusted"], ["group", "scale"]].drop_duplicates()
         if len(shaky):
