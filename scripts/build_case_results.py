@@ -10,8 +10,11 @@ point each such case's scenario at both.
 Usage::
 
     python scripts/build_case_results.py ../shared/data/football-datasets
+    python scripts/build_case_results.py ../shared/data/football-datasets --check
 
-The folder is read only; nothing outside the project's ``data/`` is written.
+The folder is read only; nothing outside the project's ``data/`` is written. ``--check`` writes
+nothing and exits 1 if the committed files are not what the cases need (re-run it after adding a
+case).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import io
 from pathlib import Path
 
 import yaml
@@ -59,7 +63,9 @@ def seasons_up_to(cutoff: dt.date, n: int = 3) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="football-datasets folder (one sub-folder per league)")
+    parser.add_argument("--check", action="store_true", help="compare with the committed files")
     args = parser.parse_args()
+    unlinked: list[str] = []
     rows: dict[tuple, dict] = {}
     used: set[str] = set()
     for path in sorted((DATA / "cases").glob("*/scenario.yaml")):
@@ -83,29 +89,53 @@ def main() -> None:
                                 "Date": m["Date"], "HomeTeam": m["HomeTeam"],
                                 "AwayTeam": m["AwayTeam"], "FTHG": m["FTHG"], "FTAG": m["FTAG"],
                                 "Competition": competition, "Source": f"{SOURCE} {folder}/{stem}.csv"}
-        if found:
-            _link(path)
-    out = DATA / "results" / "cases.csv"
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["Date", "HomeTeam", "AwayTeam", "FTHG", "FTAG",
-                                                "Competition", "Source"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(sorted(rows.values(), key=lambda r: (r["Date"], r["HomeTeam"])))
-    with (DATA / "results" / "cases_team_names.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["name", "canonical", "source"])
-        for club, short in sorted(SPELLING.items()):
-            if short in used:
-                writer.writerow([short, club, SOURCE])
-    print(f"wrote {len(rows)} matches of {len(used)} clubs to {out}")
+        if found and not _linked(path):
+            unlinked.append(path.parent.name)
+            if not args.check:
+                _link(path)
+    files = {DATA / "results" / "cases.csv": _matches_csv(rows),
+             DATA / "results" / "cases_team_names.csv": _names_csv(used)}
+    if args.check:
+        stale = [p.name for p, text in files.items() if p.read_text(encoding="utf-8") != text]
+        if stale or unlinked:
+            raise SystemExit(f"out of date: {', '.join(stale + unlinked)}; re-run without --check")
+        print(f"up to date: {len(rows)} matches of {len(used)} clubs")
+        return
+    for p, text in files.items():
+        p.write_text(text, encoding="utf-8")
+    print(f"wrote {len(rows)} matches of {len(used)} clubs to {DATA / 'results' / 'cases.csv'}")
+
+
+def _matches_csv(rows: dict[tuple, dict]) -> str:
+    """Return the text of ``cases.csv``: the matches sorted by date and home team."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["Date", "HomeTeam", "AwayTeam", "FTHG", "FTAG",
+                                             "Competition", "Source"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(sorted(rows.values(), key=lambda r: (r["Date"], r["HomeTeam"])))
+    return out.getvalue()
+
+
+def _names_csv(used: set[str]) -> str:
+    """Return the text of ``cases_team_names.csv``: the spellings of the clubs read."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "canonical", "source"])
+    for club, short in sorted(SPELLING.items()):
+        if short in used:
+            writer.writerow([short, club, SOURCE])
+    return out.getvalue()
+
+
+def _linked(path: Path) -> bool:
+    """Return whether a case's scenario already reads results (a commented line does not count)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return any(line.strip().startswith("results:") for line in lines)
 
 
 def _link(path: Path) -> None:
     """Point a case's scenario at the derived results (a line-level edit keeps its comments)."""
-    text = path.read_text(encoding="utf-8")
-    if RESULTS in text:
-        return
-    lines = text.splitlines()
+    lines = path.read_text(encoding="utf-8").splitlines()
     at = next(i for i, line in enumerate(lines) if line.rstrip() == "data:")
     lines[at + 1:at + 1] = [f"  results: [{RESULTS}]", f"  team_names: {NAMES}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -2,10 +2,14 @@
 
 import dataclasses
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA
+from conftest import DATA, ROOT
 
 from forecast.data.scenario import Scenario
 from forecast.evaluation.backtest import case_paths, scored_post, true_states
@@ -144,3 +148,16 @@ def test_where_is_scored_when_a_case_asks_it():
     paired = paired_differences(scores, forecasts).set_index(["question", "baseline", "period"])
     assert paired.loc[("where", "uniform", "all"), "difference"] == pytest.approx(
         np.mean(np.log(np.array([0.6, 0.2]) * 3)))
+
+
+FOOTBALL_DATASETS = Path(os.environ.get("FOOTBALL_DATASETS", ROOT.parent / "shared/data/football-datasets"))
+
+
+@pytest.mark.skipif(not FOOTBALL_DATASETS.is_dir(), reason="no football-datasets folder to check against")
+def test_case_results_match_the_cases():
+    # Adding a case without re-running the build once left a case reading a third of its club's
+    # season; the committed files must be what the script derives for today's cases.
+    script = ROOT / "scripts" / "build_case_results.py"
+    done = subprocess.run([sys.executable, script, FOOTBALL_DATASETS, "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
