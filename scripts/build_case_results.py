@@ -39,7 +39,7 @@ SPELLING = {
     "Newcastle United": "Newcastle", "Wolverhampton Wanderers": "Wolves",
     "Bournemouth": "Bournemouth", "Ipswich Town": "Ipswich", "RB Leipzig": "RB Leipzig",
     "VfB Stuttgart": "Stuttgart", "Girona": "Girona", "Sevilla": "Sevilla",
-    "Hoffenheim": "Hoffenheim",
+    "Hoffenheim": "Hoffenheim", "Borussia Dortmund": "Dortmund",
 }
 SOURCE = "football-datasets"
 RESULTS = "../../results/cases.csv"
