@@ -1,14 +1,17 @@
 """How rumours are coded: who is speaking, and how much further reports of one claim add."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA
 
 from forecast.data.scenario import Scenario
 from forecast.data.store import add_rumour
 from forecast.errors import RumourRefusedError
+from forecast.features.arrays import model_data
 from forecast.features.inputs import build_inputs
 from forecast.features.propositions import SPEAKER_UNITS
 from forecast.features.ranks import term_ranks
@@ -145,3 +148,21 @@ def test_an_appointment_months_after_the_vacancy_widens_joins_and_denials_alike(
     np.testing.assert_array_equal(truth["joins"] + truth["denial"], 1.0)
     vacant_march = (dep == grid.labels.index("2025-03")) & (succ == 0)
     assert truth["joins"][vacant_march].item() == (lag == 2)
+
+
+def test_a_strong_shortlist_is_read_as_a_medium_one():
+    # Sky's "clear number one on Bayern's list" (leverkusen-2024, x06) ranks Alonso on the list;
+    # it weighs as a medium shortlist, in the reliability offset and the surprise alike.
+    scenario = Scenario.load(DATA / "cases" / "leverkusen-2024" / "scenario.yaml")
+    inputs = build_inputs(scenario)
+    x06 = next(e for e in inputs.coding if e.rumour_id == "x06")
+    assert (x06.strength, x06.status) == ("medium", "counted")
+    assert "read as medium" in x06.note
+    rumours = scenario.rumours.copy()
+    rumours.loc[rumours["id"] == "x06", "strength"] = "medium"
+    as_medium = build_inputs(dataclasses.replace(scenario, rumours=rumours))
+    for key, value in model_data(inputs).items():
+        np.testing.assert_array_equal(value, model_data(as_medium)[key], err_msg=key)
+    rumours.loc[rumours["id"] == "x06", "strength"] = "weak"
+    as_weak = build_inputs(dataclasses.replace(scenario, rumours=rumours))
+    assert any(not np.array_equal(v, model_data(as_weak)[k]) for k, v in model_data(inputs).items())

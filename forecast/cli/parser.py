@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
                        ("--subject", "coach the claim is about"),
                        ("--claim", "leaves, joins, shortlisted, talks, agreement, stays or denial"),
                        ("--club", "club the claim is about"), ("--window", "YYYY-MM or YYYY-MM/YYYY-MM"),
-                       ("--strength", "weak, medium or strong"),
+                       ("--strength", "weak, medium or strong (a shortlisted claim is read at most medium)"),
                        ("--cites", "rumour id or outlet this report repeats"),
                        ("--speaker", "whose words: outlet (its own information, the default), coach, "
                                      "club_official or agent"),

@@ -50,6 +50,11 @@ DEFAULT_STRENGTH = {
     "agreement": "strong",
 }
 
+#: The strongest a claim kind is read at. A shortlist names whom a club wants: "strong" (the
+#: front-runner, number one on the list) says how high he is on it, not that he comes, and the
+#: track record, which weighs each strength, holds no strong shortlist to weigh it by.
+MAX_STRENGTH = {"shortlisted": "medium"}
+
 
 _WINDOW = re.compile(r"^(\d{4})-(\d{2})(?:/(\d{4})-(\d{2}))?$")
 

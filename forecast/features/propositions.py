@@ -19,6 +19,8 @@ Rules (each rumour's coding is recorded in the rumours table of the report):
   cites an outlet whose own report is not in the file stands in for that report: it counts once,
   with the cited outlet's reliability, and later echoes of the same claim add nothing.
 - A source repeating its own claim adds nothing beyond its strongest report of it.
+- A ``shortlisted`` claim is read at most ``medium`` (``MAX_STRENGTH``): "strong" there means
+  the front-runner, how high he is on the club's list, not that he comes.
 - Who speaks decides whose reliability a report carries: a coach's, club official's or agent's
   own words (``speaker``) are that speaker's claim, not the outlet's, whichever outlet relays
   them, so the same statement relayed by ten outlets counts once.
@@ -34,7 +36,7 @@ from functools import partial
 
 import numpy as np
 
-from forecast.data.schemas import DEFAULT_STRENGTH, parse_window
+from forecast.data.schemas import DEFAULT_STRENGTH, MAX_STRENGTH, parse_window
 from forecast.features.periods import MonthGrid
 
 
@@ -131,6 +133,10 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
     for row in rumours.itertuples():
         item = partial(CodedRumour, date=row.date, kind=row.claim)
         strength = row.strength or DEFAULT_STRENGTH[row.claim]
+        read_as = ""
+        if rank[strength] > rank[MAX_STRENGTH.get(row.claim, "strong")]:
+            strength = MAX_STRENGTH[row.claim]
+            read_as = f"; read as {strength}: a {row.claim} claim's strength says how high on the list"
         unit = ctx.unit_for(row.source, row.journalist)
         echo_of = None
         speaker = getattr(row, "speaker", "outlet")
@@ -158,7 +164,7 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
                     earlier.kind,
                 )
                 best[key] = len(items)
-                items.append(item(row.id, unit, strength, prop, "counted", note))
+                items.append(item(row.id, unit, strength, prop, "counted", note + read_as))
             elif echo_of:
                 items.append(
                     item(row.id, unit, strength, prop, "echo",
@@ -175,7 +181,7 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
             note += f" (as reported by {echo_of})"
         elif speaker in SPEAKER_UNITS:
             note += f" ({unit}, relayed by {row.source})"
-        items.append(item(row.id, unit, strength, prop, "counted", note))
+        items.append(item(row.id, unit, strength, prop, "counted", note + read_as))
     return items
 
 
