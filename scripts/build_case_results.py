@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from forecast.io.files import atomic_write
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 LEAGUES = {"premier-league": "Premier League", "la-liga": "La Liga", "bundesliga": "Bundesliga"}
 #: Scenario club name -> football-data.co.uk short name (checked against the season files).
@@ -102,7 +104,7 @@ def main() -> None:
         print(f"up to date: {len(rows)} matches of {len(used)} clubs")
         return
     for p, text in files.items():
-        p.write_text(text, encoding="utf-8")
+        _write(p, text)
     print(f"wrote {len(rows)} matches of {len(used)} clubs to {DATA / 'results' / 'cases.csv'}")
 
 
@@ -138,7 +140,12 @@ def _link(path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     at = next(i for i, line in enumerate(lines) if line.rstrip() == "data:")
     lines[at + 1:at + 1] = [f"  results: [{RESULTS}]", f"  team_names: {NAMES}"]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write(path, "\n".join(lines) + "\n")
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a data file atomically (an interrupted run leaves the old file whole)."""
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 if __name__ == "__main__":
