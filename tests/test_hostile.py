@@ -617,3 +617,16 @@ def test_any_bytes_give_rows_or_problems_never_an_exception(tmp_path_factory, da
     rows, problems = read_rows(path, RemovalRow)
     assert all(p.file == str(path) for p in problems)
     assert all(isinstance(line, int) for line, _ in rows)
+
+
+def test_a_report_file_gets_a_new_files_mode_or_keeps_the_old_one(tmp_path):
+    from forecast.io.files import atomic_write
+
+    path = tmp_path / "report.html"
+    atomic_write(path, lambda p: Path(p).write_text("a"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    path.chmod(0o640)
+    atomic_write(path, lambda p: Path(p).write_text("b"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and path.read_text() == "b"

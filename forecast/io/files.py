@@ -20,12 +20,17 @@ from filelock import FileLock
 
 
 def atomic_write(path: Path, writer) -> None:
-    """Write a file through a temporary sibling and an atomic rename."""
+    """Write a file through a temporary sibling and an atomic rename.
+
+    ``writer`` is called with the temporary path. The file keeps the mode of the one it replaces,
+    or gets the usual mode for a new file (0666 less the umask), not the temporary file's 0600.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
     try:
         writer(tmp)
+        _take_mode(tmp, path)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -90,6 +95,17 @@ def _umask() -> int:
     return 0o022
 
 
+def _take_mode(tmp: str, path: Path) -> None:
+    """Give ``tmp`` the mode (and, where the user may, the owner) of ``path``, or a new file's."""
+    if path.exists():
+        st = path.stat()
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        with contextlib.suppress(PermissionError):
+            os.chown(tmp, st.st_uid, st.st_gid)
+    else:
+        os.chmod(tmp, 0o666 & ~_umask())
+
+
 def _atomic_replace(path: Path, content: bytes) -> None:
     """Replace ``path`` by ``content`` through a temporary sibling; call with the lock held.
 
@@ -102,13 +118,7 @@ def _atomic_replace(path: Path, content: bytes) -> None:
         stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        if path.exists():
-            st = path.stat()
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
-            with contextlib.suppress(PermissionError):
-                os.chown(tmp, st.st_uid, st.st_gid)
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
+        _take_mode(tmp, path)
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()
