@@ -56,6 +56,17 @@ DEFAULT_STRENGTH = {
 MAX_STRENGTH = {"shortlisted": "medium"}
 
 
+def read_strength(claim: str, strength: str | None) -> str:
+    """Return the strength a claim is read at, rumour or track-record claim alike.
+
+    Its own strength, else its kind's :data:`DEFAULT_STRENGTH`, at most :data:`MAX_STRENGTH`.
+    """
+    if not isinstance(strength, str) or not strength:  # empty in a rumour row, NaN in a table
+        strength = DEFAULT_STRENGTH[claim]
+    cap = MAX_STRENGTH.get(claim, STRENGTHS[-1])
+    return cap if STRENGTHS.index(strength) > STRENGTHS.index(cap) else strength
+
+
 _WINDOW = re.compile(r"^(\d{4})-(\d{2})(?:/(\d{4})-(\d{2}))?$")
 
 

@@ -36,7 +36,7 @@ from functools import partial
 
 import numpy as np
 
-from forecast.data.schemas import DEFAULT_STRENGTH, MAX_STRENGTH, parse_window
+from forecast.data.schemas import STRENGTHS, parse_window, read_strength
 from forecast.features.periods import MonthGrid
 
 
@@ -129,13 +129,11 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
     """
     items: list[CodedRumour] = []
     best: dict[tuple, int] = {}
-    rank = {"weak": 0, "medium": 1, "strong": 2}
     for row in rumours.itertuples():
         item = partial(CodedRumour, date=row.date, kind=row.claim)
-        strength = row.strength or DEFAULT_STRENGTH[row.claim]
+        strength = read_strength(row.claim, row.strength)
         read_as = ""
-        if rank[strength] > rank[MAX_STRENGTH.get(row.claim, "strong")]:
-            strength = MAX_STRENGTH[row.claim]
+        if row.strength and strength != row.strength:
             read_as = f"; read as {strength}: a {row.claim} claim's strength says how high on the list"
         unit = ctx.unit_for(row.source, row.journalist)
         echo_of = None
@@ -157,7 +155,7 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
         key = (unit, prop)
         if key in best:
             earlier = items[best[key]]
-            if rank[strength] > rank[earlier.strength]:
+            if STRENGTHS.index(strength) > STRENGTHS.index(earlier.strength):
                 items[best[key]] = CodedRumour(
                     earlier.rumour_id, unit, earlier.strength, prop, "repeat",
                     f"superseded by {row.id}, a stronger report from the same source", earlier.date,

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import pytensor.tensor as pt
 
-from forecast.data.schemas import CLAIM_KINDS, DEFAULT_STRENGTH, SOURCE_KINDS, STRENGTHS
+from forecast.data.schemas import CLAIM_KINDS, SOURCE_KINDS, STRENGTHS, read_strength
 from forecast.features.ranks import GROUP_DAYS
 from forecast.priors import RELIABILITY_PRIORS, STRENGTH_OFFSET, Prior, resolve_priors
 
@@ -84,7 +84,7 @@ def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
     table = sources[["name", "kind", "country", "tier"]].reset_index(drop=True)
     index = {n: i for i, n in enumerate(table["name"])}
     countries = sorted(table["country"].unique())
-    strength = claims["strength"].fillna(claims["claim"].map(DEFAULT_STRENGTH))
+    strength = [read_strength(c, s) for c, s in zip(claims["claim"], claims["strength"], strict=True)]
     source_idx = np.array([index[u] for u in claims["unit"]], dtype=int)
     strength_idx = np.array([STRENGTHS.index(s) for s in strength], dtype=int)
     kind_idx = np.array([CLAIM_KINDS.index(c) for c in claims["claim"]], dtype=int)
@@ -240,7 +240,7 @@ def predictive_log_score(idata, inputs: TrackInputs, claims: pd.DataFrame, alias
     index = {n: i for i, n in enumerate(inputs.sources["name"])}
     units = [index[unit_of(r, journalists, alias)] for r in claims.itertuples()]
     kinds = [CLAIM_KINDS.index(c) for c in claims["claim"]]
-    strength = claims["strength"].fillna(claims["claim"].map(DEFAULT_STRENGTH))
+    strength = [read_strength(c, s) for c, s in zip(claims["claim"], claims["strength"], strict=True)]
     g = np.array([STRENGTHS.index(s) for s in strength])
     base = post["base_rate"].values.reshape(-1, len(CLAIM_KINDS))[:, kinds]
     if learn_sources:
