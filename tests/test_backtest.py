@@ -12,7 +12,7 @@ import pytest
 from conftest import DATA, ROOT
 
 from forecast.data.scenario import Scenario
-from forecast.evaluation.backtest import case_paths, scored_post, true_states
+from forecast.evaluation.backtest import case_paths, most_rumoured, scored_post, true_states
 from forecast.evaluation.scores import brier, calibration_bins, log_score, rps
 from forecast.features.inputs import build_inputs
 from forecast.model.track_record import track_inputs
@@ -24,6 +24,16 @@ def test_scores_on_known_values():
     assert brier(p, truth) == pytest.approx(0.25 + 0.49 + 0.04)
     assert rps(np.array([0.0, 1.0, 0.0]), np.array([0, 1, 0])) == 0.0
     assert rps(np.array([1.0, 0.0, 0.0]), np.array([0, 0, 1])) == pytest.approx(1.0)
+
+
+def test_most_rumoured_shares_a_tie_whatever_the_candidate_order():
+    # Two names tied on three reports, one on one; five outcomes (3 named, not listed, no change).
+    counts = {"b": 3, "a": 3, "c": 1}
+    p = most_rumoured(["a", "b", "c"], counts, 5)
+    assert p[:2] == pytest.approx([0.3, 0.3]) and p[2:] == pytest.approx([0.4 / 3] * 3)
+    assert most_rumoured(["b", "a", "c"], counts, 5) == pytest.approx(p)
+    assert most_rumoured(["a", "b"], {"b": 2, "a": 1}, 4) == pytest.approx([0.4 / 3, 0.6, 0.4 / 3, 0.4 / 3])
+    assert most_rumoured(["a"], {}, 3) == pytest.approx([1 / 3] * 3)
 
 
 def test_at_least_ten_cases_of_every_kind():

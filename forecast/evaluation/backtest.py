@@ -54,6 +54,23 @@ class CaseForecast:
     where_truth: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
+def most_rumoured(candidates: list[str], counts: dict[str, int], n_labels: int) -> np.ndarray:
+    """Return the "most rumoured" baseline over ``n_labels`` outcomes (candidates first).
+
+    :data:`MOST_RUMOURED_MASS` goes to the candidate named in the most reports of a move there,
+    shared equally when several tie (the order of a case's candidate list is its author's, who
+    knew the outcome, so it must not break ties); the rest is spread evenly over the other
+    outcomes. With no candidate named in any report, every outcome gets the same.
+    """
+    if not counts:
+        return np.full(n_labels, 1.0 / n_labels)
+    top = max(counts.values())
+    tied = [candidates.index(c) for c, n in counts.items() if n == top]
+    most = np.full(n_labels, (1 - MOST_RUMOURED_MASS) / (n_labels - len(tied)))
+    most[tied] = MOST_RUMOURED_MASS / len(tied)
+    return most
+
+
 def case_paths(cases_dir: Path) -> list[Path]:
     """Return every ``<case>/scenario.yaml`` under ``cases_dir``."""
     return sorted(Path(cases_dir).glob("*/scenario.yaml"))
@@ -166,13 +183,10 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
         rumours = inputs.rumours
         counts = rumours[(rumours["club"] == post.club) & rumours["claim"].isin(JOIN_CLAIMS)
                          ]["subject"].value_counts()
-        most = np.full(len(who_labels), 1.0 / len(who_labels))
         named = [c for c in post.candidates if c in counts.index]
-        if named:
-            top = max(named, key=lambda c: counts[c])
-            most = np.full(len(who_labels), (1 - MOST_RUMOURED_MASS) / (len(who_labels) - 1))
-            most[post.candidates.index(top)] = MOST_RUMOURED_MASS
-        who = {"model": table["mean"].to_numpy(), "prior only": prior_who, "most rumoured": most,
+        who = {"model": table["mean"].to_numpy(), "prior only": prior_who,
+               "most rumoured": most_rumoured(post.candidates, {c: counts[c] for c in named},
+                                              len(who_labels)),
                "uniform": np.full(len(who_labels), 1.0 / len(who_labels))}
         market = next((m for m in inputs.markets if m.club == post.club), None)
         if market is not None:
