@@ -119,6 +119,35 @@ def test_a_stored_fit_is_reused_by_a_fresh_process_and_a_changed_record_refits(m
         rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
 
 
+def test_listing_a_source_without_claims_changes_no_other_source(monkeypatch):
+    """Sources listed for a scenario's rumours alone get no parameter of the track-record model:
+    adding one (of a known country or a new one) leaves every other source's learned reliability
+    as it was, to the last digit, and the new one gets its groups' prediction."""
+    import forecast.inference.reliability as rel
+    from forecast.inference.settings import SamplerSettings
+
+    s = Scenario.load()
+    priors = resolve_priors(s.spec.priors, str(s.path))
+    settings = SamplerSettings(track_draws=60, track_tune=60, track_chains=2, seed=3)
+    monkeypatch.setattr(rel, "_FITS", {})
+    before = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings).table
+    extra = s.sources.iloc[[0, 0]].copy()
+    extra["name"] = ["Gazeta Zeta", "Diario Nuevo"]
+    extra["aliases"] = [None, None]
+    extra["country"] = ["ZZ", extra["country"].iloc[1]]  # no listed source is from ZZ
+    extra["tier"] = 4
+    s.sources = pd.concat([s.sources, extra], ignore_index=True)
+    monkeypatch.setattr(rel, "_FITS", {})
+    after = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings).table
+    assert "ZZ" not in set(before["country"])
+    pd.testing.assert_frame_equal(after.iloc[:len(before)], before)
+    new = after.set_index("source").loc[["Gazeta Zeta", "Diario Nuevo"]]
+    assert (new["claims"] == 0).all() and (new["psi_sd"] > 0.3).all()
+    assert (new["rho_lo"] > 0.5).all() and (new["rho_hi"] < 1).all()
+    tier4 = before[(before["tier"] == 4) & (before["claims"] == 0)]["psi_mean"]
+    assert abs(new["psi_mean"].mean() - tier4.mean()) < 1.0
+
+
 def test_an_unusable_cache_costs_a_refit_not_the_forecast(monkeypatch, tmp_path):
     """A garbled cache file is refitted over; a cache folder that cannot be created is skipped."""
     import forecast.inference.reliability as rel

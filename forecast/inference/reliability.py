@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 
 from forecast.inference.settings import SamplerSettings
-from forecast.model.track_record import build_reliability_model, claims_check, track_inputs
+from forecast.model.track_record import (
+    build_reliability_model,
+    claims_check,
+    new_source_logits,
+    track_inputs,
+)
 from forecast.priors import Prior, priors_key
 
 if TYPE_CHECKING:
@@ -54,8 +59,9 @@ _FITS: dict[tuple, ReliabilityFit] = {}
 TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd", "source_z")
 
 
-#: Part of the cache key: a cached fit of an older track-record model is not reused.
-MODEL_VERSION = "events-discount-5"  # 2: report_weights; 3-4: claims_check; 5: base_rates
+#: Part of the cache key: a cached fit of an older track-record model is not reused
+#: (2: report_weights; 3-4: claims_check; 5: base_rates; 6: parameters for sources with claims).
+MODEL_VERSION = "events-discount-6"
 
 
 def sample_track_record(model: pm.Model, settings: SamplerSettings, digest: str | None = None):
@@ -122,18 +128,23 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
     structure = structure_digest("track record", len(inputs.sources), len(inputs.countries),
                                  len(inputs.claims), len(inputs.event_came_true), track_priors)
     idata = sample_track_record(build_reliability_model(inputs, priors), settings, structure)
-    psi = idata.posterior["psi"]
+    psi = idata.posterior["psi"].values
+    psi = np.concatenate([psi.reshape(-1, psi.shape[-1]), new_source_logits(
+        idata.posterior, inputs, settings.seed)], axis=1)
     rho = 0.5 + 0.5 / (1 + np.exp(-psi))
     used = inputs.claims[inputs.used == 1]
     counts = used.groupby("unit")["came_true"].agg(["size", "sum"])
-    table = inputs.sources.rename(columns={"name": "source"}).copy()
+    # Every listed source in the order of the sources file: fitted, or predicted for its groups.
+    table = pd.concat([inputs.sources, inputs.others]).rename(columns={"name": "source"})
     table["claims"] = table["source"].map(counts["size"]).fillna(0).astype(int)
     table["true"] = table["source"].map(counts["sum"]).fillna(0).astype(int)
-    table["psi_mean"] = psi.mean(("chain", "draw")).values
-    table["psi_sd"] = psi.std(("chain", "draw")).values
-    table["rho_mean"] = rho.mean(("chain", "draw")).values
-    table["rho_lo"] = rho.quantile(0.05, ("chain", "draw")).values
-    table["rho_hi"] = rho.quantile(0.95, ("chain", "draw")).values
+    table["psi_mean"] = psi.mean(axis=0)
+    table["psi_sd"] = psi.std(axis=0)
+    table["rho_mean"] = rho.mean(axis=0)
+    table["rho_lo"] = np.quantile(rho, 0.05, axis=0)
+    table["rho_hi"] = np.quantile(rho, 0.95, axis=0)
+    order = {name: j for j, name in enumerate(scenario.sources["name"])}
+    table = table.sort_values("source", key=lambda c: c.map(order)).reset_index(drop=True)
     summary = az.summary(idata, var_names=["~psi"], kind="diagnostics")
     diagnostics = {"max_rhat": float(summary["r_hat"].max()),
                    "min_ess_bulk": float(summary["ess_bulk"].min()),

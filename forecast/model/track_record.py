@@ -29,6 +29,7 @@ unresolved rumours do not teach the model that their sources are reliable.
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,8 @@ if TYPE_CHECKING:
 class TrackInputs:
     """Claims and the sources they come from, as arrays."""
 
-    sources: pd.DataFrame  # name, kind, country, tier of every modelled source
+    sources: pd.DataFrame  # name, kind, country, tier of every source with a claim in the file
+    others: pd.DataFrame  # the same of every other source (predicted after the fit)
     claims: pd.DataFrame  # the resolved claims used
     source_idx: np.ndarray
     kind_idx: np.ndarray
@@ -76,12 +78,17 @@ def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
     """Index every claim (echoes aside); ``used`` marks those resolved before ``as_of``.
 
     All claims keep their place whatever the date, so the compiled model is the same for every
-    as-of date and only the mask changes.
+    as-of date and only the mask changes. Only sources with a claim in the file (whatever its
+    date) and their countries get parameters: a source listed for a scenario's rumours alone
+    adds nothing for the claims to learn, and a parameter for it would change every other
+    source's draws (:func:`new_source_logits` predicts its reliability after the fit).
     """
     claims = track[track["echo_of"].isna()].copy().reset_index(drop=True)
     journalists = set(sources.loc[sources["kind"] == "journalist", "name"])
     claims["unit"] = [unit_of(r, journalists, alias) for r in claims.itertuples()]
-    table = sources[["name", "kind", "country", "tier"]].reset_index(drop=True)
+    listed = sources[["name", "kind", "country", "tier"]]
+    with_claims = listed["name"].isin(set(claims["unit"]))
+    table = listed[with_claims].reset_index(drop=True)
     index = {n: i for i, n in enumerate(table["name"])}
     countries = sorted(table["country"].unique())
     strength = [read_strength(c, s) for c, s in zip(claims["claim"], claims["strength"], strict=True)]
@@ -96,7 +103,8 @@ def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
              + np.asarray(STRENGTH_OFFSET)[strength_idx])
     event, rank, events = events_of(claims, score)
     return TrackInputs(
-        sources=table, claims=claims, source_idx=source_idx, kind_idx=kind_idx,
+        sources=table, others=listed[~with_claims].reset_index(drop=True), claims=claims,
+        source_idx=source_idx, kind_idx=kind_idx,
         strength_idx=strength_idx, came_true=came_true, countries=countries, used=used,
         claim_event=event, claim_rank=rank,
         event_kind_idx=np.array([kind_idx[j] for j in events], dtype=int),
@@ -182,6 +190,37 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
         loglik = y * -pt.softplus(-logit) + (1 - y) * -pt.softplus(logit)
         pm.Potential("claims", pt.sum(data["event_used"] * loglik))
     return model
+
+
+def new_source_logits(posterior, inputs: TrackInputs, seed: int) -> np.ndarray:
+    r"""Return draws of the reliability logit of each source in ``inputs.others``, (draws, sources).
+
+    The prediction for a new member of its groups: its tier's mean, its kind's effect, its
+    country's (or, for a country no fitted source is from, a new country's) and a new source's
+    deviation, :math:`\psi = \mu_{tier} + a_{kind} + c_{country} + \sigma z`, per posterior draw.
+    Each new deviation comes from a generator seeded by ``seed`` and the source's (or country's)
+    name, so a source's prediction does not depend on which other sources are listed.
+    """
+    def flat(name):
+        values = posterior[name].values
+        return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
+
+    def normal(name: str) -> np.ndarray:
+        return np.random.default_rng([seed, zlib.crc32(name.encode())]).standard_normal(n)
+
+    others = inputs.others
+    n = flat("source_sd").shape[0]
+    if not len(others):
+        return np.zeros((n, 0))
+    tier = flat("tier_mean")[:, others["tier"].to_numpy(dtype=int) - 1]
+    kind = (flat("kind_z") * flat("kind_sd")[:, None])[
+        :, [SOURCE_KINDS.index(k) for k in others["kind"]]]
+    country_z = flat("country_z")
+    country = np.stack([country_z[:, inputs.countries.index(c)] if c in inputs.countries
+                        else normal(f"country {c}") for c in others["country"]], axis=1)
+    deviation = np.stack([normal(f"source {name}") for name in others["name"]], axis=1)
+    return (tier + kind + flat("country_sd")[:, None] * country
+            + flat("source_sd")[:, None] * deviation)
 
 
 def event_probabilities(posterior, inputs: TrackInputs) -> np.ndarray:
