@@ -117,7 +117,8 @@ def test_kind_base_rates_add_to_each_reports_log_likelihood_ratio(default_inputs
     for i, _ in enumerate(inputs.posts):
         for j, item in enumerate(e for e in counted if e.proposition.post == i):
             kind = kind_of[item.rumour_id]
-            x = score[base[f"unit_{i}"][j]] + inputs.strength_offset[base[f"strength_{i}"][j]]
+            x = (score[base[f"unit_{i}"][j]] + inputs.strength_offset[base[f"strength_{i}"][j]]
+                 + inputs.soon_offset * base[f"soon_{i}"][j])
             # The report's log likelihood ratio at its expected reliability, before and after.
             before, after = base[f"weight_{i}"][j] * log_lr(x), changed[f"weight_{i}"][j] * log_lr(x)
             assert after == pytest.approx(max(before + offsets.get(kind, 0.0), 0.0)), (kind, x)

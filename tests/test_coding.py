@@ -166,3 +166,28 @@ def test_a_strong_shortlist_is_read_as_a_medium_one():
     rumours.loc[rumours["id"] == "x06", "strength"] = "weak"
     as_weak = build_inputs(dataclasses.replace(scenario, rumours=rumours))
     assert any(not np.array_equal(v, model_data(as_weak)[k]) for k, v in model_data(inputs).items())
+
+
+def test_a_claim_about_the_next_weeks_takes_the_learned_offset(default_inputs):
+    """A window ending by the end of the month after the claim's reads as "within weeks", and
+    such a report's reliability logit gains the offset the track record learned."""
+    import pytensor.tensor as pt
+
+    from forecast.data.readings import is_soon
+    from forecast.model.likelihood import evidence_loglik
+
+    assert is_soon(dt.date(2019, 11, 25), "2019-11/2019-12")
+    assert is_soon(dt.date(2024, 5, 31), "2024-06")
+    assert not is_soon(dt.date(2021, 11, 18), "2021-11/2022-06")
+    assert not is_soon(dt.date(2024, 5, 17), "2024-05/2024-08")
+    assert not is_soon(dt.date(2024, 5, 17), "") and not is_soon(dt.date(2024, 5, 17), None)
+    inputs = dataclasses.replace(default_inputs, soon_offset=1.3)
+    data = model_data(inputs)
+    assert data["soon_offset"] == 1.3
+    i = next(i for i, p in enumerate(inputs.posts) if p.term_weight.any())
+    psi = pt.zeros(len(inputs.units))
+    soon = dict(data, **{f"soon_{i}": np.eye(len(data[f"soon_{i}"]))[0]})
+    shifted = dict(data, **{f"surprise_{i}": data[f"surprise_{i}"] + 1.3 * soon[f"soon_{i}"]})
+    got, want, plain = (evidence_loglik({}, d, i, psi).eval() for d in (soon, shifted, data))
+    np.testing.assert_allclose(got, want)
+    assert not np.allclose(got, plain)

@@ -15,12 +15,8 @@ from forecast.data.scenario import Scenario
 from forecast.evaluation.simulate import prior_idata
 from forecast.features.inputs import build_inputs
 from forecast.inference.health import log_prior_ratio, prior_posterior
-from forecast.model.track_record import (
-    build_reliability_model,
-    claims_check,
-    event_probabilities,
-    track_inputs,
-)
+from forecast.model.track_posterior import claims_check, event_probabilities
+from forecast.model.track_record import build_reliability_model, track_inputs
 from forecast.priors import resolve_priors
 
 
@@ -92,6 +88,7 @@ def _simulated_track(rng, n_sources=8, n_claims=40, shared=True):
              "subject": f"coach {k % 10}" if shared else f"coach {j}-{k}", "club": "X",
              "claim_date": dt.date(2019, 1, 1 + j),
              "strength": ("weak", "medium", "strong")[k % 3], "echo_of": None,
+             "window": "2019-02" if k % 2 else "2019-06/2019-12",  # every other one: within weeks
              "resolution_date": dt.date(2020, 1, 1), "came_true": int(rng.random() < 0.4)}
             for j in range(n_sources) for k in range(n_claims)]
     return sources, pd.DataFrame(rows)
@@ -111,7 +108,8 @@ def test_event_probabilities_are_the_models_own():
     assert inputs.claim_rank.max() > 0  # some events have several reports: the discount matters
     model = build_reliability_model(inputs, resolve_priors())
     point = {k: v + 0.3 for k, v in model.initial_point().items()}
-    names = ["psi", "base_rate", "strength_weak", "strength_strong", "discount"]
+    assert inputs.claim_soon.any() and not inputs.claim_soon.all()
+    names = ["psi", "base_rate", "strength_weak", "strength_strong", "discount", "soon"]
     values = model.compile_fn(model.replace_rvs_by_values([model[n] for n in names]),
                               inputs=model.value_vars, on_unused_input="ignore")(point)
     posterior = _dataset(names, [np.asarray(v)[None, None] for v in values])
@@ -132,9 +130,10 @@ def test_claims_check_passes_the_true_model_and_flags_a_wrong_one():
 
     def posterior(base_rate):
         # Sources that say nothing (log likelihood ratio ~0): the base rate alone predicts.
-        return _dataset(["psi", "base_rate", "strength_weak", "strength_strong", "discount"], [
+        return _dataset(["psi", "base_rate", "strength_weak", "strength_strong", "discount", "soon"], [
             np.full((1, n_draws, n_sources), -30.0), np.full((1, n_draws, 7), base_rate),
-            np.zeros((1, n_draws)), np.zeros((1, n_draws)), np.full((1, n_draws), 0.5)])
+            np.zeros((1, n_draws)), np.zeros((1, n_draws)), np.full((1, n_draws), 0.5),
+            np.zeros((1, n_draws))])
 
     good = claims_check(posterior(np.log(0.4 / 0.6)), inputs, np.random.default_rng(0))
     assert len(good) == 13  # 4 tiers x 3 strengths, and one claim kind

@@ -31,6 +31,10 @@ def test_track_record_meets_its_floor():
     assert 0.25 < track["came_true"].mean() < 0.75  # failures collected as well as hits
 
 
+#: The reliability offset of a claim about the next weeks in the simulated track record.
+SOON = 1.0
+
+
 def _simulated(rng, n_sources=12, n_claims=60):
     tiers = np.repeat([1, 2, 3, 4], n_sources // 4)
     psi = np.array([2.0, 0.75, -0.25, -1.25])[tiers - 1] + rng.normal(0, 0.8, n_sources)
@@ -39,11 +43,13 @@ def _simulated(rng, n_sources=12, n_claims=60):
     rows = []
     for j in range(n_sources):
         for k in range(n_claims):
-            logit = -1.0 + np.log1p(2 * np.exp(psi[j]))
+            soon = k % 2  # every other claim is about the next weeks
+            logit = -1.0 + np.log1p(2 * np.exp(psi[j] + SOON * soon))
             # Every claim is about a different move: each is an event of its own.
             rows.append({"id": f"c{j}-{k}", "source": f"s{j}", "journalist": None, "claim": "joins",
                          "subject": f"coach {j}-{k}", "club": "X", "claim_date": dt.date(2019, 1, 1),
                          "strength": "medium", "echo_of": None,
+                         "window": "2019-02" if soon else "2019-06/2019-12",
                          "resolution_date": dt.date(2020, 1, 1),
                          "came_true": int(rng.random() < 1 / (1 + np.exp(-logit)))})
     return psi, sources, pd.DataFrame(rows)
@@ -67,6 +73,10 @@ def test_recovers_known_reliabilities():
     base = idata.posterior["base_rate"].sel(claim_kind="joins").values
     lo, hi = np.quantile(base, [0.05, 0.95])
     assert lo < -1.0 < hi and abs(base.mean() - (-1.0)) < 0.5, (lo, base.mean(), hi)
+    # Claims about the next weeks are more reliable by SOON: the offset is recovered.
+    soon = idata.posterior["soon"].values
+    lo, hi = np.quantile(soon, [0.05, 0.95])
+    assert lo < SOON < hi and abs(soon.mean() - SOON) < 0.5, (lo, soon.mean(), hi)
 
 
 @pytest.mark.slow

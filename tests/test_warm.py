@@ -30,7 +30,7 @@ def test_the_helpers_compile_the_structure_the_fit_uses(scenario):
     learned = ReliabilityFit(as_of, pd.DataFrame({"source": plain.units[:2], "psi_mean": [1.5, -0.5],
                                                   "psi_sd": [0.3, 0.8]}),
                              {"report_weights": {"strength_weak": -1.4, "strength_strong": 1.2,
-                                                 "discount": 0.3}})
+                                                 "discount": 0.3, "soon": 0.8}})
     fitted = build_inputs(scenario, as_of, learned)
     assert fitted.unit_prior[:2, 1].tolist() == [1.5, -0.5]  # the learned values did arrive
     priors = resolve_priors()

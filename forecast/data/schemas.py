@@ -39,34 +39,6 @@ FACT_KINDS = ("left", "appointed", "extended", "reversed")
 SPEAKERS = ("outlet", "coach", "club_official", "agent")
 
 
-#: Strength a claim has when the row leaves ``strength`` empty.
-DEFAULT_STRENGTH = {
-    "shortlisted": "weak",
-    "talks": "medium",
-    "joins": "medium",
-    "leaves": "medium",
-    "stays": "medium",
-    "denial": "medium",
-    "agreement": "strong",
-}
-
-#: The strongest a claim kind is read at. A shortlist names whom a club wants: "strong" (the
-#: front-runner, number one on the list) says how high he is on it, not that he comes, and the
-#: track record, which weighs each strength, holds no strong shortlist to weigh it by.
-MAX_STRENGTH = {"shortlisted": "medium"}
-
-
-def read_strength(claim: str, strength: str | None) -> str:
-    """Return the strength a claim is read at, rumour or track-record claim alike.
-
-    Its own strength, else its kind's :data:`DEFAULT_STRENGTH`, at most :data:`MAX_STRENGTH`.
-    """
-    if not isinstance(strength, str) or not strength:  # empty in a rumour row, NaN in a table
-        strength = DEFAULT_STRENGTH[claim]
-    cap = MAX_STRENGTH.get(claim, STRENGTHS[-1])
-    return cap if STRENGTHS.index(strength) > STRENGTHS.index(cap) else strength
-
-
 _WINDOW = re.compile(r"^(\d{4})-(\d{2})(?:/(\d{4})-(\d{2}))?$")
 
 

@@ -110,7 +110,7 @@ def evidence_data(inputs, change: dict, offsets: dict[str, float] | None = None,
                 weight[j] *= 0.5 ** ((inputs.as_of - item.date).days / change["half_life"])
             if change.get("base_rates"):
                 x = (unit_score[data[f"unit_{i}"][j]] + inputs.strength_offset[data[f"strength_{i}"][j]]
-                     + data[f"surprise_{i}"][j])
+                     + inputs.soon_offset * data[f"soon_{i}"][j] + data[f"surprise_{i}"][j])
                 weight[j] *= max(log_lr(x) + offsets.get(kind, 0.0), 0.0) / log_lr(x)
         data[f"weight_{i}"] = weight
         data[f"rank_{i}"] = term_ranks(post.term_group, post.term_score, weight)

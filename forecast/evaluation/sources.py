@@ -8,7 +8,8 @@ import numpy as np
 
 from forecast.inference.reliability import sample_track_record
 from forecast.inference.settings import SamplerSettings
-from forecast.model.track_record import build_reliability_model, predictive_log_score, track_inputs
+from forecast.model.track_posterior import predictive_log_score
+from forecast.model.track_record import build_reliability_model, track_inputs
 from forecast.priors import Prior
 
 

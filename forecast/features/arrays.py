@@ -11,18 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from forecast.dims import (
-    AFTER,
     CANDIDATE,
     DESTINATION,
-    MONTH,
     SOURCE,
-    STRENGTH,
-    STRENGTH_LEVELS,
     VACANCY,
-    slug,
 )
 from forecast.features.periods import MonthGrid, choice_season_end, lag_matrix
 from forecast.features.propositions import CodedRumour
@@ -62,6 +56,7 @@ class PostInputs:
     term_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 0: padding
     term_rank: np.ndarray = field(default_factory=lambda: np.zeros(0))  # place among its claim's reports
     term_surprise: np.ndarray | None = None  # forecast.features.surprise; None: 0 for every report
+    term_soon: np.ndarray | None = None  # 1 for a report about the next weeks; None: 0 for every report
     term_prior: np.ndarray | None = None  # each report's proposition's probability without rumours
     term_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # same claim; -1 none
     term_score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # expected reliability logit
@@ -147,6 +142,7 @@ class ModelInputs:
     discount: float = DISCOUNT  # weight factor of each further report of one claim
     markets: list = field(default_factory=list)  # forecast.features.market.Market used, by post
     horizon: int | None = None  # real months; later ones only pad the shapes (None: all T)
+    soon_offset: float = 0.0  # reliability offset of a report about the next weeks
 
     @property
     def T(self) -> int:
@@ -188,9 +184,6 @@ class ModelInputs:
 #: Added to a spare candidate's choice logit: his probability underflows to exactly 0.
 SPARE_LOGIT = -1e4
 
-#: Axes of an appointee's lag matrix: the vacancy's month and the month he leaves his post.
-VACANCY_MONTH, LEAVE_MONTH = "vacancy_month", "leave_month"
-
 
 def round_up(n: int, step: int) -> int:
     """Return the smallest positive multiple of ``step`` that is at least ``n``: a size bucket."""
@@ -207,7 +200,7 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
 
     Per month ``season_end`` and ``live`` (0: a month that only pads the grid). Per post ``i``:
     ``form_i``, ``caretaker_i``, ``expiry_i``, ``final_year_i``, ``mask_i``, ``truth_i``,
-    ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``, ``surprise_i``; ``lag_i``
+    ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``, ``surprise_i``, ``soon_i``; ``lag_i``
     (:func:`forecast.features.periods.lag_matrix`) where an appointee may leave later; for a
     vacancy also ``employed_i``, ``cand_form_i``, ``appeal_shift_i`` (each candidate's appeal
     centre), ``ties_i``, ``buyout_i``, ``spare_i`` (0, or -1e4 for a spare candidate, who is then
@@ -215,7 +208,8 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     ``named_i`` (log of the number of named candidates "not listed" stands for); per reliability
     unit ``unit_tier``, ``unit_learned`` (1 when the track record gives its reliability),
     ``unit_mu`` and ``unit_sd`` (that learned logit's mean and sd); and ``strength_offset``
-    (weak, medium, strong) and ``discount``, learned from the track record.
+    (weak, medium, strong), ``discount`` and ``soon_offset`` (added to the logit of a report
+    about the next weeks, ``soon_i`` 1), learned from the track record.
     Their shapes depend only on the scenario's structure.
     """
     data: dict[str, np.ndarray] = {
@@ -225,6 +219,7 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         "unit_sd": np.asarray(inputs.unit_prior[:, 2], dtype=float),
         "strength_offset": np.asarray(inputs.strength_offset, dtype=float),
         "discount": np.asarray(inputs.discount, dtype=float),
+        "soon_offset": np.asarray(inputs.soon_offset, dtype=float),
         "season_end": np.asarray(inputs.season_end, dtype=float),
         "live": inputs.live,
     }
@@ -241,6 +236,8 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
         data[f"rank_{i}"] = np.asarray(p.term_rank, dtype=float)
         data[f"surprise_{i}"] = (np.zeros(len(p.term_weight)) if p.term_surprise is None
                                  else np.asarray(p.term_surprise, dtype=float))
+        data[f"soon_{i}"] = (np.zeros(len(p.term_weight)) if p.term_soon is None
+                             else np.asarray(p.term_soon, dtype=float))
         if p.appointment_lag:
             data[f"lag_{i}"] = lag_matrix(inputs.T, p.appointment_lag, inputs.season_end,
                                           inputs.horizon)
@@ -254,44 +251,3 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
             data[f"choice_end_{i}"] = choice_season_end(p.appointment_lag, inputs.season_end)
             data[f"named_{i}"] = np.asarray(np.log(max(p.n_cand - p.n_spare, 1)))
     return data
-
-
-def data_dims(inputs: ModelInputs) -> tuple[dict[str, tuple[str, ...]], dict[str, list]]:
-    """Return the labelled dimensions of every array of :func:`model_data`, and their coordinates.
-
-    The arrays keep positional names (``form_0``) inside the model, so that scenarios of one
-    shape share one compiled function; saved, each axis is named by what it indexes.
-    """
-    dims: dict[str, tuple[str, ...]] = {
-        "unit_tier": (SOURCE,), "unit_learned": (SOURCE,), "unit_mu": (SOURCE,),
-        "unit_sd": (SOURCE,), "strength_offset": (STRENGTH,), "discount": (),
-        "season_end": (MONTH,), "live": (MONTH,),
-    }
-    coords: dict[str, list] = {SOURCE: list(inputs.units), STRENGTH: list(STRENGTH_LEVELS),
-                               MONTH: list(inputs.grid.labels),
-                               VACANCY_MONTH: [*inputs.grid.labels, AFTER],
-                               LEAVE_MONTH: [*inputs.grid.labels, AFTER]}
-    for i, p in enumerate(inputs.posts):
-        s = slug(p.club)
-        report, state, choice = f"report_{s}", f"state_{s}", f"candidate_{s}"
-        dims.update({f"form_{i}": (), f"caretaker_{i}": (), f"expiry_{i}": (MONTH,),
-                     f"final_year_{i}": (MONTH,),
-                     f"mask_{i}": (state,), f"truth_{i}": (report, state)})
-        dims.update({f"{k}_{i}": (report,) for k in ("unit", "strength", "weight", "rank", "surprise")})
-        dims[f"lag_{i}"] = (VACANCY_MONTH, LEAVE_MONTH)
-        if p.has_successor:
-            dims.update({f"employed_{i}": (MONTH, choice), f"choice_end_{i}": (MONTH,),
-                         f"named_{i}": ()})
-            dims.update({f"{k}_{i}": (choice,)
-                         for k in ("cand_form", "appeal_shift", "ties", "buyout", "spare")})
-            coords[choice] = list(p.candidates)
-    return dims, coords
-
-
-def constant_data(inputs: ModelInputs, data: dict[str, np.ndarray] | None = None) -> xr.Dataset:
-    """Return the model's data arrays (``data``, default :func:`model_data`) as a labelled Dataset."""
-    dims, coords = data_dims(inputs)
-    data = model_data(inputs) if data is None else data
-    used = {d for name in data for d in dims[name]}
-    return xr.Dataset({name: xr.DataArray(value, dims=dims[name]) for name, value in data.items()},
-                      coords={d: v for d, v in coords.items() if d in used})

@@ -21,7 +21,7 @@ from forecast.features.market import latest_market, market_shift
 from forecast.features.periods import MonthGrid, month_end
 from forecast.features.propositions import CodingContext, classify_rumours, post_reports
 from forecast.features.ranks import set_ranks, unit_scores
-from forecast.priors import DISCOUNT, STRENGTH_OFFSET, resolve_priors
+from forecast.priors import DISCOUNT, SOON_OFFSET, STRENGTH_OFFSET, resolve_priors
 
 
 def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=None) -> ModelInputs:
@@ -135,8 +135,8 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         learned = reliability.unit_prior(unit) if reliability is not None else None
         if learned is not None:
             unit_prior[j] = (1.0, *learned)
-    offsets, discount = (reliability.report_weights() if reliability is not None
-                         else (np.asarray(STRENGTH_OFFSET), DISCOUNT))
+    offsets, discount, soon = (reliability.report_weights() if reliability is not None
+                               else (np.asarray(STRENGTH_OFFSET), DISCOUNT, SOON_OFFSET))
     priors = resolve_priors(spec.priors, str(scenario.path))
     unit_score = unit_scores(unit_prior, unit_tier, priors)
 
@@ -147,13 +147,16 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         p.term_unit = np.zeros(cap, dtype=int)
         p.term_strength = np.zeros(cap, dtype=int)
         p.term_weight = np.zeros(cap)
+        p.term_soon = np.zeros(cap)
         for j, e in enumerate(mine):
             p.truth[j] = p.truth_of(e.proposition, T)
             p.term_unit[j] = units.index(e.unit)
             p.term_strength[j] = STRENGTH_LEVELS.index(e.strength)
             p.term_weight[j] = 1.0
+            p.term_soon[j] = float(e.soon)
         set_ranks(p, [e.proposition for e in mine], [e.date for e in mine],
-                  [unit_score[p.term_unit[j]] + offsets[p.term_strength[j]] for j in range(len(mine))])
+                  [unit_score[p.term_unit[j]] + offsets[p.term_strength[j]] + soon * p.term_soon[j]
+                   for j in range(len(mine))])
         p.mask = np.ones(p.n_obs(T))
 
     apply_facts(scenario, facts, posts, grid, as_of)
@@ -163,7 +166,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
                 assumed=bool(scenario.assumed))
     return ModelInputs(as_of, grid, season_end, posts, order, roots, units, unit_tier, coding,
                        rumours, unit_prior, np.asarray(offsets, dtype=float), float(discount),
-                       markets)
+                       markets, soon_offset=float(soon))
 
 
 def check_model_inputs(scenario: Scenario, as_of: dt.date | None = None) -> ModelInputs:

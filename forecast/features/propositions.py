@@ -19,6 +19,9 @@ Rules (each rumour's coding is recorded in the rumours table of the report):
   cites an outlet whose own report is not in the file stands in for that report: it counts once,
   with the cited outlet's reliability, and later echoes of the same claim add nothing.
 - A source repeating its own claim adds nothing beyond its strongest report of it.
+- A claim about the next weeks (its window ends by the end of the month after the one it was
+  made in: :func:`forecast.data.readings.is_soon`) takes the reliability offset the track record
+  learns for such claims (noted "within weeks").
 - A ``shortlisted`` claim is read at most ``medium`` (``MAX_STRENGTH``): "strong" there means
   the front-runner, how high he is on the club's list, not that he comes.
 - Who speaks decides whose reliability a report carries: a coach's, club official's or agent's
@@ -36,7 +39,8 @@ from functools import partial
 
 import numpy as np
 
-from forecast.data.schemas import STRENGTHS, parse_window, read_strength
+from forecast.data.readings import is_soon, read_strength
+from forecast.data.schemas import STRENGTHS, parse_window
 from forecast.features.periods import MonthGrid
 
 
@@ -103,6 +107,7 @@ class CodedRumour:
     note: str
     date: dt.date | None = None
     kind: str = ""  # the claim kind (leaves, joins, ...)
+    soon: bool = False  # about the next weeks (forecast.data.readings.is_soon)
 
 
 #: Reliability unit of words a report quotes, by ``speaker``: one unit per kind of speaker.
@@ -130,7 +135,8 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
     items: list[CodedRumour] = []
     best: dict[tuple, int] = {}
     for row in rumours.itertuples():
-        item = partial(CodedRumour, date=row.date, kind=row.claim)
+        soon = is_soon(row.date, row.window)
+        item = partial(CodedRumour, date=row.date, kind=row.claim, soon=soon)
         strength = read_strength(row.claim, row.strength)
         read_as = ""
         if row.strength and strength != row.strength:
@@ -152,6 +158,8 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
         if prop is None:
             items.append(item(row.id, unit, strength, None, "not modelled", note))
             continue
+        if soon:
+            note += ", within weeks"
         key = (unit, prop)
         if key in best:
             earlier = items[best[key]]
@@ -159,7 +167,7 @@ def classify_rumours(rumours, ctx, grid: MonthGrid) -> list[CodedRumour]:
                 items[best[key]] = CodedRumour(
                     earlier.rumour_id, unit, earlier.strength, prop, "repeat",
                     f"superseded by {row.id}, a stronger report from the same source", earlier.date,
-                    earlier.kind,
+                    earlier.kind, earlier.soon,
                 )
                 best[key] = len(items)
                 items.append(item(row.id, unit, strength, prop, "counted", note + read_as))

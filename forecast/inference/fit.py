@@ -11,8 +11,9 @@ import numpy as np
 import pymc as pm
 
 from forecast.data.scenario import Scenario
-from forecast.features.arrays import ModelInputs, constant_data, model_data
+from forecast.features.arrays import ModelInputs, model_data
 from forecast.features.inputs import build_inputs
+from forecast.features.labelled import constant_data
 from forecast.features.padding import pad_inputs
 from forecast.inference.compiled import CORES, compile_model
 from forecast.inference.records import succession_digest

@@ -17,12 +17,8 @@ import numpy as np
 import pandas as pd
 
 from forecast.inference.settings import SamplerSettings
-from forecast.model.track_record import (
-    build_reliability_model,
-    claims_check,
-    new_source_logits,
-    track_inputs,
-)
+from forecast.model.track_posterior import claims_check, new_source_logits
+from forecast.model.track_record import build_reliability_model, track_inputs
 from forecast.priors import Prior, priors_key
 
 if TYPE_CHECKING:
@@ -37,10 +33,14 @@ class ReliabilityFit:
     table: pd.DataFrame  # source, kind, country, tier, claims, true, psi_mean, psi_sd, rho_*
     diagnostics: dict
 
-    def report_weights(self) -> tuple[np.ndarray, float]:
-        """Return the learned strength offsets (weak, medium, strong) and report discount."""
+    def report_weights(self) -> tuple[np.ndarray, float, float]:
+        """Return the learned strength offsets (weak, medium, strong), report discount and offset.
+
+        The last is the reliability offset of a claim about the next weeks.
+        """
         e = self.diagnostics["report_weights"]
-        return np.array([e["strength_weak"], 0.0, e["strength_strong"]]), float(e["discount"])
+        return (np.array([e["strength_weak"], 0.0, e["strength_strong"]]), float(e["discount"]),
+                float(e["soon"]))
 
     def base_rates(self) -> dict[str, float]:
         """Return each claim kind's learned log-odds before anyone reports it."""
@@ -61,7 +61,7 @@ TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd", "source_z"
 
 #: Part of the cache key: a cached fit of an older track-record model is not reused
 #: (2: report_weights; 3-4: claims_check; 5: base_rates; 6: parameters for sources with claims).
-MODEL_VERSION = "events-discount-6"
+MODEL_VERSION = "events-discount-7"
 
 
 def sample_track_record(model: pm.Model, settings: SamplerSettings, digest: str | None = None):
@@ -153,7 +153,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
                    "events_used": int(inputs.event_used.sum()),
                    # Posterior means the succession model takes (a cut, like psi).
                    "report_weights": {n: float(idata.posterior[n].mean())
-                                      for n in ("strength_weak", "strength_strong", "discount")},
+                                      for n in ("strength_weak", "strength_strong", "discount", "soon")},
                    # Log-odds of each claim kind before any report: the prior at which a
                    # report's surprise is nil (forecast.features.surprise).
                    "base_rates": dict(zip(idata.posterior["claim_kind"].values.tolist(),

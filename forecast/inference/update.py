@@ -21,8 +21,9 @@ import xarray as xr
 
 from forecast.data.scenario import Scenario
 from forecast.dims import CANDIDATE, DESTINATION, PARAMETERS
-from forecast.features.arrays import constant_data, model_data
+from forecast.features.arrays import model_data
 from forecast.features.inputs import build_inputs
+from forecast.features.labelled import constant_data
 from forecast.inference.reliability import learn_reliability
 from forecast.inference.settings import MIN_ESS, SamplerSettings
 from forecast.inference.states import cached_state_posterior, weigh_surprise

@@ -22,9 +22,10 @@ Generative story for one post :math:`q` with incumbent :math:`c_q` (months :math
    his own accord, to one of them or anywhere else by a softmax of their appeals (anywhere
    else counting for as many clubs as are named); pulled, he goes to the vacancy that pulled him.
 4. Evidence. Each counted rumour asserts a proposition :math:`X` about one post's observable
-   state; its source tells the truth with probability
-   :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength} + \Delta_r) > \tfrac12`,
-   so a report can never count against what it asserts (no label switching); :math:`\Delta_r`
+   state; its source tells the truth with probability :math:`\rho = \tfrac12 + \tfrac12
+   \sigma(\psi_{unit} + \kappa_{strength} + \lambda s_r + \Delta_r) > \tfrac12`,
+   so a report can never count against what it asserts (no label switching); :math:`s_r` is 1
+   for a report about the next weeks (:func:`forecast.data.readings.is_soon`); :math:`\Delta_r`
    (data, :mod:`forecast.features.surprise`) makes the report of an unexpected proposition
    count for more than that of an expected one; further reports of one claim are discounted
    (:func:`evidence_loglik`).
@@ -148,17 +149,20 @@ def evidence_loglik(params: dict, data: dict, i: int, psi):
     r"""Return the rumour log-likelihood of each observable state of post ``i``.
 
     Each report asserts its proposition truthfully with probability
-    :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength} + \Delta_r)`, with
-    :math:`\Delta_r` its surprise (``surprise_i``, :mod:`forecast.features.surprise`). Reports of one
+    :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi_{unit} + \kappa_{strength} + \lambda s_r + \Delta_r)`,
+    with :math:`s_r` 1 for a report about the next weeks (``soon_i``) and :math:`\Delta_r` its
+    surprise (``surprise_i``, :mod:`forecast.features.surprise`). Reports of one
     claim are not independent (outlets copy each other without saying so), so the report of
     rank :math:`k` among them (most reliable first, :func:`forecast.features.ranks.set_ranks`) enters with
     weight :math:`\delta^k`: the strongest counts fully and each further one less (m dependent
     reports are worth :math:`\sum_k \delta^k < 1/(1-\delta)` independent ones; Clemen & Winkler
-    1985). The strength offsets :math:`\kappa` and :math:`\delta` are learned from the track
-    record. A report moves the forecast by at most its own likelihood ratio, and never switches
-    another report off. Terms with weight 0 (padding, or a rumour left out) contribute nothing.
+    1985). The strength offsets :math:`\kappa`, the offset :math:`\lambda` and :math:`\delta` are
+    learned from the track record. A report moves the forecast by at most its own likelihood
+    ratio, and never switches another report off. Terms with weight 0 (padding, or a rumour left
+    out) contribute nothing.
     """
-    x = psi[data[f"unit_{i}"]] + data["strength_offset"][data[f"strength_{i}"]] + data[f"surprise_{i}"]
+    x = (psi[data[f"unit_{i}"]] + data["strength_offset"][data[f"strength_{i}"]]
+         + data["soon_offset"] * data[f"soon_{i}"] + data[f"surprise_{i}"])
     weight = data[f"weight_{i}"] * data["discount"] ** data[f"rank_{i}"]
     log_true = (LOG_HALF + pt.log1p(pt.sigmoid(x))) * weight  # log rho
     log_false = (LOG_HALF - pt.softplus(x)) * weight  # log (1 - rho)

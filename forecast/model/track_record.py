@@ -6,11 +6,13 @@ sources :math:`j_r` at strengths :math:`g_r`, ranked most reliable first, came t
 probability
 
 .. math:: \operatorname{logit} P(\text{true}) = \beta_k
-          + \sum_r \delta^{r} \log\bigl(1 + 2 e^{\psi_{j_r} + \kappa_{g_r}}\bigr),
+          + \sum_r \delta^{r} \log\bigl(1 + 2 e^{\psi_{j_r} + \kappa_{g_r} + \lambda s_r}\bigr),
 
 which is Bayes' rule for the succession model's report channel: a source asserts the truth with
-probability :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi + \kappa)`, so a report multiplies the
-odds of its proposition by :math:`\rho/(1-\rho) = 1 + 2e^{\psi+\kappa}`, each further report of
+probability :math:`\rho = \tfrac12 + \tfrac12\sigma(\psi + \kappa + \lambda s)`, with :math:`s` 1 for a
+claim about the next weeks (:func:`forecast.data.readings.is_soon`; such claims came true far more
+often), so a report multiplies the odds of its proposition by
+:math:`\rho/(1-\rho) = 1 + 2e^{\psi+\kappa+\lambda s}`, each further report of
 the same event counts with the weight :math:`\delta^r` (the discount the succession model uses,
 learned here from how often events several outlets reported came true), and :math:`\beta_k` is
 the log-odds such a proposition has before anyone reports it (in a scenario, a report whose
@@ -29,7 +31,6 @@ unresolved rumours do not teach the model that their sources are reliable.
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,7 +38,8 @@ import numpy as np
 import pandas as pd
 import pytensor.tensor as pt
 
-from forecast.data.schemas import CLAIM_KINDS, SOURCE_KINDS, STRENGTHS, read_strength
+from forecast.data.readings import is_soon, read_strength
+from forecast.data.schemas import CLAIM_KINDS, SOURCE_KINDS, STRENGTHS
 from forecast.features.ranks import GROUP_DAYS
 from forecast.priors import RELIABILITY_PRIORS, STRENGTH_OFFSET, Prior, resolve_priors
 
@@ -60,6 +62,7 @@ class TrackInputs:
     used: np.ndarray  # 1 for claims resolved before the as-of date
     claim_event: np.ndarray  # event index of each claim
     claim_rank: np.ndarray  # rank of each claim in its event, most reliable first
+    claim_soon: np.ndarray  # 1 for a claim about the next weeks
     event_kind_idx: np.ndarray  # claim kind of each event's top-ranked claim
     event_came_true: np.ndarray
     event_used: np.ndarray  # 1 for events resolved before the as-of date
@@ -81,7 +84,8 @@ def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
     as-of date and only the mask changes. Only sources with a claim in the file (whatever its
     date) and their countries get parameters: a source listed for a scenario's rumours alone
     adds nothing for the claims to learn, and a parameter for it would change every other
-    source's draws (:func:`new_source_logits` predicts its reliability after the fit).
+    source's draws (:func:`forecast.model.track_posterior.new_source_logits` predicts its
+    reliability after the fit).
     """
     claims = track[track["echo_of"].isna()].copy().reset_index(drop=True)
     journalists = set(sources.loc[sources["kind"] == "journalist", "name"])
@@ -97,6 +101,8 @@ def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
     kind_idx = np.array([CLAIM_KINDS.index(c) for c in claims["claim"]], dtype=int)
     came_true = claims["came_true"].to_numpy(dtype=int)
     used = (claims["resolution_date"] < as_of).to_numpy(dtype=float)
+    soon = np.array([is_soon(d, w) for d, w in zip(claims["claim_date"], claims["window"], strict=True)],
+                    dtype=float)
     # Expected reliability logit before learning (tier centre plus strength): ranks an event's claims.
     tier_mu = {t: p.mu for t in (1, 2, 3, 4) for p in [resolve_priors()[f"tier{t}"]]}
     score = (table["tier"].map(tier_mu).to_numpy()[source_idx]
@@ -106,7 +112,7 @@ def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
         sources=table, others=listed[~with_claims].reset_index(drop=True), claims=claims,
         source_idx=source_idx, kind_idx=kind_idx,
         strength_idx=strength_idx, came_true=came_true, countries=countries, used=used,
-        claim_event=event, claim_rank=rank,
+        claim_event=event, claim_rank=rank, claim_soon=soon,
         event_kind_idx=np.array([kind_idx[j] for j in events], dtype=int),
         event_came_true=came_true[events], event_used=used[events], event_top=events,
     )
@@ -160,12 +166,14 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
             "tier_idx": tier_idx, "source_kind_idx": kind_idx, "country_idx": country_idx,
             "claim_source_idx": inputs.source_idx, "claim_strength_idx": inputs.strength_idx,
             "claim_event": inputs.claim_event, "claim_rank": inputs.claim_rank,
+            "claim_soon": inputs.claim_soon,
             "event_kind_idx": inputs.event_kind_idx, "event_came_true": inputs.event_came_true,
             "event_used": inputs.event_used,
         }.items()}
         base = rp["base_rate"].create(dims="claim_kind")
         offset = pm.math.stack([rp["strength_weak"].create(), 0.0, rp["strength_strong"].create()])
         discount = pm.Deterministic("discount", pm.math.sigmoid(rp["discount_logit"].create()))
+        soon = rp["soon"].create()
         if learn_sources:
             mu = pm.Normal("tier_mean", [priors[f"tier{t}"].mu for t in (1, 2, 3, 4)],
                            [priors[f"tier{t}"].sigma for t in (1, 2, 3, 4)], dims="tier")
@@ -180,7 +188,7 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
         else:
             psi = pm.Data("psi", np.array([priors[f"tier{t}"].mu for t in tier_idx + 1]),
                           dims="source", shape=(len(src),))
-        x = psi[data["claim_source_idx"]] + offset[data["claim_strength_idx"]]
+        x = psi[data["claim_source_idx"]] + offset[data["claim_strength_idx"]] + soon * data["claim_soon"]
         log_lr = pt.log1p(2 * pt.exp(x)) * discount ** data["claim_rank"]
         n_events = len(inputs.event_came_true)
         logit = base[data["event_kind_idx"]] + pt.inc_subtensor(
@@ -190,106 +198,3 @@ def build_reliability_model(inputs: TrackInputs, priors: dict[str, Prior],
         loglik = y * -pt.softplus(-logit) + (1 - y) * -pt.softplus(logit)
         pm.Potential("claims", pt.sum(data["event_used"] * loglik))
     return model
-
-
-def new_source_logits(posterior, inputs: TrackInputs, seed: int) -> np.ndarray:
-    r"""Return draws of the reliability logit of each source in ``inputs.others``, (draws, sources).
-
-    The prediction for a new member of its groups: its tier's mean, its kind's effect, its
-    country's (or, for a country no fitted source is from, a new country's) and a new source's
-    deviation, :math:`\psi = \mu_{tier} + a_{kind} + c_{country} + \sigma z`, per posterior draw.
-    Each new deviation comes from a generator seeded by ``seed`` and the source's (or country's)
-    name, so a source's prediction does not depend on which other sources are listed.
-    """
-    def flat(name):
-        values = posterior[name].values
-        return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
-
-    def normal(name: str) -> np.ndarray:
-        return np.random.default_rng([seed, zlib.crc32(name.encode())]).standard_normal(n)
-
-    others = inputs.others
-    n = flat("source_sd").shape[0]
-    if not len(others):
-        return np.zeros((n, 0))
-    tier = flat("tier_mean")[:, others["tier"].to_numpy(dtype=int) - 1]
-    kind = (flat("kind_z") * flat("kind_sd")[:, None])[
-        :, [SOURCE_KINDS.index(k) for k in others["kind"]]]
-    country_z = flat("country_z")
-    country = np.stack([country_z[:, inputs.countries.index(c)] if c in inputs.countries
-                        else normal(f"country {c}") for c in others["country"]], axis=1)
-    deviation = np.stack([normal(f"source {name}") for name in others["name"]], axis=1)
-    return (tier + kind + flat("country_sd")[:, None] * country
-            + flat("source_sd")[:, None] * deviation)
-
-
-def event_probabilities(posterior, inputs: TrackInputs) -> np.ndarray:
-    """Return each event's probability of coming true under every posterior draw, (draws, events).
-
-    The NumPy twin of the model's event likelihood: the base rate of the event's claim kind plus
-    the discounted log likelihood ratio of each of its reports.
-    """
-    def flat(name):
-        values = posterior[name].values
-        return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
-
-    offsets = np.stack([flat("strength_weak"), np.zeros(flat("strength_weak").shape),
-                        flat("strength_strong")], axis=1)
-    x = flat("psi")[:, inputs.source_idx] + offsets[:, inputs.strength_idx]
-    log_lr = np.log1p(2 * np.exp(x)) * flat("discount")[:, None] ** inputs.claim_rank
-    logit = flat("base_rate")[:, inputs.event_kind_idx]
-    np.add.at(logit, (slice(None), inputs.claim_event), log_lr)
-    return 1 / (1 + np.exp(-logit))
-
-
-def claims_check(posterior, inputs: TrackInputs, rng: np.random.Generator) -> pd.DataFrame:
-    """Compare how often claims came true with what the fitted model predicts.
-
-    Events resolved before the as-of date are grouped by their top-ranked report's source tier
-    and strength, and separately by claim kind; per group: ``events``, the ``observed`` share
-    that came true, the model's ``predicted`` share, and the 90% interval of the share it
-    predicts for that many events (outcomes drawn from each posterior draw: a posterior-predictive
-    check on the data it learned from).
-    """
-    p = event_probabilities(posterior, inputs)
-    simulated = rng.random(p.shape) < p
-    top = inputs.event_top
-    tiers = inputs.sources["tier"].to_numpy(dtype=int)[inputs.source_idx[top]]
-    keys = pd.DataFrame({"tier": tiers, "claim": np.asarray(CLAIM_KINDS)[inputs.event_kind_idx],
-                         "strength": np.asarray(STRENGTHS)[inputs.strength_idx[top]]})
-    rows = []
-    used = keys[inputs.event_used == 1]
-    groups = [(f"tier {t}, {s}", g) for (t, s), g in used.groupby(["tier", "strength"])]
-    groups += [(f"{c} claims", g) for c, g in used.groupby("claim")]
-    for label, group in groups:
-        idx = group.index.to_numpy()
-        share = p[:, idx].mean(axis=1)
-        lo, hi = np.quantile(simulated[:, idx].mean(axis=1), [0.05, 0.95])
-        rows.append({"group": label, "events": len(idx),
-                     "observed": float(inputs.event_came_true[idx].mean()),
-                     "predicted": float(share.mean()), "lo": float(lo), "hi": float(hi)})
-    return pd.DataFrame(rows)
-
-
-def predictive_log_score(idata, inputs: TrackInputs, claims: pd.DataFrame, alias, priors,
-                         learn_sources: bool = True) -> np.ndarray:
-    """Return each claim's posterior-predictive log probability of its outcome."""
-    post = idata.posterior
-    journalists = set(inputs.sources.loc[inputs.sources["kind"] == "journalist", "name"])
-    index = {n: i for i, n in enumerate(inputs.sources["name"])}
-    units = [index[unit_of(r, journalists, alias)] for r in claims.itertuples()]
-    kinds = [CLAIM_KINDS.index(c) for c in claims["claim"]]
-    strength = [read_strength(c, s) for c, s in zip(claims["claim"], claims["strength"], strict=True)]
-    g = np.array([STRENGTHS.index(s) for s in strength])
-    base = post["base_rate"].values.reshape(-1, len(CLAIM_KINDS))[:, kinds]
-    if learn_sources:
-        psi = post["psi"].values.reshape(-1, len(index))[:, units]
-    else:
-        tiers = inputs.sources["tier"].to_numpy(dtype=int)
-        psi = np.array([priors[f"tier{tiers[u]}"].mu for u in units])[None, :]
-    offs = np.stack([post["strength_weak"].values.reshape(-1), np.zeros(base.shape[0]),
-                     post["strength_strong"].values.reshape(-1)], axis=1)[:, g]
-    p = 1 / (1 + np.exp(-(base + np.log1p(2 * np.exp(psi + offs)))))
-    y = claims["came_true"].to_numpy(dtype=int)
-    probs = np.where(y == 1, p, 1 - p).mean(axis=0)
-    return np.log(probs)

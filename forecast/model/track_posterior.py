@@ -1,0 +1,123 @@
+"""What a track-record posterior says, in NumPy: the twins of :mod:`forecast.model.track_record`.
+
+Each event's probability of coming true under every draw, the claims check that compares them
+with what happened, each claim's predictive log score, and the reliability predicted for a
+listed source with no claim in the file.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pandas as pd
+
+from forecast.data.readings import is_soon, read_strength
+from forecast.data.schemas import CLAIM_KINDS, SOURCE_KINDS, STRENGTHS
+from forecast.model.track_record import TrackInputs, unit_of
+
+
+def new_source_logits(posterior, inputs: TrackInputs, seed: int) -> np.ndarray:
+    r"""Return draws of the reliability logit of each source in ``inputs.others``, (draws, sources).
+
+    The prediction for a new member of its groups: its tier's mean, its kind's effect, its
+    country's (or, for a country no fitted source is from, a new country's) and a new source's
+    deviation, :math:`\psi = \mu_{tier} + a_{kind} + c_{country} + \sigma z`, per posterior draw.
+    Each new deviation comes from a generator seeded by ``seed`` and the source's (or country's)
+    name, so a source's prediction does not depend on which other sources are listed.
+    """
+    def flat(name):
+        values = posterior[name].values
+        return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
+
+    def normal(name: str) -> np.ndarray:
+        return np.random.default_rng([seed, zlib.crc32(name.encode())]).standard_normal(n)
+
+    others = inputs.others
+    n = flat("source_sd").shape[0]
+    if not len(others):
+        return np.zeros((n, 0))
+    tier = flat("tier_mean")[:, others["tier"].to_numpy(dtype=int) - 1]
+    kind = (flat("kind_z") * flat("kind_sd")[:, None])[
+        :, [SOURCE_KINDS.index(k) for k in others["kind"]]]
+    country_z = flat("country_z")
+    country = np.stack([country_z[:, inputs.countries.index(c)] if c in inputs.countries
+                        else normal(f"country {c}") for c in others["country"]], axis=1)
+    deviation = np.stack([normal(f"source {name}") for name in others["name"]], axis=1)
+    return (tier + kind + flat("country_sd")[:, None] * country
+            + flat("source_sd")[:, None] * deviation)
+
+
+def event_probabilities(posterior, inputs: TrackInputs) -> np.ndarray:
+    """Return each event's probability of coming true under every posterior draw, (draws, events).
+
+    The NumPy twin of the model's event likelihood: the base rate of the event's claim kind plus
+    the discounted log likelihood ratio of each of its reports.
+    """
+    def flat(name):
+        values = posterior[name].values
+        return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
+
+    offsets = np.stack([flat("strength_weak"), np.zeros(flat("strength_weak").shape),
+                        flat("strength_strong")], axis=1)
+    x = (flat("psi")[:, inputs.source_idx] + offsets[:, inputs.strength_idx]
+         + flat("soon")[:, None] * inputs.claim_soon)
+    log_lr = np.log1p(2 * np.exp(x)) * flat("discount")[:, None] ** inputs.claim_rank
+    logit = flat("base_rate")[:, inputs.event_kind_idx]
+    np.add.at(logit, (slice(None), inputs.claim_event), log_lr)
+    return 1 / (1 + np.exp(-logit))
+
+
+def claims_check(posterior, inputs: TrackInputs, rng: np.random.Generator) -> pd.DataFrame:
+    """Compare how often claims came true with what the fitted model predicts.
+
+    Events resolved before the as-of date are grouped by their top-ranked report's source tier
+    and strength, and separately by claim kind; per group: ``events``, the ``observed`` share
+    that came true, the model's ``predicted`` share, and the 90% interval of the share it
+    predicts for that many events (outcomes drawn from each posterior draw: a posterior-predictive
+    check on the data it learned from).
+    """
+    p = event_probabilities(posterior, inputs)
+    simulated = rng.random(p.shape) < p
+    top = inputs.event_top
+    tiers = inputs.sources["tier"].to_numpy(dtype=int)[inputs.source_idx[top]]
+    keys = pd.DataFrame({"tier": tiers, "claim": np.asarray(CLAIM_KINDS)[inputs.event_kind_idx],
+                         "strength": np.asarray(STRENGTHS)[inputs.strength_idx[top]]})
+    rows = []
+    used = keys[inputs.event_used == 1]
+    groups = [(f"tier {t}, {s}", g) for (t, s), g in used.groupby(["tier", "strength"])]
+    groups += [(f"{c} claims", g) for c, g in used.groupby("claim")]
+    for label, group in groups:
+        idx = group.index.to_numpy()
+        share = p[:, idx].mean(axis=1)
+        lo, hi = np.quantile(simulated[:, idx].mean(axis=1), [0.05, 0.95])
+        rows.append({"group": label, "events": len(idx),
+                     "observed": float(inputs.event_came_true[idx].mean()),
+                     "predicted": float(share.mean()), "lo": float(lo), "hi": float(hi)})
+    return pd.DataFrame(rows)
+
+
+def predictive_log_score(idata, inputs: TrackInputs, claims: pd.DataFrame, alias, priors,
+                         learn_sources: bool = True) -> np.ndarray:
+    """Return each claim's posterior-predictive log probability of its outcome."""
+    post = idata.posterior
+    journalists = set(inputs.sources.loc[inputs.sources["kind"] == "journalist", "name"])
+    index = {n: i for i, n in enumerate(inputs.sources["name"])}
+    units = [index[unit_of(r, journalists, alias)] for r in claims.itertuples()]
+    kinds = [CLAIM_KINDS.index(c) for c in claims["claim"]]
+    strength = [read_strength(c, s) for c, s in zip(claims["claim"], claims["strength"], strict=True)]
+    g = np.array([STRENGTHS.index(s) for s in strength])
+    soon = np.array([is_soon(d, w) for d, w in zip(claims["claim_date"], claims["window"], strict=True)])
+    base = post["base_rate"].values.reshape(-1, len(CLAIM_KINDS))[:, kinds]
+    if learn_sources:
+        psi = post["psi"].values.reshape(-1, len(index))[:, units]
+    else:
+        tiers = inputs.sources["tier"].to_numpy(dtype=int)
+        psi = np.array([priors[f"tier{tiers[u]}"].mu for u in units])[None, :]
+    offs = np.stack([post["strength_weak"].values.reshape(-1), np.zeros(base.shape[0]),
+                     post["strength_strong"].values.reshape(-1)], axis=1)[:, g]
+    offs = offs + post["soon"].values.reshape(-1)[:, None] * soon
+    p = 1 / (1 + np.exp(-(base + np.log1p(2 * np.exp(psi + offs)))))
+    y = claims["came_true"].to_numpy(dtype=int)
+    probs = np.where(y == 1, p, 1 - p).mean(axis=0)
+    return np.log(probs)
