@@ -136,7 +136,8 @@ def test_claims_check_passes_the_true_model_and_flags_a_wrong_one():
             np.zeros((1, n_draws))])
 
     good = claims_check(posterior(np.log(0.4 / 0.6)), inputs, np.random.default_rng(0))
-    assert len(good) == 13  # 4 tiers x 3 strengths, and one claim kind
+    assert len(good) == 15  # 4 tiers x 3 strengths, one claim kind, within weeks or later
+    assert {"claims within weeks", "claims about later"} <= set(good["group"])
     assert good.loc[good["group"] == "joins claims", "events"].iloc[0] == len(track)
     assert np.allclose(good["predicted"], 0.4, atol=1e-6)
     inside = (good["observed"] >= good["lo"]) & (good["observed"] <= good["hi"])

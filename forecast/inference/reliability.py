@@ -60,8 +60,9 @@ TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd", "source_z"
 
 
 #: Part of the cache key: a cached fit of an older track-record model is not reused
-#: (2: report_weights; 3-4: claims_check; 5: base_rates; 6: parameters for sources with claims).
-MODEL_VERSION = "events-discount-7"
+#: (2: report_weights; 3-4: claims_check; 5: base_rates; 6: parameters for sources with claims;
+#: 7: the offset for claims about the next weeks; 8: claims check by window).
+MODEL_VERSION = "events-discount-8"
 
 
 def sample_track_record(model: pm.Model, settings: SamplerSettings, digest: str | None = None):

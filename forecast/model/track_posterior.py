@@ -72,7 +72,8 @@ def claims_check(posterior, inputs: TrackInputs, rng: np.random.Generator) -> pd
     """Compare how often claims came true with what the fitted model predicts.
 
     Events resolved before the as-of date are grouped by their top-ranked report's source tier
-    and strength, and separately by claim kind; per group: ``events``, the ``observed`` share
+    and strength, separately by claim kind, and by whether that report is about the next weeks
+    (:func:`forecast.data.readings.is_soon`); per group: ``events``, the ``observed`` share
     that came true, the model's ``predicted`` share, and the 90% interval of the share it
     predicts for that many events (outcomes drawn from each posterior draw: a posterior-predictive
     check on the data it learned from).
@@ -82,11 +83,14 @@ def claims_check(posterior, inputs: TrackInputs, rng: np.random.Generator) -> pd
     top = inputs.event_top
     tiers = inputs.sources["tier"].to_numpy(dtype=int)[inputs.source_idx[top]]
     keys = pd.DataFrame({"tier": tiers, "claim": np.asarray(CLAIM_KINDS)[inputs.event_kind_idx],
-                         "strength": np.asarray(STRENGTHS)[inputs.strength_idx[top]]})
+                         "strength": np.asarray(STRENGTHS)[inputs.strength_idx[top]],
+                         "soon": inputs.claim_soon[top] == 1})
     rows = []
     used = keys[inputs.event_used == 1]
     groups = [(f"tier {t}, {s}", g) for (t, s), g in used.groupby(["tier", "strength"])]
     groups += [(f"{c} claims", g) for c, g in used.groupby("claim")]
+    groups += [("claims within weeks" if soon else "claims about later", g)
+               for soon, g in used.groupby("soon")]
     for label, group in groups:
         idx = group.index.to_numpy()
         share = p[:, idx].mean(axis=1)

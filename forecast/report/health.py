@@ -110,7 +110,8 @@ def build_health(result: ForecastResult) -> HealthContent:
         events = int(check.loc[check["group"].str.startswith("tier "), "events"].sum())
         notes.append(
             f"Claims check: in {int(inside.sum())} of {len(check)} groups of the track record's "
-            f"{events} resolved events (by source tier and strength, and by claim kind) the "
+            f"{events} resolved events (by source tier and strength, by claim kind, and within weeks "
+            "or later) the "
             "share that came true lies inside the 90% interval the track-record model predicts "
             "for that many events.")
     return HealthContent(params, _sensitivity_table(long) if len(long) else long, check, notes,
