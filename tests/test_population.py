@@ -1,0 +1,36 @@
+"""The outcome-independent hazard check (scripts/population_hazard.py) asks the right questions."""
+
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_population_check_counts_spells_as_of_each_date(tmp_path):
+    """One club, eight seasons: a coach sacked in November (counted as leaving before April from
+    1 October), a caretaker in charge on 1 December (left out), then a coach still in post; a
+    club with no league results is skipped."""
+    history = tmp_path / "pl-club-manager-history"
+    history.mkdir()
+    (history / "managers.csv").write_text(
+        "manager,start_date,end_date,club\n"
+        'B Coach,"21 Dec, 2015",Present,Arsenal\n'
+        'C Care,"16 Nov, 2015","20 Dec, 2015",Arsenal\n'
+        'A Coach,"1 Jul, 2014","15 Nov, 2015",Arsenal\n'
+        'D Coach,"1 Jul, 2014",Present,Chelsea\n')
+    league = tmp_path / "football-datasets" / "premier-league"
+    league.mkdir(parents=True)
+    for year in range(2014, 2023):
+        (league / f"season-{year % 100:02d}{(year + 1) % 100:02d}.csv").write_text(
+            "Date,HomeTeam,AwayTeam,FTHG,FTAG\n"
+            f"{year}-09-01,Arsenal,Spurs,1,0\n{year + 1}-01-10,Spurs,Arsenal,2,2\n")
+    done = subprocess.run([sys.executable, ROOT / "scripts" / "population_hazard.py", tmp_path,
+                           "--draws", "200"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    # 2015-16: A Coach on 1 October (left), the caretaker on 1 December (out), B Coach on 1
+    # February; then B Coach three times a season for seven seasons.
+    assert lines[0].startswith("23 questions, 8 club-seasons, 1 left before April (0.043)"), lines[0]
+    assert "6 months to April: 8 questions, left 0.125" in done.stdout
+    assert "4 months to April: 7 questions, left 0.000" in done.stdout
+    assert sum(line.startswith(("sack_base", "sack_form")) for line in lines) == 8
