@@ -237,11 +237,15 @@ def cmd_sources(args) -> int:
     table = fit.table if args.all else fit.table[fit.table["claims"] > 0]
     table = table.sort_values("rho_mean", ascending=False)
     print(f"Reliability as of {as_of} from {fit.diagnostics['claims_used']} resolved claims "
-          f"(probability a medium-strength claim is right, 90% interval):")
+          f"(probability a medium-strength claim not about the next weeks is right, 90% interval):")
     for r in table.itertuples():
         print(f"  {r.source:<28} tier {r.tier} {r.country} {r.claims:>3} claims ({r.true} true)  "
               f"{r.rho_mean:.2f} ({r.rho_lo:.2f}-{r.rho_hi:.2f})")
     d = fit.diagnostics
+    offsets, discount, soon = fit.report_weights()
+    print(f"Learned for every source: strength offsets weak {offsets[0]:+.2f}, strong "
+          f"{offsets[2]:+.2f}, a claim about the next weeks {soon:+.2f} (reliability logit); "
+          f"each further report of one claim weighs {discount:.2f} of the one before")
     print(f"Convergence: max R-hat {d['max_rhat']:.3f}, min bulk ESS {d['min_ess_bulk']:.0f}, "
           f"{d['divergences']} divergences")
     folder = write_sources(table, Path(args.out) / "sources" / as_of.isoformat())

@@ -42,8 +42,8 @@ def build_model(inputs: ModelInputs, priors: dict[str, Prior]) -> pm.Model:
         rumours), each created by its :class:`forecast.priors.Prior`. Data: the arrays of
         :func:`forecast.features.arrays.model_data`.
         Deterministic ``reliability`` (dim ``source``) is the probability a medium-strength
-        claim of that source is right. The potential ``evidence`` is the log evidence with the
-        discrete outcome summed out.
+        claim of that source, not about the next weeks, is right. The potential ``evidence`` is
+        the log evidence with the discrete outcome summed out.
     """
     with pm.Model(coords=inputs.coords()) as model:
         # Everything that changes between forecasts of one scenario (rumours, facts, form, odds,

@@ -90,7 +90,7 @@ def plot_sources(table: pd.DataFrame, ax=None):
                        "posterior, 90%")
         ax.set_yticks(y, [f"{s} (tier {k})" for s, k in zip(t["source"], t["tier"], strict=True)])
         ax.set_xlim(0.5, 1.0)
-        ax.set_xlabel("probability a medium-strength claim is right")
+        ax.set_xlabel("probability a medium-strength claim (not about the next weeks) is right")
         ax.set_title("Source reliability")
         ax.legend(loc="lower right", fontsize=8, frameon=False)
     return ax
@@ -127,7 +127,8 @@ def plot_reliability(table: pd.DataFrame, ax=None):
         ax.set_yticks(y, [f"{s} ({n})" for s, n in zip(t["source"], t["claims"], strict=True)],
                       fontsize=6)
         ax.set_xlim(0.5, 1.0)
-        ax.set_xlabel("probability a medium-strength claim is right (90% interval)")
+        ax.set_xlabel("probability a medium-strength claim (not about the next weeks) is right\n"
+                      "(90% interval)")
         ax.set_title("Source reliability from the track record (resolved claims)")
     return ax
 
