@@ -36,6 +36,25 @@ def test_most_rumoured_shares_a_tie_whatever_the_candidate_order():
     assert most_rumoured(["a"], {}, 3) == pytest.approx([1 / 3] * 3)
 
 
+def test_backtest_report_says_what_each_baseline_is(tmp_path):
+    from forecast.evaluation.backtest import BASELINES, CaseForecast
+    from forecast.report.backtest import write_backtest
+
+    who = {"model": np.array([0.6, 0.3, 0.1]), "most rumoured": np.array([0.6, 0.2, 0.2]),
+           "uniform": np.full(3, 1 / 3)}
+    forecasts = [CaseForecast(name, cutoff, ["a", "not listed", "no vacancy"], who,
+                              np.array([1, 0, 0]), ["m", "later"],
+                              {"model": np.array([0.5, 0.5]), "uniform": np.array([0.5, 0.5])},
+                              np.array([0, 1]), {"passed": True})
+                 for name, cutoff in (("early", "2020-01-01"), ("late", "2024-01-01"))]
+    html = (write_backtest(forecasts, tmp_path) / "report.html").read_text()
+    assert {"scores.csv", "paired.csv", "calibration.png", "checks.json"} <= {
+        p.name for p in tmp_path.iterdir()}
+    for name, text in BASELINES.items():
+        assert f"<b>{name}</b>: {text}" in html.replace("&#39;", "'")
+    assert "shared when names tie" in BASELINES["most rumoured"]
+
+
 def test_at_least_ten_cases_of_every_kind():
     paths = case_paths(DATA / "cases")
     assert len(paths) >= 30

@@ -28,12 +28,24 @@ from pathlib import Path
 import numpy as np
 
 from forecast.dims import NOT_LISTED
-from forecast.features.market import market_choice
+from forecast.features.market import MAX_AGE_DAYS, market_choice
 
 MOST_RUMOURED_MASS = 0.6
 
 
 JOIN_CLAIMS = ("joins", "talks", "agreement", "shortlisted")
+
+#: What each baseline forecasts, as the backtest report states it next to its scores.
+BASELINES = {
+    "prior only": "the model without its rumours (facts, contracts, results and odds kept)",
+    "most rumoured": (f"{MOST_RUMOURED_MASS:.0%} on the candidate named in the most reports of a "
+                      "move there (shared when names tie), the rest spread evenly over the other "
+                      "outcomes, no change included"),
+    "uniform": "every outcome equally likely",
+    "market": ("bookmakers' prices with the margin removed (Shin's method), given a change, with "
+               f"the model's own chance of no change; only cases with odds at most {MAX_AGE_DAYS} "
+               "days old at the cutoff"),
+}
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from forecast.evaluation.backtest import CaseForecast
+from forecast.evaluation.backtest import BASELINES, CaseForecast
 from forecast.evaluation.scores import (
     CONFIRM_FROM,
     calibration_bins,
@@ -44,7 +44,7 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
             else "Every case passed its convergence checks.")
     html = template_env().get_template("backtest.html").render(
         n_cases=len(forecasts), overall=summary, calibration=bins, scores=scores, note=note,
-        paired=paired, checks=checks,
+        paired=paired, checks=checks, baselines=BASELINES,
         diagram=base64.b64encode((out / "calibration.png").read_bytes()).decode())
     atomic_write(out / "report.html", lambda p: Path(p).write_text(html, encoding="utf-8"))
     return out
