@@ -12,9 +12,24 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from forecast.data.readings import is_soon, read_strength
 from forecast.data.schemas import CLAIM_KINDS, SOURCE_KINDS, STRENGTHS
-from forecast.model.track_record import TrackInputs, unit_of
+from forecast.model.track_record import TrackInputs, read_claims, unit_of
+
+
+def _flat(posterior, name: str) -> np.ndarray:
+    """Return a posterior variable's draws with chains and draws merged into one first axis."""
+    values = posterior[name].values
+    return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
+
+
+def _report_offsets(posterior, strength_idx: np.ndarray, soon: np.ndarray) -> np.ndarray:
+    """Return each claim's reliability offset per draw, (draws, claims).
+
+    Its strength's offset, plus the offset of a claim about the next weeks where it is one.
+    """
+    weak = _flat(posterior, "strength_weak")
+    by_strength = np.stack([weak, np.zeros_like(weak), _flat(posterior, "strength_strong")], axis=1)
+    return by_strength[:, strength_idx] + _flat(posterior, "soon")[:, None] * soon
 
 
 def new_source_logits(posterior, inputs: TrackInputs, seed: int) -> np.ndarray:
@@ -26,26 +41,22 @@ def new_source_logits(posterior, inputs: TrackInputs, seed: int) -> np.ndarray:
     Each new deviation comes from a generator seeded by ``seed`` and the source's (or country's)
     name, so a source's prediction does not depend on which other sources are listed.
     """
-    def flat(name):
-        values = posterior[name].values
-        return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
-
     def normal(name: str) -> np.ndarray:
         return np.random.default_rng([seed, zlib.crc32(name.encode())]).standard_normal(n)
 
     others = inputs.others
-    n = flat("source_sd").shape[0]
+    n = _flat(posterior, "source_sd").shape[0]
     if not len(others):
         return np.zeros((n, 0))
-    tier = flat("tier_mean")[:, others["tier"].to_numpy(dtype=int) - 1]
-    kind = (flat("kind_z") * flat("kind_sd")[:, None])[
+    tier = _flat(posterior, "tier_mean")[:, others["tier"].to_numpy(dtype=int) - 1]
+    kind = (_flat(posterior, "kind_z") * _flat(posterior, "kind_sd")[:, None])[
         :, [SOURCE_KINDS.index(k) for k in others["kind"]]]
-    country_z = flat("country_z")
+    country_z = _flat(posterior, "country_z")
     country = np.stack([country_z[:, inputs.countries.index(c)] if c in inputs.countries
                         else normal(f"country {c}") for c in others["country"]], axis=1)
     deviation = np.stack([normal(f"source {name}") for name in others["name"]], axis=1)
-    return (tier + kind + flat("country_sd")[:, None] * country
-            + flat("source_sd")[:, None] * deviation)
+    return (tier + kind + _flat(posterior, "country_sd")[:, None] * country
+            + _flat(posterior, "source_sd")[:, None] * deviation)
 
 
 def event_probabilities(posterior, inputs: TrackInputs) -> np.ndarray:
@@ -54,16 +65,10 @@ def event_probabilities(posterior, inputs: TrackInputs) -> np.ndarray:
     The NumPy twin of the model's event likelihood: the base rate of the event's claim kind plus
     the discounted log likelihood ratio of each of its reports.
     """
-    def flat(name):
-        values = posterior[name].values
-        return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
-
-    offsets = np.stack([flat("strength_weak"), np.zeros(flat("strength_weak").shape),
-                        flat("strength_strong")], axis=1)
-    x = (flat("psi")[:, inputs.source_idx] + offsets[:, inputs.strength_idx]
-         + flat("soon")[:, None] * inputs.claim_soon)
-    log_lr = np.log1p(2 * np.exp(x)) * flat("discount")[:, None] ** inputs.claim_rank
-    logit = flat("base_rate")[:, inputs.event_kind_idx]
+    x = (_flat(posterior, "psi")[:, inputs.source_idx]
+         + _report_offsets(posterior, inputs.strength_idx, inputs.claim_soon))
+    log_lr = np.log1p(2 * np.exp(x)) * _flat(posterior, "discount")[:, None] ** inputs.claim_rank
+    logit = _flat(posterior, "base_rate")[:, inputs.event_kind_idx]
     np.add.at(logit, (slice(None), inputs.claim_event), log_lr)
     return 1 / (1 + np.exp(-logit))
 
@@ -109,18 +114,14 @@ def predictive_log_score(idata, inputs: TrackInputs, claims: pd.DataFrame, alias
     index = {n: i for i, n in enumerate(inputs.sources["name"])}
     units = [index[unit_of(r, journalists, alias)] for r in claims.itertuples()]
     kinds = [CLAIM_KINDS.index(c) for c in claims["claim"]]
-    strength = [read_strength(c, s) for c, s in zip(claims["claim"], claims["strength"], strict=True)]
-    g = np.array([STRENGTHS.index(s) for s in strength])
-    soon = np.array([is_soon(d, w) for d, w in zip(claims["claim_date"], claims["window"], strict=True)])
+    g, soon = read_claims(claims)
     base = post["base_rate"].values.reshape(-1, len(CLAIM_KINDS))[:, kinds]
     if learn_sources:
         psi = post["psi"].values.reshape(-1, len(index))[:, units]
     else:
         tiers = inputs.sources["tier"].to_numpy(dtype=int)
         psi = np.array([priors[f"tier{tiers[u]}"].mu for u in units])[None, :]
-    offs = np.stack([post["strength_weak"].values.reshape(-1), np.zeros(base.shape[0]),
-                     post["strength_strong"].values.reshape(-1)], axis=1)[:, g]
-    offs = offs + post["soon"].values.reshape(-1)[:, None] * soon
+    offs = _report_offsets(post, g, soon)
     p = 1 / (1 + np.exp(-(base + np.log1p(2 * np.exp(psi + offs)))))
     y = claims["came_true"].to_numpy(dtype=int)
     probs = np.where(y == 1, p, 1 - p).mean(axis=0)

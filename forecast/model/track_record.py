@@ -69,6 +69,17 @@ class TrackInputs:
     event_top: np.ndarray  # each event's top-ranked claim
 
 
+def read_claims(claims: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return each claim's strength index and within-weeks flag (1: about the next weeks).
+
+    Read as :func:`forecast.data.readings.read_strength` and :func:`forecast.data.readings.is_soon`
+    read them, for rumours and track-record claims alike.
+    """
+    strength = [read_strength(c, s) for c, s in zip(claims["claim"], claims["strength"], strict=True)]
+    soon = [is_soon(d, w) for d, w in zip(claims["claim_date"], claims["window"], strict=True)]
+    return np.array([STRENGTHS.index(s) for s in strength], dtype=int), np.array(soon, dtype=float)
+
+
 def unit_of(row, journalists: set[str], alias: dict[str, str]) -> str:
     """Return the reliability unit of a claim: its journalist if known as a source, else its outlet."""
     if row.journalist and row.journalist.lower() in alias and alias[row.journalist.lower()] in journalists:
@@ -95,14 +106,11 @@ def track_inputs(track: pd.DataFrame, sources: pd.DataFrame, as_of: dt.date,
     table = listed[with_claims].reset_index(drop=True)
     index = {n: i for i, n in enumerate(table["name"])}
     countries = sorted(table["country"].unique())
-    strength = [read_strength(c, s) for c, s in zip(claims["claim"], claims["strength"], strict=True)]
     source_idx = np.array([index[u] for u in claims["unit"]], dtype=int)
-    strength_idx = np.array([STRENGTHS.index(s) for s in strength], dtype=int)
+    strength_idx, soon = read_claims(claims)
     kind_idx = np.array([CLAIM_KINDS.index(c) for c in claims["claim"]], dtype=int)
     came_true = claims["came_true"].to_numpy(dtype=int)
     used = (claims["resolution_date"] < as_of).to_numpy(dtype=float)
-    soon = np.array([is_soon(d, w) for d, w in zip(claims["claim_date"], claims["window"], strict=True)],
-                    dtype=float)
     # Expected reliability logit before learning (tier centre plus strength): ranks an event's claims.
     tier_mu = {t: p.mu for t in (1, 2, 3, 4) for p in [resolve_priors()[f"tier{t}"]]}
     score = (table["tier"].map(tier_mu).to_numpy()[source_idx]
