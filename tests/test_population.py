@@ -34,3 +34,25 @@ def test_population_check_counts_spells_as_of_each_date(tmp_path):
     assert "6 months to April: 8 questions, left 0.125" in done.stdout
     assert "4 months to April: 7 questions, left 0.000" in done.stdout
     assert sum(line.startswith(("sack_base", "sack_form")) for line in lines) == 8
+    assert "days left" not in done.stdout
+
+
+def test_population_check_also_scores_counting_the_days_left_of_the_first_month(tmp_path):
+    """As of the 15th, counting only the days left of the first month (about half of it) gives a
+    lower mean forecast than the whole month the model counts."""
+    history = tmp_path / "pl-club-manager-history"
+    history.mkdir()
+    (history / "managers.csv").write_text(
+        'manager,start_date,end_date,club\nD Coach,"1 Jul, 2014",Present,Chelsea\n'
+        'E Coach,"1 Jul, 2010","30 Jun, 2014",Chelsea\n')
+    league = tmp_path / "football-datasets" / "premier-league"
+    league.mkdir(parents=True)
+    for year in range(2014, 2023):
+        (league / f"season-{year % 100:02d}{(year + 1) % 100:02d}.csv").write_text(
+            f"Date,HomeTeam,AwayTeam,FTHG,FTAG\n{year}-09-01,Chelsea,Spurs,1,0\n")
+    done = subprocess.run([sys.executable, ROOT / "scripts" / "population_hazard.py", tmp_path,
+                           "--draws", "200", "--day", "15"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    whole = float(done.stdout.split("mean forecast ")[1].split(";")[0])
+    days_left = float(done.stdout.split("days left: mean forecast ")[1].split(";")[0])
+    assert 0 < days_left < whole - 0.005, done.stdout
