@@ -6,6 +6,20 @@ import sys
 from conftest import ROOT
 
 
+def run_check(tmp_path, matches, *args):
+    """Write a league table per season 2014-15 to 2022-23 (``matches(year)``: its CSV rows) and
+    run the check on ``tmp_path``; return the finished process."""
+    league = tmp_path / "football-datasets" / "premier-league"
+    league.mkdir(parents=True)
+    for year in range(2014, 2023):
+        (league / f"season-{year % 100:02d}{(year + 1) % 100:02d}.csv").write_text(
+            "Date,HomeTeam,AwayTeam,FTHG,FTAG\n" + matches(year))
+    done = subprocess.run([sys.executable, ROOT / "scripts" / "population_hazard.py", tmp_path,
+                           "--draws", "200", *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def test_population_check_counts_spells_as_of_each_date(tmp_path):
     """One club, eight seasons: a coach sacked in November (counted as leaving before April from
     1 October), a caretaker in charge on 1 December (left out), then a coach still in post; a
@@ -18,15 +32,8 @@ def test_population_check_counts_spells_as_of_each_date(tmp_path):
         'C Care,"16 Nov, 2015","20 Dec, 2015",Arsenal\n'
         'A Coach,"1 Jul, 2014","15 Nov, 2015",Arsenal\n'
         'D Coach,"1 Jul, 2014",Present,Chelsea\n')
-    league = tmp_path / "football-datasets" / "premier-league"
-    league.mkdir(parents=True)
-    for year in range(2014, 2023):
-        (league / f"season-{year % 100:02d}{(year + 1) % 100:02d}.csv").write_text(
-            "Date,HomeTeam,AwayTeam,FTHG,FTAG\n"
-            f"{year}-09-01,Arsenal,Spurs,1,0\n{year + 1}-01-10,Spurs,Arsenal,2,2\n")
-    done = subprocess.run([sys.executable, ROOT / "scripts" / "population_hazard.py", tmp_path,
-                           "--draws", "200"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = run_check(tmp_path, lambda year: f"{year}-09-01,Arsenal,Spurs,1,0\n"
+                                            f"{year + 1}-01-10,Spurs,Arsenal,2,2\n")
     lines = done.stdout.splitlines()
     # 2015-16: A Coach on 1 October (left), the caretaker on 1 December (out), B Coach on 1
     # February; then B Coach three times a season for seven seasons.
@@ -45,14 +52,7 @@ def test_population_check_also_scores_counting_the_days_left_of_the_first_month(
     (history / "managers.csv").write_text(
         'manager,start_date,end_date,club\nD Coach,"1 Jul, 2014",Present,Chelsea\n'
         'E Coach,"1 Jul, 2010","30 Jun, 2014",Chelsea\n')
-    league = tmp_path / "football-datasets" / "premier-league"
-    league.mkdir(parents=True)
-    for year in range(2014, 2023):
-        (league / f"season-{year % 100:02d}{(year + 1) % 100:02d}.csv").write_text(
-            f"Date,HomeTeam,AwayTeam,FTHG,FTAG\n{year}-09-01,Chelsea,Spurs,1,0\n")
-    done = subprocess.run([sys.executable, ROOT / "scripts" / "population_hazard.py", tmp_path,
-                           "--draws", "200", "--day", "15"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = run_check(tmp_path, lambda year: f"{year}-09-01,Chelsea,Spurs,1,0\n", "--day", "15")
     whole = float(done.stdout.split("mean forecast ")[1].split(";")[0])
     days_left = float(done.stdout.split("days left: mean forecast ")[1].split(";")[0])
     assert 0 < days_left < whole - 0.005, done.stdout
