@@ -47,3 +47,23 @@ def _restore_forecast_data():
         os.environ.pop("FORECAST_DATA", None)
     else:
         os.environ["FORECAST_DATA"] = before
+
+
+def strong_top_tier_hit_rate(scenario) -> float:
+    """Share of the track record's strongly stated tier-1 claims not about the next weeks that
+    came true: the claims like a strong top-tier report about next summer.
+
+    Strength and window are read as the model reads them (a strong shortlist is a medium one;
+    a claim about the next weeks has its own offset and came true far more often).
+    """
+    from forecast.data.schemas import STRENGTHS
+    from forecast.model.track_record import read_claims
+
+    tier = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))
+    alias = scenario.source_names()
+    track = scenario.track_record
+    strength, soon = read_claims(track)
+    like = ((track["source"].str.lower().map(alias).map(tier) == 1).to_numpy()
+            & (strength == STRENGTHS.index("strong")) & (soon == 0))
+    assert like.sum() >= 20
+    return float(track.loc[like, "came_true"].mean())

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import strong_top_tier_hit_rate
 
 import forecast
 import forecast.inference.update as reweight
@@ -110,16 +111,14 @@ def test_one_weak_report_moves_no_headline_by_more_than_ten_points(fits, tmp_pat
 
 @pytest.fixture(scope="module")
 def strong_report(fits, tmp_path_factory):
-    """P(Kompany next Madrid coach) before and after The Athletic reports an agreement, and the
-    track record's hit rate of strongly stated tier-1 claims."""
+    """P(Kompany next Madrid coach) before and after The Athletic reports an agreement for next
+    summer, and the track record's hit rate of such claims (strong, tier 1, not about the next
+    weeks)."""
     base, _ = fits
-    scenario = base.scenario
-    tier = dict(zip(scenario.sources["name"], scenario.sources["tier"], strict=True))
-    track = scenario.track_record
-    top = track[(track["source"].map(tier) == 1) & (track["strength"] == "strong")]
     added = _with_rumour(tmp_path_factory, **{**STRONG, "source": "The Athletic",
                                               "strength": "strong"})
-    return kompany(base)[1], kompany(forecast.update(base, added))[1], float(top["came_true"].mean())
+    return (kompany(base)[1], kompany(forecast.update(base, added))[1],
+            strong_top_tier_hit_rate(base.scenario))
 
 
 def test_one_strong_top_tier_report_moves_its_claim(strong_report):
