@@ -78,3 +78,17 @@ def test_the_state_posterior_uses_pymcs_compiler_flags_without_importing_pymc():
     assert out[0] == "False"
     assert sorted(out[1:]) == sorted(pytensor.config.gcc__cxxflags.split())
     assert len(set(out[1:])) == len(out[1:])  # each flag once
+
+
+def test_own_staff_is_available_without_prising_him_from_another_club(default_model, scenario_copy):
+    """Raul coaches Real Madrid's reserve team: never under contract elsewhere; coded as a
+    Castilla employee he would be, in every month, and pay the availability penalty."""
+    inputs, _ = default_model
+    post = next(p for p in inputs.posts if p.asks_successor)
+    raul = post.candidates.index("Raul Gonzalez")
+    assert not post.employed[:, raul].any()
+    text = scenario_copy.read_text().replace("club: Real Madrid Castilla\n        own_staff: true\n",
+                                             "club: Real Madrid Castilla\n")
+    scenario_copy.write_text(text)
+    post = next(p for p in build_inputs(Scenario.load(scenario_copy)).posts if p.asks_successor)
+    assert post.employed[:, raul].all()

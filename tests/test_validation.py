@@ -250,3 +250,12 @@ def test_appointment_months_belongs_to_a_successor_question():
     with pytest.raises(ValidationError, match="belongs to a successor question"):
         QuestionSpec(kind="departure", coach="Pep Guardiola", appointment_months=2)
     assert QuestionSpec(kind="successor", club="Brazil", appointment_months=2).appointment_months == 2
+
+
+def test_own_staff_has_no_other_clubs_contract(scenario_copy):
+    text = scenario_copy.read_text().replace(
+        "club: Real Madrid Castilla\n        own_staff: true\n",
+        "club: Real Madrid Castilla\n        own_staff: true\n        contract_end: 2026-06-30\n")
+    scenario_copy.write_text(text)
+    (p,) = _problems(scenario_copy)
+    assert "own staff" in p.message and p.line is not None

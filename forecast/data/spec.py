@@ -38,6 +38,9 @@ class CandidateSpec(_Spec):
     club: str | None = None
     contract_end: dt.date | None = None
     free_agent: bool = False
+    #: On the club's own staff (its reserve team, a federation's youth team, its front office):
+    #: ``club`` names that team, and he is available without prising him from another club.
+    own_staff: bool = False
     buyout: bool = False
     ties: list[Literal[TIES]] = []  # type: ignore[valid-type]
     appeal: float | None = None
@@ -49,6 +52,8 @@ class CandidateSpec(_Spec):
             raise ValueError("a free agent has no current club")
         if not self.free_agent and not self.club:
             raise ValueError("give the current club, or set free_agent: true")
+        if self.own_staff and self.contract_end:
+            raise ValueError("own staff has no other club's contract to end")
         return self
 
 

@@ -86,7 +86,9 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
         for k, cand in enumerate(q.candidates):
             end = contract.get(cand.name, cand.contract_end)
             for m, (y, mo) in enumerate(grid.months):
-                employed = not cand.free_agent and (end is None or end >= month_end(y, mo))
+                # Under contract elsewhere: neither free nor on the club's own staff.
+                employed = (not cand.free_agent and not cand.own_staff
+                            and (end is None or end >= month_end(y, mo)))
                 p.employed[m, k] = float(employed)
             if cand.name in index_of_coach:
                 p.children.append((index_of_coach[cand.name], k))
