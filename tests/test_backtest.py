@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import DATA, ROOT
 
@@ -24,6 +25,17 @@ def test_scores_on_known_values():
     assert brier(p, truth) == pytest.approx(0.25 + 0.49 + 0.04)
     assert rps(np.array([0.0, 1.0, 0.0]), np.array([0, 1, 0])) == 0.0
     assert rps(np.array([1.0, 0.0, 0.0]), np.array([0, 0, 1])) == pytest.approx(1.0)
+
+
+def test_scores_when_the_facts_allow_several_outcomes():
+    """The allowed outcomes count as one event that happened: a forecast sure of one of them
+    scores as well as the truth can, however it splits its mass between them."""
+    truth = np.array([1, 1, 0])
+    for p in (np.array([1.0, 0.0, 0.0]), np.array([0.5, 0.5, 0.0])):
+        assert log_score(p, truth) == pytest.approx(0.0)
+        assert brier(p, truth) == pytest.approx(0.0)
+    assert brier(np.array([0.2, 0.2, 0.6]), truth) == pytest.approx(0.36 + 0.36)
+    assert np.isnan(rps(np.array([0.5, 0.5, 0.0]), truth))
 
 
 def test_most_rumoured_shares_a_tie_whatever_the_candidate_order():
@@ -190,3 +202,26 @@ def test_case_results_match_the_cases():
     done = subprocess.run([sys.executable, script, FOOTBALL_DATASETS, "--check"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_reports_after_the_cutoff_do_not_move_the_rumour_free_forecast():
+    """Reports dated after the cutoff still size the model's arrays (one compiled model serves
+    every date), here 20 more outlets, so a longer source_z; the prior draws behind the
+    rumour-free forecast (the surprise term, the prior-only baseline) must not move with them."""
+    from forecast.inference.states import prior_marginals
+    from forecast.priors import resolve_priors
+
+    scenario = Scenario.load(DATA / "cases" / "roma-2021" / "scenario.yaml")
+    cutoff = scenario.spec.as_of
+    outlets = [s for s in scenario.sources["name"] if s not in set(scenario.rumours["source"])][:20]
+    later = scenario.rumours.iloc[[0] * len(outlets)].copy()
+    later["source"] = outlets
+    later["cites"] = None  # each outlet's own report, not an echo of another's
+    later["date"] = cutoff + dt.timedelta(days=10)
+    later["id"] = [f"later{j}" for j in range(len(outlets))]
+    grown = dataclasses.replace(scenario, rumours=pd.concat([scenario.rumours, later], ignore_index=True))
+    base, more = build_inputs(scenario), build_inputs(grown)
+    assert len(more.units) > len(base.units)
+    for a, b in zip(prior_marginals(base, resolve_priors(), draws=200),
+                    prior_marginals(more, resolve_priors(), draws=200), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)

@@ -164,6 +164,14 @@ def out_file(root: Path) -> None:
 
 R = "real-madrid-2024.csv:6"  # the fifth rumour row is line 6 (header is line 1)
 Y = "real-madrid-2024.yaml"
+
+
+def line_of(text: str) -> int:
+    """Return the line of the default scenario file where ``text`` is (an edit keeps the lines)."""
+    lines = (ROOT / "data" / SCENARIO).read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
 CASES = [
     # rumours: URLs that would run or read something from a report
     Case("url-javascript", rumour(url="javascript:alert(document.domain)"), (R, "[url]", "http")),
@@ -284,12 +292,13 @@ CASES = [
     # paths a scenario names
     Case("path-etc-passwd", yaml_edit("rumours: ../rumours/real-madrid-2024.csv",
                                       "rumours: ../../../../../../../../etc/passwd"),
-         (f"{Y}:80 [data.rumours]", "outside the data folder"), absent=("root:",)),
+         (f"{Y}:{line_of('rumours: ../rumours/')} [data.rumours]", "outside the data folder"),
+         absent=("root:",)),
     Case("path-absolute", yaml_edit("sources: ../sources.csv", "sources: /etc/hostname"),
-         (f"{Y}:81 [data.sources]", "outside")),
+         (f"{Y}:{line_of('sources: ../sources.csv')} [data.sources]", "outside")),
     Case("path-results-list", yaml_edit("results: [../results/matches.csv]",
                                         "results: [../results/matches.csv, ../../x.csv]"),
-         (f"{Y}:82 [data.results.1]", "outside")),
+         (f"{Y}:{line_of('results: [../results/')} [data.results.1]", "outside")),
     Case("path-symlink-outside", outside_symlink, (Y, "[data.rumours]", "outside")),
     Case("path-directory", data_dir_instead, ("folder.csv", "not a regular file")),
     # command-line options: each refused before any loading or fitting

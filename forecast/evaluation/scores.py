@@ -19,15 +19,23 @@ def log_score(p: np.ndarray, truth: np.ndarray) -> float:
 
 
 def brier(p: np.ndarray, truth: np.ndarray) -> float:
-    """Multi-category Brier score against the (normalised) truth."""
-    y = truth / truth.sum()
-    return float(np.sum((p - y) ** 2))
+    """Multi-category Brier score; the outcomes the facts allow count as one, which happened.
+
+    (Spreading the truth over them would make that spread, not the outcome, the best forecast.)
+    """
+    allowed = truth > 0
+    return float((1.0 - p[allowed].sum()) ** 2 + np.sum(p[~allowed] ** 2))
 
 
 def rps(p: np.ndarray, truth: np.ndarray) -> float:
-    """Ranked probability score of an ordered forecast."""
-    y = truth / truth.sum()
-    return float(np.sum((np.cumsum(p) - np.cumsum(y)) ** 2) / max(len(p) - 1, 1))
+    """Ranked probability score of an ordered forecast.
+
+    NaN when the facts allow several outcomes: the true cumulative distribution is then unknown
+    between them.
+    """
+    if np.count_nonzero(truth) != 1:
+        return float("nan")
+    return float(np.sum((np.cumsum(p) - np.cumsum(truth)) ** 2) / max(len(p) - 1, 1))
 
 
 def score_table(forecasts: list[CaseForecast]) -> pd.DataFrame:
@@ -60,7 +68,8 @@ def overall(scores: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataF
     for (question, method), t in scores.groupby(["question", "method"], sort=False):
         for metric in ("log_score", "brier", "rps"):
             values = t[metric].to_numpy()
-            if np.all(np.isnan(values)):
+            values = values[~np.isnan(values)]  # RPS: cases with one true outcome only
+            if not len(values):
                 continue
             boots = [values[rng.integers(0, len(values), len(values))].mean() for _ in range(n_boot)]
             lo, hi = np.quantile(boots, [0.05, 0.95])

@@ -19,7 +19,7 @@ from forecast.features.arrays import ModelInputs, model_data
 from forecast.features.padding import pad_inputs
 from forecast.features.surprise import set_surprise
 from forecast.inference import callbacks, records
-from forecast.model.draws import draw_params
+from forecast.model.draws import prior_draws
 from forecast.model.outcomes import (
     CHUNK,
     outcomes_from_marginals,
@@ -136,9 +136,7 @@ def prior_marginals(inputs: ModelInputs, priors: dict, draws: int = PRIOR_DRAWS,
     for i, post in enumerate(inputs.posts):
         if post.fact_mask is not None:
             data[f"mask_{i}"] = np.asarray(post.fact_mask, dtype=float)
-    rng = np.random.default_rng(seed)
-    prior = [draw_params(rng, priors, inputs) for _ in range(draws)]
-    _, margs = evaluate({n: np.stack([p[n] for p in prior]) for n in prior[0]}, data)
+    _, margs = evaluate(prior_draws(priors, inputs, draws, seed), data)
     return [m.mean(axis=0) for m in margs]
 
 

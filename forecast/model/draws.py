@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from forecast.dims import PARAMETERS
@@ -24,3 +26,21 @@ def draw_params(rng: np.random.Generator, priors: dict[str, Prior], inputs: Mode
     shifts = {"appeal": appeal_shift(inputs)}
     return {name: priors[name].draw(rng, None if dim is None else sizes[dim], shifts.get(name, 0.0))
             for name, dim in PARAMETERS}
+
+
+def prior_draws(priors: dict[str, Prior], inputs: ModelInputs, draws: int, seed: int) -> dict:
+    """Draw ``draws`` values of every parameter from its prior, each from a stream of its own.
+
+    The streams are seeded by ``seed`` and the parameter's name, so a parameter's draws do not
+    depend on how many values the others take: a scenario file that also holds reports dated
+    after the as-of date (more reliability units, a longer ``source_z``) gives every other
+    parameter the same draws as one without them. Arrays have the draw as first axis.
+    """
+    sizes = {dim: len(labels) for dim, labels in inputs.coords().items()}
+    shifts = {"appeal": appeal_shift(inputs)}
+    out = {}
+    for name, dim in PARAMETERS:
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+        size = draws if dim is None else (draws, sizes[dim])
+        out[name] = priors[name].draw(rng, size, shifts.get(name, 0.0))
+    return out
