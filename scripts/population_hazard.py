@@ -117,7 +117,8 @@ def main() -> None:
     parser.add_argument("shared", type=Path, help="the shared data folder")
     parser.add_argument("--draws", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--day", type=int, default=1, help="day of the month of the as-of dates")
+    parser.add_argument("--day", type=int, default=1, choices=range(1, 29), metavar="1-28",
+                        help="day of the month of the as-of dates")
     args = parser.parse_args()
     table = questions(args.shared, args.day)
     priors = {p.name: p for p in DEFAULT_PRIORS}

@@ -259,3 +259,17 @@ def test_own_staff_has_no_other_clubs_contract(scenario_copy):
     scenario_copy.write_text(text)
     (p,) = _problems(scenario_copy)
     assert "own staff" in p.message and p.line is not None
+
+
+def test_own_staff_is_not_a_free_agent_nor_a_tracked_posts_coach(scenario_copy):
+    base = scenario_copy.read_text()
+    scenario_copy.write_text(base.replace(
+        "club: Real Madrid Castilla\n        own_staff: true\n",
+        "club: Real Madrid Castilla\n        own_staff: true\n        buyout: true\n"))
+    (p,) = _problems(scenario_copy)
+    assert "own staff" in p.message
+    scenario_copy.write_text(base.replace(
+        "      - name: Xabi Alonso\n        club: Bayer Leverkusen\n        contract_end: 2026-06-30\n",
+        "      - name: Xabi Alonso\n        club: Bayer Leverkusen\n        own_staff: true\n"))
+    problems = _problems(scenario_copy)
+    assert any(p.field == "own_staff" and "tracked post" in p.message for p in problems), problems

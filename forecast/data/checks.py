@@ -93,6 +93,9 @@ def cross_check(scenario, lines: dict[tuple, int], today: dt.date) -> list[Probl
                     f"{cand.club!r} is tracked with another coach; a candidate there must be its "
                     "incumbent",
                 )
+            if cand.own_staff and cand.name in incumbents:
+                yaml_problem((*loc, "own_staff"), "own_staff",
+                             f"{cand.name} coaches a tracked post, so he is not this club's own staff")
             if cand.name in incumbents:
                 if cand.name in linked and linked[cand.name] != q.club:
                     yaml_problem(

@@ -52,8 +52,9 @@ class CandidateSpec(_Spec):
             raise ValueError("a free agent has no current club")
         if not self.free_agent and not self.club:
             raise ValueError("give the current club, or set free_agent: true")
-        if self.own_staff and self.contract_end:
-            raise ValueError("own staff has no other club's contract to end")
+        if self.own_staff and (self.free_agent or self.contract_end or self.buyout):
+            raise ValueError("own staff is on the club's staff: give the team he coaches as club, "
+                             "with no free_agent, contract_end or buyout")
         return self
 
 

@@ -23,8 +23,8 @@ def brier(p: np.ndarray, truth: np.ndarray) -> float:
 
     (Spreading the truth over them would make that spread, not the outcome, the best forecast.)
     """
-    allowed = truth > 0
-    return float((1.0 - p[allowed].sum()) ** 2 + np.sum(p[~allowed] ** 2))
+    probs, happened = _events(p, truth)
+    return float(np.sum((np.asarray(probs) - np.asarray(happened, dtype=float)) ** 2))
 
 
 def rps(p: np.ndarray, truth: np.ndarray) -> float:

@@ -78,20 +78,6 @@ def prior_posterior(result: ForecastResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def prior_draws(result: ForecastResult, n: int = 4000) -> dict[str, np.ndarray]:
-    """Draw every parameter from its prior (seeded by the run's seed), shaped (n, *dims)."""
-    rng = np.random.default_rng(result.settings.seed)
-    sizes = {dim: len(labels) for dim, labels in result.inputs.coords().items()}
-    out = {}
-    for name, dim in PARAMETERS:
-        if name not in result.idata.posterior or not result.idata.posterior[name].size:
-            continue
-        size = n if dim is None else (n, sizes[dim])
-        shift = appeal_shift(result.inputs) if name == "appeal" else 0.0
-        out[name] = result.priors[name].draw(rng, size, shift)
-    return out
-
-
 def log_prior_ratio(result: ForecastResult, names: tuple[str, ...], scale: float = 1.0,
                     shift: float = 0.0) -> np.ndarray:
     """Return log p'(theta_d) - log p(theta_d) per draw.

@@ -13,11 +13,11 @@ from forecast.inference.health import (
     SCALES,
     SURPRISE_FACTORS,
     SURPRISE_GROUP,
-    prior_draws,
     prior_posterior,
     prior_sensitivity,
     surprise_sensitivity,
 )
+from forecast.model.draws import prior_draws
 from forecast.priors import SURPRISE_EXPONENTS
 from forecast.results.result import ForecastResult
 
@@ -127,9 +127,9 @@ def densities(result: ForecastResult, limit: int = 24) -> list[tuple]:
     coords = result.inputs.coords()
     dims = dict(PARAMETERS)
     out = []
-    for name, prior in prior_draws(result).items():
-        if name == "source_z":
-            continue  # one per source: the sources section shows their reliability instead
+    for name, prior in prior_draws(result.priors, result.inputs, 4000, result.settings.seed).items():
+        if name == "source_z" or name not in post or not post[name].size:
+            continue  # source_z: one per source, the sources section shows their reliability
         values = post[name].values
         flat = values.reshape(values.shape[0] * values.shape[1], -1)
         labels = [name] if dims[name] is None else [f"{name}[{x}]" for x in coords[dims[name]]]
