@@ -24,7 +24,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import calendar
 import datetime as dt
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import pytensor.tensor as pt
 from pytensor.graph.replace import vectorize_graph
 
 from forecast.features.form import form_against_expectation, team_points
+from forecast.features.periods import month_end
 from forecast.model.likelihood import departure_factors
 from forecast.priors import DEFAULT_PRIORS
 
@@ -70,7 +70,7 @@ def leave_probability(months: int):
 
 def days_left_share(as_of: dt.date) -> float:
     """Return the share of the as-of month from the as-of day on, that day included."""
-    days = calendar.monthrange(as_of.year, as_of.month)[1]
+    days = month_end(as_of.year, as_of.month).day
     return (days - as_of.day + 1) / days
 
 

@@ -16,14 +16,19 @@ def appeal_shift(inputs: ModelInputs) -> np.ndarray:
     return np.concatenate([p.appeal_centre for p in inputs.posts if p.has_successor] or [[]])
 
 
+def _layout(inputs: ModelInputs) -> tuple[dict, dict]:
+    """Return each dimension's size and each parameter's centre shift (the candidates' appeal)."""
+    return ({dim: len(labels) for dim, labels in inputs.coords().items()},
+            {"appeal": appeal_shift(inputs)})
+
+
 def draw_params(rng: np.random.Generator, priors: dict[str, Prior], inputs: ModelInputs) -> dict:
     """Draw every parameter of :data:`forecast.dims.PARAMETERS` from its prior.
 
     ``source_z`` is drawn even with no reliability units (an empty vector), so that draws keep
     one structure.
     """
-    sizes = {dim: len(labels) for dim, labels in inputs.coords().items()}
-    shifts = {"appeal": appeal_shift(inputs)}
+    sizes, shifts = _layout(inputs)
     return {name: priors[name].draw(rng, None if dim is None else sizes[dim], shifts.get(name, 0.0))
             for name, dim in PARAMETERS}
 
@@ -36,8 +41,7 @@ def prior_draws(priors: dict[str, Prior], inputs: ModelInputs, draws: int, seed:
     after the as-of date (more reliability units, a longer ``source_z``) gives every other
     parameter the same draws as one without them. Arrays have the draw as first axis.
     """
-    sizes = {dim: len(labels) for dim, labels in inputs.coords().items()}
-    shifts = {"appeal": appeal_shift(inputs)}
+    sizes, shifts = _layout(inputs)
     out = {}
     for name, dim in PARAMETERS:
         rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
