@@ -62,6 +62,24 @@ def test_candidates_make_a_successor_question(tmp_path, capsys):
     assert doc["other_clubs"] == ["Brentford"] and "results" not in doc["data"]
 
 
+def test_own_staff_candidates_are_not_under_contract_elsewhere(tmp_path, capsys):
+    data = tmp_path / "data"
+    code, out = run_cli(["--data", str(data), *EVERTON, "--league", "Premier League",
+                         "--candidate", "Thomas Frank@Brentford",
+                         "--own-staff", "Leighton Baines@Everton U21"], capsys)
+    assert code == 0, out
+    scenario = Scenario.load(data / "scenarios" / "everton-2024.yaml")
+    baines = scenario.spec.questions[0].candidates[1]
+    assert (baines.name, baines.club, baines.own_staff, baines.free_agent) == (
+        "Leighton Baines", "Everton U21", True, False)
+    # His team is the club's own, not another club whose results the forecast would need.
+    assert scenario.spec.other_clubs == ["Brentford"]
+    code, out = run_cli(["--data", str(tmp_path / "other"), *EVERTON, "--league", "Premier League",
+                         "--own-staff", "Leighton Baines"], capsys)
+    assert code == 2 and "--own-staff" in out and "NAME@TEAM" in out
+    assert not (tmp_path / "other" / "scenarios").exists()
+
+
 def test_destinations_make_a_where_question_and_are_refused_with_candidates(tmp_path, capsys):
     data = tmp_path / "data"
     code, out = run_cli(["--data", str(data), *EVERTON, "--league", "Premier League",

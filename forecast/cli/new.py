@@ -55,7 +55,8 @@ def cmd_new(args) -> int:
     new = NewScenario(club=args.club, coach=args.coach, league=args.league,
                       contract_end=args.contract_end, appointed=args.appointed,
                       as_of=args.as_of or dt.date.today(), horizon=args.horizon, id=args.id,
-                      title=args.title, candidates=args.candidate or [], successor=args.successor,
+                      title=args.title, candidates=args.candidate or [],
+                      own_staff=args.own_staff or [], successor=args.successor,
                       destinations=args.destination or [],
                       results=args.results or [],
                       team_names=args.team_name or [])

@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "fact table where it has them; what is still missing is asked for on a "
                     "terminal (or must be given as flags). Without --candidate the scenario asks "
                     "when the coach leaves (and, with --destination, where he goes); with "
-                    "candidates, also who succeeds him.")
+                    "candidates (--candidate, --own-staff), also who succeeds him.")
     new.add_argument("--club", required=True, help="the club, spelled as you want it reported")
     new.add_argument("--coach", help="its head coach now (default: the fact table's latest appointee)")
     new.add_argument("--league", help="its league, e.g. 'Premier League'")
@@ -251,11 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--title", help="the question in words (default: written from the club and coach)")
     new.add_argument("--candidate", action="append", metavar="NAME[@CLUB]",
                      help="a possible successor and his current club (none: a free agent); repeat")
+    new.add_argument("--own-staff", action="append", metavar="NAME@TEAM",
+                     help="a possible successor on the club's own staff (its reserve or youth "
+                          "team, or its front office), and that team: no other club to prise him "
+                          "from; repeat")
     new.add_argument("--successor", action="store_true",
                      help="ask who succeeds him even with no --candidate: until names are added, "
                           "every successor is 'not listed' and the answer is when the post opens")
     new.add_argument("--destination", action="append", metavar="CLUB",
-                     help="a club he may leave for (not with --candidate or --successor): the "
+                     help="a club he may leave for (not with --candidate, --own-staff or --successor): the "
                           "forecast then also says where he goes; repeat, up to 8")
     new.add_argument("--results", action="append", type=Path, metavar="PATH",
                      help="results file or folder: football-data.co.uk CSV seasons or openfootball "

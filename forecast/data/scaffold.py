@@ -44,6 +44,7 @@ class NewScenario:
     id: str | None = None
     title: str | None = None
     candidates: list[str] = field(default_factory=list)  # "Name" (free agent) or "Name@Club"
+    own_staff: list[str] = field(default_factory=list)  # "Name@Team": the club's own staff
     successor: bool = False  # ask who succeeds him even before anyone is named
     destinations: list[str] = field(default_factory=list)  # clubs he may leave for
     results: list[Path] = field(default_factory=list)
@@ -88,17 +89,25 @@ def known_facts(data: Path, club: str, coach: str | None, as_of: dt.date) -> dic
     return found
 
 
-def _candidate(text: str, club: str) -> dict:
+def _candidate(text: str, own_staff: bool = False) -> dict:
+    flag = "--own-staff" if own_staff else "--candidate"
     name, _, current = (part.strip() for part in text.partition("@"))
     if not name:
-        raise DataValidationError([Problem("--candidate", None, "candidate", f"{text!r} has no name")])
+        raise DataValidationError([Problem(flag, None, "candidate", f"{text!r} has no name")])
+    if own_staff:
+        if not current:
+            raise DataValidationError([Problem(flag, None, "candidate", (
+                f"{text!r} names no team: write NAME@TEAM, e.g. 'Raúl González@Real Madrid "
+                "Castilla' (the reserve or youth team, or the front office, he works for)"))])
+        return {"name": name, "club": current, "own_staff": True}
     return {"name": name, "club": current} if current else {"name": name, "free_agent": True}
 
 
 def scenario_document(new: NewScenario) -> dict:
     """Return the scenario's YAML document; it must then validate as a :class:`ScenarioSpec`."""
     sid = new.id or default_id(new.club, new.as_of)
-    candidates = [_candidate(c, new.club) for c in new.candidates]
+    candidates = ([_candidate(c) for c in new.candidates]
+                  + [_candidate(c, own_staff=True) for c in new.own_staff])
     questions = []
     if candidates or new.successor:
         questions.append({"kind": "successor", "club": new.club, "candidates": candidates})
@@ -110,7 +119,8 @@ def scenario_document(new: NewScenario) -> dict:
             "contract_end": new.contract_end}
     if new.appointed:
         post["appointed"] = new.appointed
-    other = sorted({c["club"] for c in candidates if c.get("club") and c["club"] != new.club}
+    other = sorted({c["club"] for c in candidates
+                    if c.get("club") and not c.get("own_staff") and c["club"] != new.club}
                    | set(new.destinations))
     doc = {
         "id": sid,
