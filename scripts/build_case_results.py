@@ -41,7 +41,10 @@ SPELLING = {
     "Newcastle United": "Newcastle", "Wolverhampton Wanderers": "Wolves",
     "Bournemouth": "Bournemouth", "Ipswich Town": "Ipswich", "RB Leipzig": "RB Leipzig",
     "VfB Stuttgart": "Stuttgart", "Girona": "Girona", "Sevilla": "Sevilla",
-    "Hoffenheim": "Hoffenheim", "Borussia Dortmund": "Dortmund",
+    "Hoffenheim": "Hoffenheim", "Borussia Dortmund": "Dortmund", "Aston Villa": "Aston Villa",
+    "West Ham United": "West Ham", "Villarreal": "Villarreal", "Athletic Club": "Ath Bilbao",
+    "Everton": "Everton", "Real Sociedad": "Sociedad", "VfL Wolfsburg": "Wolfsburg",
+    "Fulham": "Fulham",
 }
 SOURCE = "football-datasets"
 RESULTS = "../../results/cases.csv"
