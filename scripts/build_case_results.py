@@ -44,7 +44,8 @@ SPELLING = {
     "Hoffenheim": "Hoffenheim", "Borussia Dortmund": "Dortmund", "Aston Villa": "Aston Villa",
     "West Ham United": "West Ham", "Villarreal": "Villarreal", "Athletic Club": "Ath Bilbao",
     "Everton": "Everton", "Real Sociedad": "Sociedad", "VfL Wolfsburg": "Wolfsburg",
-    "Fulham": "Fulham",
+    "Fulham": "Fulham", "Swansea City": "Swansea", "Sunderland": "Sunderland",
+    "Eintracht Frankfurt": "Ein Frankfurt",
 }
 SOURCE = "football-datasets"
 RESULTS = "../../results/cases.csv"
