@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -65,6 +66,10 @@ def test_backtest_report_says_what_each_baseline_is(tmp_path):
     for name, text in BASELINES.items():
         assert f"<b>{name}</b>: {text}" in html.replace("&#39;", "'")
     assert "shared when names tie" in BASELINES["most rumoured"]
+    checks = json.loads((tmp_path / "checks.json").read_text())
+    assert set(checks["expected_calibration_error_by_question"]) == {"who", "when"}
+    assert "(who" in html and set(pd.read_csv(tmp_path / "calibration.csv")["question"]) == {
+        "all", "who", "when"}
 
 
 def test_at_least_ten_cases_of_every_kind():
@@ -116,6 +121,11 @@ def test_calibration_bins_count_every_probability():
     assert bins["count"].sum() == 4
     top = bins.iloc[-1]
     assert top["observed"] == 1.0 and top["count"] == 2
+    # Each question alone: who's 0.9 happened and 0.1 did not; when's 0.8 happened, 0.2 did not.
+    who, when = (calibration_bins([f], question=q).set_index("bin") for q in ("who", "when"))
+    assert who["count"].sum() == when["count"].sum() == 2
+    assert who.loc["0.8-1.0", "mean_forecast"] == pytest.approx(0.9)
+    assert when.loc["0.8-1.0", "observed"] == 1.0 and when.loc["0.2-0.4", "observed"] == 0.0
 
 
 

@@ -273,7 +273,9 @@ def cmd_backtest(args) -> int:
     print("\nModel minus baseline, log score paired over cases (positive: model better):")
     print(paired.to_string(index=False, float_format=lambda v: f"{v:+.3f}"))
     checks = json.loads((folder / "checks.json").read_text())
-    print(f"Expected calibration error {checks['expected_calibration_error']:.3f}; 'not listed' "
+    by_question = checks["expected_calibration_error_by_question"]
+    print(f"Expected calibration error {checks['expected_calibration_error']:.3f} (who "
+          f"{by_question['who']:.3f}, when {by_question['when']:.3f}); 'not listed' "
           f"mean forecast {checks['not_listed']['mean_forecast']:.2f} vs frequency "
           f"{checks['not_listed']['frequency']:.2f}")
     print(f"Wrote {folder}/report.html")

@@ -139,12 +139,18 @@ def _events(p: np.ndarray, truth: np.ndarray) -> tuple[list[float], list[bool]]:
     return [float(p[hit].sum()), *p[~hit]], [True] + [False] * int((~hit).sum())
 
 
-def calibration_bins(forecasts: list[CaseForecast], bins: int = 5) -> pd.DataFrame:
-    """Pool every outcome probability of the model; observed frequency and count per bin."""
+def calibration_bins(forecasts: list[CaseForecast], bins: int = 5,
+                     question: str | None = None) -> pd.DataFrame:
+    """Pool every outcome probability of the model; observed frequency and count per bin.
+
+    ``question`` ("who" or "when") keeps that question's outcomes only; by default both are
+    pooled.
+    """
     p, y = [], []
     for f in forecasts:
-        for probs, truth in ((f.who.get("model"), f.who_truth), (f.when["model"], f.when_truth)):
-            if probs is not None:
+        for name, probs, truth in (("who", f.who.get("model"), f.who_truth),
+                                   ("when", f.when["model"], f.when_truth)):
+            if probs is not None and question in (None, name):
                 probs, happened = _events(np.asarray(probs), np.asarray(truth))
                 p += probs
                 y += happened

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from forecast.evaluation.backtest import BASELINES, CaseForecast
 from forecast.evaluation.scores import (
     CONFIRM_FROM,
@@ -29,12 +31,15 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     scores = score_table(forecasts)
     summary = overall(scores)
-    bins = calibration_bins(forecasts)
+    bins = pd.concat([calibration_bins(forecasts, question=q).assign(question=q or "all")
+                      for q in (None, "who", "when")], ignore_index=True)
     paired = paired_differences(scores, forecasts)
     for name, table in (("scores", scores), ("overall", summary), ("calibration", bins),
                         ("paired", paired)):
         write_csv(table, out / f"{name}.csv")
-    checks = {"expected_calibration_error": expected_calibration_error(bins),
+    ece = {q: expected_calibration_error(b) for q, b in bins.groupby("question")}
+    checks = {"expected_calibration_error": ece.pop("all"),
+              "expected_calibration_error_by_question": ece,
               "not_listed": not_listed_check(forecasts), "confirm_from": CONFIRM_FROM}
     atomic_write(out / "checks.json", lambda p: Path(p).write_text(json.dumps(checks, indent=1)))
     ax = plot_calibration(bins)

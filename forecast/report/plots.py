@@ -134,15 +134,27 @@ def plot_reliability(table: pd.DataFrame, ax=None):
 
 
 def plot_calibration(bins: pd.DataFrame, ax=None):
-    """Calibration diagram: observed frequency against mean forecast, with the count per bin."""
+    """Calibration diagram: observed frequency against mean forecast, with the count per bin.
+
+    With a ``question`` column ("all", "who", "when"), one line each, the pooled one labelled
+    with its counts.
+    """
     with plt.rc_context(STYLE):
         ax = _axes(ax, (4.8, 4.2))
-        t = bins.dropna()
         ax.plot([0, 1], [0, 1], color=PALETTE["prior"], ls="--", lw=1, label="perfect calibration")
-        ax.plot(t["mean_forecast"], t["observed"], "o-", color=PALETTE["main"], label="model")
-        for r in t.itertuples():
-            ax.annotate(f"n={r.count}", (r.mean_forecast, r.observed), textcoords="offset points",
-                        xytext=(5, -10), fontsize=7)
+        groups = bins.groupby("question", sort=False) if "question" in bins else [("all", bins)]
+        styles = {"all": ("o-", PALETTE["main"]), "who": ("s--", "#d95f02"),
+                  "when": ("^:", "#1b9e77")}
+        for question, table in groups:
+            t = table.dropna()
+            marker, colour = styles.get(question, ("o-", PALETTE["main"]))
+            label = "model, both questions" if question == "all" else f"model, {question} only"
+            ax.plot(t["mean_forecast"], t["observed"], marker, color=colour, label=label,
+                    ms=5 if question == "all" else 4, lw=1.5 if question == "all" else 1)
+            if question == "all":
+                for r in t.itertuples():
+                    ax.annotate(f"n={r.count}", (r.mean_forecast, r.observed),
+                                textcoords="offset points", xytext=(5, -10), fontsize=7)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_xlabel("forecast probability")
