@@ -129,6 +129,24 @@ def test_calibration_bins_count_every_probability():
 
 
 
+def test_backtest_files_without_a_who_question(tmp_path):
+    """Only "when" questions: who's calibration is not measurable, and says so (valid JSON)."""
+    from forecast.evaluation.backtest import CaseForecast
+    from forecast.report.backtest import write_backtest
+
+    forecasts = [CaseForecast(name, cutoff, [], {}, np.zeros(0), ["m", "later"],
+                              {"model": np.array([0.7, 0.3]), "uniform": np.array([0.5, 0.5])},
+                              np.array([1, 0]), {"passed": True})
+                 for name, cutoff in (("early", "2020-01-01"), ("late", "2024-01-01"))]
+    html = (write_backtest(forecasts, tmp_path) / "report.html").read_text()
+    checks = json.loads((tmp_path / "checks.json").read_text())  # no bare NaN in the file
+    assert checks["expected_calibration_error_by_question"]["who"] is None
+    assert checks["expected_calibration_error_by_question"]["when"] == pytest.approx(0.3)
+    assert "(who\nn/a" in html and "nan" not in html.split("<h2>Calibration diagram")[0]
+    with pytest.raises(ValueError, match="where"):
+        calibration_bins(forecasts, question="where")
+
+
 def test_calibration_pools_the_states_the_facts_leave_open():
     """He left in one of two months, we do not know which: one event of 0.2 + 0.3 happened."""
     from forecast.evaluation.backtest import CaseForecast

@@ -272,11 +272,15 @@ def cmd_backtest(args) -> int:
     paired = pd.read_csv(folder / "paired.csv")
     print("\nModel minus baseline, log score paired over cases (positive: model better):")
     print(paired.to_string(index=False, float_format=lambda v: f"{v:+.3f}"))
-    checks = json.loads((folder / "checks.json").read_text())
-    by_question = checks["expected_calibration_error_by_question"]
-    print(f"Expected calibration error {checks['expected_calibration_error']:.3f} (who "
-          f"{by_question['who']:.3f}, when {by_question['when']:.3f}); 'not listed' "
-          f"mean forecast {checks['not_listed']['mean_forecast']:.2f} vs frequency "
-          f"{checks['not_listed']['frequency']:.2f}")
+    checks = json.loads((folder / "checks.json").read_text())  # null where nothing to measure
+
+    def num(x, digits=3):
+        return "n/a" if x is None else f"{x:.{digits}f}"
+
+    by_question, listed = checks["expected_calibration_error_by_question"], checks["not_listed"]
+    print(f"Expected calibration error {num(checks['expected_calibration_error'])} (who "
+          f"{num(by_question['who'])}, when {num(by_question['when'])}); 'not listed' "
+          f"mean forecast {num(listed['mean_forecast'], 2)} vs frequency "
+          f"{num(listed['frequency'], 2)}")
     print(f"Wrote {folder}/report.html")
     return 0

@@ -109,8 +109,13 @@ def paired_differences(scores: pd.DataFrame, forecasts: list[CaseForecast]) -> p
 
 
 def expected_calibration_error(bins: pd.DataFrame) -> float:
-    """Return the count-weighted mean gap between forecast and observed frequency over bins."""
+    """Return the count-weighted mean gap between forecast and observed frequency over bins.
+
+    NaN when the bins hold no outcome (a backtest with no question of that kind).
+    """
     used = bins[bins["count"] > 0]
+    if used.empty:
+        return float("nan")
     gaps = (used["mean_forecast"] - used["observed"]).abs()
     return float((gaps * used["count"]).sum() / used["count"].sum())
 
@@ -145,7 +150,14 @@ def calibration_bins(forecasts: list[CaseForecast], bins: int = 5,
 
     ``question`` ("who" or "when") keeps that question's outcomes only; by default both are
     pooled.
+
+    Raises
+    ------
+    ValueError
+        For any other ``question``.
     """
+    if question not in (None, "who", "when"):
+        raise ValueError(f"question must be 'who', 'when' or None, not {question!r}")
     p, y = [], []
     for f in forecasts:
         for name, probs, truth in (("who", f.who.get("model"), f.who_truth),

@@ -41,7 +41,8 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
     checks = {"expected_calibration_error": ece.pop("all"),
               "expected_calibration_error_by_question": ece,
               "not_listed": not_listed_check(forecasts), "confirm_from": CONFIRM_FROM}
-    atomic_write(out / "checks.json", lambda p: Path(p).write_text(json.dumps(checks, indent=1)))
+    atomic_write(out / "checks.json",
+                 lambda p: Path(p).write_text(json.dumps(_json_safe(checks), indent=1)))
     ax = plot_calibration(bins)
     atomic_write(out / "calibration.png", lambda p: ax.figure.savefig(p, dpi=110))
     failed = [f.case for f in forecasts if not f.diagnostics["passed"]]
@@ -53,3 +54,12 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
         diagram=base64.b64encode((out / "calibration.png").read_bytes()).decode())
     atomic_write(out / "report.html", lambda p: Path(p).write_text(html, encoding="utf-8"))
     return out
+
+
+def _json_safe(value):
+    """Return ``value`` with every NaN float replaced by None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -147,6 +147,8 @@ def plot_calibration(bins: pd.DataFrame, ax=None):
                   "when": ("^:", "#1b9e77")}
         for question, table in groups:
             t = table.dropna()
+            if t.empty:
+                continue
             marker, colour = styles.get(question, ("o-", PALETTE["main"]))
             label = "model, both questions" if question == "all" else f"model, {question} only"
             ax.plot(t["mean_forecast"], t["observed"], marker, color=colour, label=label,
