@@ -136,20 +136,19 @@ def plot_reliability(table: pd.DataFrame, ax=None):
 def plot_calibration(bins: pd.DataFrame, ax=None):
     """Calibration diagram: observed frequency against mean forecast, with the count per bin.
 
-    With a ``question`` column ("all", "who", "when"), one line each, the pooled one labelled
-    with its counts.
+    One line per value of the ``question`` column ("all", "who", "when"), the pooled one
+    labelled with its counts.
     """
     with plt.rc_context(STYLE):
         ax = _axes(ax, (4.8, 4.2))
         ax.plot([0, 1], [0, 1], color=PALETTE["prior"], ls="--", lw=1, label="perfect calibration")
-        groups = bins.groupby("question", sort=False) if "question" in bins else [("all", bins)]
         styles = {"all": ("o-", PALETTE["main"]), "who": ("s--", "#d95f02"),
                   "when": ("^:", "#1b9e77")}
-        for question, table in groups:
+        for question, table in bins.groupby("question", sort=False):
             t = table.dropna()
             if t.empty:
                 continue
-            marker, colour = styles.get(question, ("o-", PALETTE["main"]))
+            marker, colour = styles[question]
             label = "model, both questions" if question == "all" else f"model, {question} only"
             ax.plot(t["mean_forecast"], t["observed"], marker, color=colour, label=label,
                     ms=5 if question == "all" else 4, lw=1.5 if question == "all" else 1)
