@@ -61,7 +61,7 @@ def test_backtest_report_says_what_each_baseline_is(tmp_path):
                               np.array([0, 1]), {"passed": True})
                  for name, cutoff in (("early", "2020-01-01"), ("late", "2024-01-01"))]
     html = (write_backtest(forecasts, tmp_path) / "report.html").read_text()
-    assert {"scores.csv", "paired.csv", "calibration.png", "checks.json"} <= {
+    assert {"scores.csv", "paired.csv", "features.csv", "calibration.png", "checks.json"} <= {
         p.name for p in tmp_path.iterdir()}
     for name, text in BASELINES.items():
         assert f"<b>{name}</b>: {text}" in html.replace("&#39;", "'")
@@ -197,6 +197,45 @@ def test_paired_differences_split_by_period_and_not_listed_check():
     assert check["frequency"] == pytest.approx(2 / 3)
     bins = calibration_bins(forecasts)
     assert 0.0 <= expected_calibration_error(bins) <= 1.0
+
+
+def test_feature_calibration_scores_the_choice_given_the_vacancy():
+    """Expected wins are the forecasts given the vacancy, summed over the candidates with a
+    feature; a case with no vacancy, or with an outcome the facts leave open, is not scored."""
+    from forecast.data.spec import CandidateSpec
+    from forecast.evaluation.backtest import CaseForecast, candidate_features
+    from forecast.evaluation.scores import feature_calibration
+
+    specs = [CandidateSpec(name="a", free_agent=True, ties=["former_player"]),
+             CandidateSpec(name="b", club="X", contract_end="2026-06-30")]
+    features = candidate_features(specs, {"b": 3, "a": 1})
+    assert features[1]["most reported"] and not features[0]["most reported"]
+    assert features[0]["tie: former_player"] and features[1]["under contract elsewhere"]
+    assert not any(f["in no report of a move there"] for f in features)
+    labels = ["a", "b", "not listed", "no vacancy"]
+
+    def case(name, cutoff, model, truth):
+        return CaseForecast(name, cutoff, labels, {"model": np.array(model)}, np.array(truth),
+                            ["m", "later"], {"model": np.array([0.5, 0.5])}, np.array([0, 1]), {},
+                            who_features=features)
+
+    forecasts = [case("early", "2020-01-01", [0.3, 0.3, 0.2, 0.2], [1, 0, 0, 0]),
+                 case("late", "2024-01-01", [0.1, 0.6, 0.1, 0.2], [0, 0, 1, 0]),
+                 case("stayed", "2021-01-01", [0.3, 0.3, 0.2, 0.2], [0, 0, 0, 1]),
+                 case("open", "2021-06-01", [0.3, 0.3, 0.2, 0.2], [1, 1, 0, 0])]
+    table = feature_calibration(forecasts).set_index(["feature", "period"])
+    early = table.loc[("tie: former_player", "before 2023")]
+    assert early["candidates"] == 1 and early["observed"] == 1
+    assert early["expected"] == pytest.approx(0.3 / 0.8)
+    assert early["se"] == pytest.approx(np.sqrt(0.375 * 0.625))
+    both = table.loc[("most reported", "all")]
+    assert both["candidates"] == 2 and both["observed"] == 0
+    assert both["expected"] == pytest.approx(0.3 / 0.8 + 0.6 / 0.8)
+    listed = table.loc[("not listed", "2023 on")]
+    assert listed["observed"] == 1 and listed["expected"] == pytest.approx(0.1 / 0.8)
+    assert table.loc[("every named candidate", "all"), "candidates"] == 4
+    names = list(dict.fromkeys(table.index.get_level_values("feature")))
+    assert names[0] == "every named candidate" and names[-1] == "not listed"
 
 
 def test_where_is_scored_when_a_case_asks_it():

@@ -218,8 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Forecast every case in --cases at its cutoff (nothing dated "
                                     "later is used), score who, when and (where a departure "
                                     "question names destinations) where against what happened and "
-                                    "against baselines, and write report.html, CSV tables and a "
-                                    "calibration diagram to <out>/backtest/.")
+                                    "against baselines, and write report.html, CSV tables (scores, "
+                                    "calibration, who by candidate feature) and a calibration "
+                                    "diagram to <out>/backtest/.")
     bt.add_argument("--cases", type=Path, default=None, help="folder of case folders "
                     "(default: data/cases)")
     _out_arg(bt)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from forecast.data.spec import TIES
 from forecast.dims import NOT_LISTED
 from forecast.features.market import MAX_AGE_DAYS, market_choice
 
@@ -64,6 +65,22 @@ class CaseForecast:
     where_labels: list[str] = field(default_factory=list)
     where: dict[str, np.ndarray] = field(default_factory=dict)
     where_truth: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    who_features: list[dict[str, bool]] = field(default_factory=list)  # per candidate
+
+
+def candidate_features(candidates: list, counts: dict[str, int]) -> list[dict[str, bool]]:
+    """Return what the backtest checks the successor choice by, for each candidate spec.
+
+    ``counts``: reports of a move there per name, as the "most rumoured" baseline counts them.
+    Each candidate has the same keys, in the same order
+    (:func:`forecast.evaluation.scores.feature_calibration`).
+    """
+    top = max(counts.values(), default=0)
+    return [{"most reported": top > 0 and counts.get(c.name, 0) == top,
+             "in no report of a move there": counts.get(c.name, 0) == 0,
+             **{f"tie: {tie}": tie in c.ties for tie in TIES},
+             "free agent": c.free_agent, "own staff": c.own_staff,
+             "under contract elsewhere": not (c.free_agent or c.own_staff)} for c in candidates]
 
 
 def most_rumoured(candidates: list[str], counts: dict[str, int], n_labels: int) -> np.ndarray:
@@ -184,7 +201,7 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     prior_when = np.array([prior[dep == m].sum() for m in range(T + 1)])
     uniform_when = np.full(T + 1, 1.0 / (T + 1))
     # A case that asks only when a coach leaves (a rumoured exit) has no "who" question.
-    who_labels, who, who_truth = [], {}, np.zeros(0)
+    who_labels, who, who_truth, who_features = [], {}, np.zeros(0), []
     if post.has_successor:
         who_labels = [*post.candidates, NOT_LISTED, NO_VACANCY]
         who_truth = np.zeros(len(who_labels))
@@ -196,6 +213,11 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
         counts = rumours[(rumours["club"] == post.club) & rumours["claim"].isin(JOIN_CLAIMS)
                          ]["subject"].value_counts()
         named = [c for c in post.candidates if c in counts.index]
+        question = next(q for q in scenario.spec.questions
+                        if q.kind == "successor" and q.club == post.club)
+        spec = {c.name: c for c in question.candidates}
+        who_features = candidate_features([spec[c] for c in post.candidates],
+                                          {c: int(counts[c]) for c in named})
         who = {"model": table["mean"].to_numpy(), "prior only": prior_who,
                "most rumoured": most_rumoured(post.candidates, {c: counts[c] for c in named},
                                               len(who_labels)),
@@ -223,7 +245,7 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
         who=who, who_truth=who_truth, when_labels=when_labels,
         when={"model": model_when, "prior only": prior_when, "uniform": uniform_when},
         when_truth=when_truth, diagnostics=result.diagnostics,
-        where_labels=where_labels, where=where, where_truth=where_truth,
+        where_labels=where_labels, where=where, where_truth=where_truth, who_features=who_features,
     )
 
 

@@ -1,7 +1,7 @@
 """Scores of backtest forecasts against what happened.
 
 Log score, Brier and RPS per case, bootstrap means, paired differences against each baseline,
-calibration bins and the "not listed" check.
+calibration bins, the "not listed" check and the successor choice by candidate feature.
 """
 
 from __future__ import annotations
@@ -98,14 +98,51 @@ def paired_differences(scores: pd.DataFrame, forecasts: list[CaseForecast]) -> p
             diff = (table["model"] - table[baseline]).dropna()
             if diff.empty:  # a baseline that does not answer this question
                 continue
-            for period, keep in (("before 2023", [not later[c] for c in diff.index]),
-                                 ("2023 on", [later[c] for c in diff.index]),
-                                 ("all", [True] * len(diff))):
-                d = diff[np.asarray(keep, dtype=bool)]
+            for period, keep in _periods(np.array([later[c] for c in diff.index], dtype=bool)):
+                d = diff[keep]
                 rows.append({"question": question, "baseline": baseline, "period": period,
                              "cases": int(len(d)), "difference": float(d.mean()) if len(d) else np.nan,
                              "se": float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else np.nan})
     return pd.DataFrame(rows)
+
+
+def _periods(later: np.ndarray):
+    """Yield each period's name and mask: before :data:`CONFIRM_FROM`, from it on, and all."""
+    yield from (("before 2023", ~later), ("2023 on", later), ("all", np.ones(len(later), bool)))
+
+
+def feature_calibration(forecasts: list[CaseForecast]) -> pd.DataFrame:
+    r"""Return the model's expected against observed wins of the candidates with each feature.
+
+    Scored where the vacancy came and one outcome is known: each candidate's probability is
+    taken given the vacancy (the "who" forecast without "no vacancy", renormalised), so this
+    checks the successor choice alone, whatever the chance of a change. Features are those of
+    :func:`forecast.evaluation.backtest.candidate_features`, plus every named candidate and
+    "not listed". ``se`` is the standard deviation of the number of wins if the forecasts were
+    right (independent outcomes, :math:`\sqrt{\sum p(1-p)}`), so a gap of two or more flags a
+    feature the successor prior under- or over-weights; one row per feature and period.
+    """
+    rows, order = [], ["every named candidate"]
+    for f in forecasts:
+        if not f.who_features or f.who_truth[-1] > 0 or f.who_truth.sum() != 1:
+            continue
+        order += [name for name in f.who_features[0] if name not in order]
+        p = f.who["model"][:-1] / (1.0 - f.who["model"][-1])
+        later = f.cutoff >= CONFIRM_FROM
+        for k, features in enumerate(f.who_features):
+            names = ["every named candidate", *(name for name, has in features.items() if has)]
+            rows += [(name, later, p[k], f.who_truth[k]) for name in names]
+        rows.append((NOT_LISTED, later, p[-1], f.who_truth[-2]))
+    table = pd.DataFrame(rows, columns=["feature", "later", "p", "won"])
+    out = []
+    for feature in [*order, NOT_LISTED]:
+        t = table[table["feature"] == feature]
+        for period, keep in _periods(t["later"].to_numpy(dtype=bool)):
+            d = t[keep]
+            out.append({"feature": feature, "period": period, "candidates": len(d),
+                        "expected": float(d["p"].sum()), "observed": int(d["won"].sum()),
+                        "se": float(np.sqrt((d["p"] * (1 - d["p"])).sum()))})
+    return pd.DataFrame(out, columns=["feature", "period", "candidates", "expected", "observed", "se"])
 
 
 def expected_calibration_error(bins: pd.DataFrame) -> float:

@@ -12,6 +12,7 @@ from forecast.evaluation.scores import (
     CONFIRM_FROM,
     calibration_bins,
     expected_calibration_error,
+    feature_calibration,
     not_listed_check,
     overall,
     paired_differences,
@@ -20,7 +21,11 @@ from forecast.evaluation.scores import (
 
 
 def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
-    """Write scores, overall scores, calibration bins, the calibration diagram and report.html."""
+    """Write the backtest's files to ``out`` and return it.
+
+    Scores, overall scores, calibration bins, paired differences and the check by candidate
+    feature as CSV; the checks as JSON; the calibration diagram; report.html.
+    """
     import base64
 
     from forecast.io.files import atomic_write, write_csv
@@ -34,8 +39,9 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
     bins = pd.concat([calibration_bins(forecasts, question=q).assign(question=q or "all")
                       for q in (None, "who", "when")], ignore_index=True)
     paired = paired_differences(scores, forecasts)
+    features = feature_calibration(forecasts)
     for name, table in (("scores", scores), ("overall", summary), ("calibration", bins),
-                        ("paired", paired)):
+                        ("paired", paired), ("features", features)):
         write_csv(table, out / f"{name}.csv")
     ece = {q: expected_calibration_error(b) for q, b in bins.groupby("question")}
     checks = {"expected_calibration_error": ece.pop("all"),
@@ -50,7 +56,7 @@ def write_backtest(forecasts: list[CaseForecast], out: Path) -> Path:
             else "Every case passed its convergence checks.")
     html = template_env().get_template("backtest.html").render(
         n_cases=len(forecasts), overall=summary, calibration=bins, scores=scores, note=note,
-        paired=paired, checks=checks, baselines=BASELINES,
+        paired=paired, features=features, checks=checks, baselines=BASELINES,
         diagram=base64.b64encode((out / "calibration.png").read_bytes()).decode())
     atomic_write(out / "report.html", lambda p: Path(p).write_text(html, encoding="utf-8"))
     return out
