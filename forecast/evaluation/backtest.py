@@ -212,15 +212,13 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
         rumours = inputs.rumours
         counts = rumours[(rumours["club"] == post.club) & rumours["claim"].isin(JOIN_CLAIMS)
                          ]["subject"].value_counts()
-        named = [c for c in post.candidates if c in counts.index]
+        named = {c: int(counts[c]) for c in post.candidates if c in counts.index}
         question = next(q for q in scenario.spec.questions
                         if q.kind == "successor" and q.club == post.club)
         spec = {c.name: c for c in question.candidates}
-        who_features = candidate_features([spec[c] for c in post.candidates],
-                                          {c: int(counts[c]) for c in named})
+        who_features = candidate_features([spec[c] for c in post.candidates], named)
         who = {"model": table["mean"].to_numpy(), "prior only": prior_who,
-               "most rumoured": most_rumoured(post.candidates, {c: counts[c] for c in named},
-                                              len(who_labels)),
+               "most rumoured": most_rumoured(post.candidates, named, len(who_labels)),
                "uniform": np.full(len(who_labels), 1.0 / len(who_labels))}
         market = next((m for m in inputs.markets if m.club == post.club), None)
         if market is not None:
