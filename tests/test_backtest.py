@@ -258,6 +258,29 @@ def test_where_is_scored_when_a_case_asks_it():
         np.mean(np.log(np.array([0.6, 0.2]) * 3)))
 
 
+def test_another_tracked_post_is_scored_as_a_departure():
+    """When the coach of a case's other tracked post leaves it is its own question."""
+    from forecast.evaluation.backtest import CaseForecast
+    from forecast.evaluation.scores import OTHER_POST, paired_differences, score_table
+
+    months = ["m1", "m2", "later"]
+    forecasts = [CaseForecast(
+        name, cutoff, [], {}, np.zeros(0), months, {"model": np.full(3, 1 / 3)}, np.array([0, 0, 1]),
+        {}, other_coach="X", other_when={"model": np.array(model), "uniform": np.full(3, 1 / 3)},
+        other_truth=np.array([0, 1, 0]))
+        for name, cutoff, model in (("a", "2018-05-20", [0.1, 0.7, 0.2]),
+                                    ("b", "2024-03-10", [0.6, 0.2, 0.2]))]
+    scores = score_table(forecasts)
+    rows = scores[scores["question"] == OTHER_POST].set_index(["case", "method"])
+    assert rows.loc[("a", "model"), "log_score"] == pytest.approx(np.log(0.7))
+    assert rows.loc[("b", "model"), "truth"] == "m2"
+    assert rows.loc[("b", "model"), "rps"] == pytest.approx((0.6**2 + 0.2**2) / 2)
+    paired = paired_differences(scores, forecasts).set_index(["question", "baseline", "period"])
+    assert paired.loc[(OTHER_POST, "uniform", "all"), "difference"] == pytest.approx(
+        np.mean(np.log(np.array([0.7, 0.2]) * 3)))
+    assert len(scores[scores["question"] == "when"]) == 2  # the vacancy's own question unchanged
+
+
 FOOTBALL_DATASETS = Path(os.environ.get("FOOTBALL_DATASETS", ROOT.parent / "shared/data/football-datasets"))
 
 

@@ -216,8 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bt = sub.add_parser("backtest", help="score the forecaster on resolved historical cases",
                         description="Forecast every case in --cases at its cutoff (nothing dated "
-                                    "later is used), score who, when and (where a departure "
-                                    "question names destinations) where against what happened and "
+                                    "later is used), score who, when, (where a departure "
+                                    "question names destinations) where and (where one asks about "
+                                    "another tracked post) when its coach leaves, against what "
+                                    "happened and "
                                     "against baselines, and write report.html, CSV tables (scores, "
                                     "calibration, who by candidate feature) and a calibration "
                                     "diagram to <out>/backtest/.")

@@ -9,7 +9,10 @@ Scores (higher log score is better; lower Brier and RPS are better):
 - when: the incumbent's departure month, or "after horizon" (ordered, so RPS applies; the who
   outcomes have no order, so RPS is reported for when only);
 - where, for a departure question that names destinations: each named club, anywhere else, the
-  tracked vacancy he may be pulled to, or still in post at the horizon.
+  tracked vacancy he may be pulled to, or still in post at the horizon;
+- when, other post: where a departure question asks about another tracked post (often a
+  candidate's own club, which he leaves if appointed: the coupling), the month its coach
+  leaves, as for when.
 
 Baselines: uniform over the outcomes; the most-rumoured candidate (0.6 on him, the rest shared);
 the model's own prior without rumours (exact: the same marginalisation with every rumour's
@@ -66,6 +69,11 @@ class CaseForecast:
     where: dict[str, np.ndarray] = field(default_factory=dict)
     where_truth: np.ndarray = field(default_factory=lambda: np.zeros(0))
     who_features: list[dict[str, bool]] = field(default_factory=list)  # per candidate
+    # When the coach of another post a departure question asks about leaves it (the first such
+    # post; no case has two), over the months of when_labels.
+    other_coach: str = ""
+    other_when: dict[str, np.ndarray] = field(default_factory=dict)
+    other_truth: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def candidate_features(candidates: list, counts: dict[str, int]) -> list[dict[str, bool]]:
@@ -191,15 +199,17 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     i = scored_post(scenario, inputs.posts)
     post = inputs.posts[i]
     T = inputs.T
-    when_labels = [*inputs.grid.labels, AFTER]
+    priors = prior_marginals(inputs, result.priors)
+    when, when_truth = departure_question(result, scenario, priors, i)
+    # Another post a departure question asks about: often a candidate's own club, which he
+    # leaves if appointed (the coupling).
+    asked = {q.coach for q in scenario.spec.questions if q.kind == "departure"}
+    other = next((j for j, p in enumerate(inputs.posts) if j != i and p.coach in asked), None)
+    other_when, other_truth = ({}, np.zeros(0)) if other is None else departure_question(
+        result, scenario, priors, other)
     dep_true, succ_true = true_states(scenario, i)
-    when_truth = np.zeros(T + 1)
-    when_truth[np.unique(dep_true)] = 1
-    model_when = result.departure[result.departure["coach"] == post.coach]["mean"].to_numpy()
-    prior = prior_marginals(inputs, result.priors)[i]
+    prior = priors[i]
     dep, succ = post.states(T)
-    prior_when = np.array([prior[dep == m].sum() for m in range(T + 1)])
-    uniform_when = np.full(T + 1, 1.0 / (T + 1))
     # A case that asks only when a coach leaves (a rumoured exit) has no "who" question.
     who_labels, who, who_truth, who_features = [], {}, np.zeros(0), []
     if post.has_successor:
@@ -240,11 +250,28 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
                  "uniform": np.full(len(where_labels), 1.0 / len(where_labels))}
     return CaseForecast(
         case=scenario.id, cutoff=scenario.spec.as_of.isoformat(), who_labels=who_labels,
-        who=who, who_truth=who_truth, when_labels=when_labels,
-        when={"model": model_when, "prior only": prior_when, "uniform": uniform_when},
-        when_truth=when_truth, diagnostics=result.diagnostics,
+        who=who, who_truth=who_truth, when_labels=[*inputs.grid.labels, AFTER],
+        when=when, when_truth=when_truth, diagnostics=result.diagnostics,
         where_labels=where_labels, where=where, where_truth=where_truth, who_features=who_features,
+        other_coach="" if other is None else inputs.posts[other].coach, other_when=other_when,
+        other_truth=other_truth,
     )
+
+
+def departure_question(result, scenario, priors: list, index: int) -> tuple[dict, np.ndarray]:
+    """Return the methods' forecasts of the month post ``index``'s coach leaves, and the truth.
+
+    Over the forecast months and "after horizon": the model's, the model's own prior without
+    rumours (``priors``: :func:`forecast.inference.states.prior_marginals`) and uniform.
+    """
+    T = result.inputs.T
+    post = result.inputs.posts[index]
+    truth = np.zeros(T + 1)
+    truth[np.unique(true_states(scenario, index)[0])] = 1
+    dep = post.states(T)[0]
+    return {"model": result.departure[result.departure["coach"] == post.coach]["mean"].to_numpy(),
+            "prior only": np.array([priors[index][dep == m].sum() for m in range(T + 1)]),
+            "uniform": np.full(T + 1, 1.0 / (T + 1))}, truth
 
 
 def run_backtest(cases_dir: Path, draws: int = 500, seed: int = 1, cache_dir: Path | None = None,

@@ -12,6 +12,9 @@ import pandas as pd
 from forecast.dims import NOT_LISTED
 from forecast.evaluation.backtest import CaseForecast
 
+#: The question of when the coach of a case's other tracked post leaves it.
+OTHER_POST = "when, other post"
+
 
 def log_score(p: np.ndarray, truth: np.ndarray) -> float:
     """Log probability of the true outcome (of the set of outcomes the facts allow)."""
@@ -53,11 +56,13 @@ def score_table(forecasts: list[CaseForecast]) -> pd.DataFrame:
                          "log_score": log_score(p, f.where_truth),
                          "brier": brier(p, f.where_truth), "rps": np.nan,
                          "truth": "/".join(np.array(f.where_labels)[f.where_truth > 0])})
-        for method, p in f.when.items():
-            rows.append({"case": f.case, "question": "when", "method": method,
-                         "p_truth": float(p @ f.when_truth), "log_score": log_score(p, f.when_truth),
-                         "brier": brier(p, f.when_truth), "rps": rps(p, f.when_truth),
-                         "truth": "/".join(np.array(f.when_labels)[f.when_truth > 0])})
+        for question, forecast, truth in (("when", f.when, f.when_truth),
+                                          (OTHER_POST, f.other_when, f.other_truth)):
+            for method, p in forecast.items():
+                rows.append({"case": f.case, "question": question, "method": method,
+                             "p_truth": float(p @ truth), "log_score": log_score(p, truth),
+                             "brier": brier(p, truth), "rps": rps(p, truth),
+                             "truth": "/".join(np.array(f.when_labels)[truth > 0])})
     return pd.DataFrame(rows)
 
 
