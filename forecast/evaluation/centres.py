@@ -60,6 +60,11 @@ EVIDENCE = {
     "stays, denial x0.5": {"kinds": {"stays": 0.5, "denial": 0.5}},
     "stays, denial x2": {"kinds": {"stays": 2.0, "denial": 2.0}},
     "joins, agreement, leaves x1.5": {"kinds": {"joins": 1.5, "agreement": 1.5, "leaves": 1.5}},
+    "shortlisted x1.5": {"kinds": {"shortlisted": 1.5}},
+    "weak reports x1.5": {"strengths": {"weak": 1.5}},
+    "weak reports x2": {"strengths": {"weak": 2.0}},
+    "strong reports x0.75": {"strengths": {"strong": 0.75}},
+    "weak x1.5, strong x0.75": {"strengths": {"weak": 1.5, "strong": 0.75}},
     "strong reports x1.5": {"strengths": {"strong": 1.5}},
     "strong reports x2": {"strengths": {"strong": 2.0}},
     "discount 0.25": {"discount": 0.25},  # learned: 0.27-0.52, by as-of date
