@@ -199,16 +199,16 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     i = scored_post(scenario, inputs.posts)
     post = inputs.posts[i]
     T = inputs.T
-    priors = prior_marginals(inputs, result.priors)
-    when, when_truth = departure_question(result, scenario, priors, i)
+    prior_states = prior_marginals(inputs, result.priors)
+    dep_true, succ_true = true_states(scenario, i)
+    when, when_truth = departure_question(result, prior_states, i, dep_true)
     # Another post a departure question asks about: often a candidate's own club, which he
     # leaves if appointed (the coupling).
     asked = {q.coach for q in scenario.spec.questions if q.kind == "departure"}
     other = next((j for j, p in enumerate(inputs.posts) if j != i and p.coach in asked), None)
     other_when, other_truth = ({}, np.zeros(0)) if other is None else departure_question(
-        result, scenario, priors, other)
-    dep_true, succ_true = true_states(scenario, i)
-    prior = priors[i]
+        result, prior_states, other, true_states(scenario, other)[0])
+    prior = prior_states[i]
     dep, succ = post.states(T)
     # A case that asks only when a coach leaves (a rumoured exit) has no "who" question.
     who_labels, who, who_truth, who_features = [], {}, np.zeros(0), []
@@ -258,19 +258,21 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
     )
 
 
-def departure_question(result, scenario, priors: list, index: int) -> tuple[dict, np.ndarray]:
+def departure_question(result, prior_states: list, index: int,
+                       dep_true: np.ndarray) -> tuple[dict, np.ndarray]:
     """Return the methods' forecasts of the month post ``index``'s coach leaves, and the truth.
 
     Over the forecast months and "after horizon": the model's, the model's own prior without
-    rumours (``priors``: :func:`forecast.inference.states.prior_marginals`) and uniform.
+    rumours (``prior_states``: :func:`forecast.inference.states.prior_marginals`) and uniform.
+    ``dep_true``: the departure months of the post's true states (:func:`true_states`).
     """
     T = result.inputs.T
     post = result.inputs.posts[index]
     truth = np.zeros(T + 1)
-    truth[np.unique(true_states(scenario, index)[0])] = 1
+    truth[np.unique(dep_true)] = 1
     dep = post.states(T)[0]
     return {"model": result.departure[result.departure["coach"] == post.coach]["mean"].to_numpy(),
-            "prior only": np.array([priors[index][dep == m].sum() for m in range(T + 1)]),
+            "prior only": np.array([prior_states[index][dep == m].sum() for m in range(T + 1)]),
             "uniform": np.full(T + 1, 1.0 / (T + 1))}, truth
 
 
