@@ -56,16 +56,21 @@ def test_log_prior_ratio_moves_a_centre(prior_as_posterior):
 
 
 def test_reweighted_prior_draws_have_the_new_prior_spread(prior_as_posterior):
-    """Draws from the prior, reweighted to a prior 1.25 times wider, have 1.25 times its sd."""
+    """Draws from the prior, reweighted to a prior 1.1 times wider, have 1.1 times its sd.
+
+    The widening is kept small on purpose: the weights' variance grows without bound as it nears
+    sqrt(2), and at 1.25 one seed in twelve put the reweighted sd 57% off; at 1.1 twelve seeds
+    stay within 4%, while unweighted draws (a broken ratio) are 9% off.
+    """
     res = prior_as_posterior
-    log_w = log_prior_ratio(res, ("sack_base", "quit_base"), 1.25)
+    log_w = log_prior_ratio(res, ("sack_base", "quit_base"), 1.1)
     w = np.exp(log_w - log_w.max())
     w /= w.sum()
     for name in ("sack_base", "quit_base"):
         x = res.idata.posterior[name].values.reshape(-1)
         prior = res.priors[name]
         sd = np.sqrt(np.sum(w * (x - prior.mu) ** 2))
-        assert sd == pytest.approx(1.25 * prior.sigma, rel=0.05)
+        assert sd == pytest.approx(1.1 * prior.sigma, rel=0.05)
         # An untouched parameter keeps its spread.
     x = res.idata.posterior["tier1"].values.reshape(-1)
     assert np.sqrt(np.sum(w * (x - x.mean()) ** 2)) == pytest.approx(res.priors["tier1"].sigma, rel=0.08)
