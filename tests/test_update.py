@@ -226,7 +226,7 @@ def test_new_odds_reweight_the_appeal_prior(fits, tmp_path_factory):
     shutil.copytree(DATA, root, ignore=shutil.ignore_patterns("_incoming"))
     (root / "odds.csv").write_text(
         "snapshot,date,bookmaker,club,name,price,url,note\n"
-        "s1,2024-11-10,Sky Bet,Real Madrid,Xabi Alonso,2.0,https://example.org/odds,\n"
+        "s1,2024-11-10,Sky Bet,Real Madrid,Xabi Alonso,3.0,https://example.org/odds,\n"
         "s1,2024-11-10,Sky Bet,Real Madrid,Zinedine Zidane,6.0,https://example.org/odds,\n"
         "s1,2024-11-10,Sky Bet,Real Madrid,Mauricio Pochettino,8.0,https://example.org/odds,\n")
     path = root / "scenarios" / "real-madrid-2024.yaml"
@@ -243,7 +243,7 @@ def test_new_odds_reweight_the_appeal_prior(fits, tmp_path_factory):
     assert market["bookmaker"] == "Sky Bet" and market["date"] == "2024-11-10"
     # A partial book (inverse prices sum below 1): plain inverse prices, the rest to the field.
     assert market["names"][0] == "Xabi Alonso"
-    assert sum(market["probabilities"]) == pytest.approx(1 / 2 + 1 / 6 + 1 / 8)
+    assert sum(market["probabilities"]) == pytest.approx(1 / 3 + 1 / 6 + 1 / 8)
 
 
 def test_surprise_sensitivity_reweights_the_fit_exactly(fits):
