@@ -71,7 +71,7 @@ def test_reweighted_prior_draws_have_the_new_prior_spread(prior_as_posterior):
         prior = res.priors[name]
         sd = np.sqrt(np.sum(w * (x - prior.mu) ** 2))
         assert sd == pytest.approx(1.1 * prior.sigma, rel=0.05)
-        # An untouched parameter keeps its spread.
+    # An untouched parameter keeps its spread.
     x = res.idata.posterior["tier1"].values.reshape(-1)
     assert np.sqrt(np.sum(w * (x - x.mean()) ** 2)) == pytest.approx(res.priors["tier1"].sigma, rel=0.08)
 
