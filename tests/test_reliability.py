@@ -203,3 +203,30 @@ def test_every_prior_the_track_record_model_reads_keys_its_cached_fit(monkeypatc
     wider = {**priors, "source_z": dataclasses.replace(priors["source_z"], sigma=2.0)}
     with pytest.raises(AssertionError, match="refitted"):
         rel.learn_reliability(s, dt.date(2023, 1, 1), wider, settings, cache_dir=tmp_path)
+
+
+def test_a_stored_fit_predicts_a_source_listed_after_it_without_refitting(monkeypatch, tmp_path):
+    """Adding an outlet with no claim (as every new case's rumours do) reuses the stored fit, and
+    the table is the one a new fit would give, to the last digit."""
+    import forecast.inference.reliability as rel
+    from forecast.inference.settings import SamplerSettings
+
+    s = Scenario.load()
+    priors = resolve_priors(s.spec.priors, str(s.path))
+    settings = SamplerSettings(track_draws=60, track_tune=60, track_chains=2, seed=3)
+    monkeypatch.setattr(rel, "_FITS", {})
+    rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+    extra = s.sources.iloc[[0]].copy()
+    extra["name"], extra["aliases"], extra["country"], extra["tier"] = "Gazeta Zeta", None, "ZZ", 4
+    s.sources = pd.concat([s.sources, extra], ignore_index=True)
+    monkeypatch.setattr(rel, "_FITS", {})
+    fresh = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings).table
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("refitted")
+
+    monkeypatch.setattr(rel, "sample_track_record", refuse)
+    monkeypatch.setattr(rel, "_FITS", {})  # as a new process
+    stored = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+    assert "Gazeta Zeta" in set(stored.table["source"])
+    pd.testing.assert_frame_equal(stored.table, fresh)

@@ -6,6 +6,7 @@ posterior (a cut) and the learned strength offsets and report discount.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.inference.settings import SamplerSettings
-from forecast.model.track_posterior import claims_check, new_source_logits
+from forecast.model.track_posterior import claims_check, group_draws, new_source_logits
 from forecast.model.track_record import build_reliability_model, track_inputs
 from forecast.priors import Prior, priors_key
 
@@ -52,7 +53,8 @@ class ReliabilityFit:
         return (float(row["psi_mean"].iloc[0]), float(row["psi_sd"].iloc[0])) if len(row) else None
 
 
-_FITS: dict[tuple, ReliabilityFit] = {}
+#: Fits of this process by key: the fitted sources' table, the group draws and the diagnostics.
+_FITS: dict[tuple, tuple[pd.DataFrame, dict, dict]] = {}
 
 
 #: The succession model's priors the track-record model reads (its tier centres and spread).
@@ -61,8 +63,9 @@ TRACK_PRIOR_NAMES = ("tier1", "tier2", "tier3", "tier4", "source_sd", "source_z"
 
 #: Part of the cache key: a cached fit of an older track-record model is not reused
 #: (2: report_weights; 3-4: claims_check; 5: base_rates; 6: parameters for sources with claims;
-#: 7: the offset for claims about the next weeks; 8: claims check by window).
-MODEL_VERSION = "events-discount-8"
+#: 7: the offset for claims about the next weeks; 8: claims check by window; 9: group draws kept,
+#: so a source listed later is predicted from the stored fit).
+MODEL_VERSION = "events-discount-9"
 
 
 def sample_track_record(model: pm.Model, settings: SamplerSettings, digest: str | None = None):
@@ -87,65 +90,81 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
     ``settings`` (default :class:`SamplerSettings`) gives the seed and the track-record fit's
     draws, tuning, chains and step-size target.
 
-    Fits are cached per process, and in ``cache_dir`` (a table per set of claims used) when
-    given, so a fresh command does not refit what an earlier one learned. A cache file that
+    Fits are cached per process, and in ``cache_dir`` (a file per set of claims used) when
+    given, so a fresh command does not refit what an earlier one learned. The key is what the
+    fit reads: the claims, the sources with a claim and the priors. A source listed with no
+    claim (an outlet added for a scenario's rumours) is predicted from the stored fit's group
+    draws, as a new fit would predict it, so listing one refits nothing. A cache file that
     cannot be read or written is refitted or skipped, never an error. ``before_fit``, when
     given, is called (without arguments) just before a fit that no cache could spare starts.
     """
-    import arviz as az
-
     track = scenario.track_record
     if not len(track):
         return None
     inputs = track_inputs(track, scenario.sources, as_of, scenario.source_names())
-    digest = hashlib.sha256(pd.util.hash_pandas_object(track.drop(columns="line")).values.tobytes()
-                            + pd.util.hash_pandas_object(scenario.sources.drop(columns="line"))
-                            .values.tobytes()).hexdigest()
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(inputs.claims.drop(columns="line")).values.tobytes()
+        + pd.util.hash_pandas_object(inputs.sources).values.tobytes()).hexdigest()
     settings = settings or SamplerSettings()
     # Only the priors this model reads: changing a succession prior reuses the fit.
     track_priors = priors_key(priors, TRACK_PRIOR_NAMES)
     key = (MODEL_VERSION, digest, inputs.used.tobytes(), settings.seed, settings.track_draws,
            settings.track_tune, settings.track_chains, settings.track_target_accept,
            track_priors)
-    if key in _FITS:
-        return _FITS[key]
     stored = None
-    if cache_dir is not None:
+    if key not in _FITS and cache_dir is not None:
         name = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
         stored = Path(cache_dir) / "reliability" / f"{name}.json"
         try:
-            saved = json.loads(stored.read_text())
-        except (OSError, ValueError):  # not cached yet, or unreadable: fit again
-            saved = None
-        if saved is not None:
-            fit = ReliabilityFit(as_of, pd.DataFrame(saved["table"]), saved["diagnostics"])
-            _FITS[key] = fit
-            return fit
+            _FITS[key] = _from_json(json.loads(stored.read_text()))
+        except (OSError, ValueError, KeyError):  # not cached yet, or unreadable: fit again
+            pass
+    if key not in _FITS:
+        if before_fit is not None:
+            before_fit()
+        _FITS[key] = _fit(inputs, priors, settings)
+        if stored is not None:
+            _store(stored, _FITS[key])
+    fitted, groups, diagnostics = _FITS[key]
+    # Every listed source in the order of the sources file: fitted, or predicted for its groups.
+    predicted = inputs.others.rename(columns={"name": "source"}).assign(claims=0, true=0)
+    predicted[STATS] = _stats(new_source_logits(groups, inputs.others, inputs.countries,
+                                                settings.seed))
+    order = {name: j for j, name in enumerate(scenario.sources["name"])}
+    table = (pd.concat([fitted, predicted]).sort_values("source", key=lambda c: c.map(order))
+             .reset_index(drop=True))
+    return ReliabilityFit(as_of, table, diagnostics)
+
+
+#: The columns of a source's learned reliability in :attr:`ReliabilityFit.table`.
+STATS = ["psi_mean", "psi_sd", "rho_mean", "rho_lo", "rho_hi"]
+
+
+def _stats(psi: np.ndarray) -> np.ndarray:
+    """Return the :data:`STATS` of each source's draws of its reliability logit, (sources, 5)."""
+    rho = 0.5 + 0.5 / (1 + np.exp(-psi))
+    return np.stack([psi.mean(axis=0), psi.std(axis=0), rho.mean(axis=0),
+                     np.quantile(rho, 0.05, axis=0), np.quantile(rho, 0.95, axis=0)], axis=1)
+
+
+def _fit(inputs, priors: dict[str, Prior], settings: SamplerSettings):
+    """Sample the track-record model; return the fitted sources' table, group draws, diagnostics."""
+    import arviz as az
+
     from forecast.inference.records import structure_digest
 
-    if before_fit is not None:
-        before_fit()
     # The graph depends on the arrays' shapes (the same for every as-of date) and its priors.
     structure = structure_digest("track record", len(inputs.sources), len(inputs.countries),
-                                 len(inputs.claims), len(inputs.event_came_true), track_priors)
+                                 len(inputs.claims), len(inputs.event_came_true),
+                                 priors_key(priors, TRACK_PRIOR_NAMES))
     idata = sample_track_record(build_reliability_model(inputs, priors), settings, structure)
     psi = idata.posterior["psi"].values
-    psi = np.concatenate([psi.reshape(-1, psi.shape[-1]), new_source_logits(
-        idata.posterior, inputs, settings.seed)], axis=1)
-    rho = 0.5 + 0.5 / (1 + np.exp(-psi))
     used = inputs.claims[inputs.used == 1]
     counts = used.groupby("unit")["came_true"].agg(["size", "sum"])
-    # Every listed source in the order of the sources file: fitted, or predicted for its groups.
-    table = pd.concat([inputs.sources, inputs.others]).rename(columns={"name": "source"})
-    table["claims"] = table["source"].map(counts["size"]).fillna(0).astype(int)
-    table["true"] = table["source"].map(counts["sum"]).fillna(0).astype(int)
-    table["psi_mean"] = psi.mean(axis=0)
-    table["psi_sd"] = psi.std(axis=0)
-    table["rho_mean"] = rho.mean(axis=0)
-    table["rho_lo"] = np.quantile(rho, 0.05, axis=0)
-    table["rho_hi"] = np.quantile(rho, 0.95, axis=0)
-    order = {name: j for j, name in enumerate(scenario.sources["name"])}
-    table = table.sort_values("source", key=lambda c: c.map(order)).reset_index(drop=True)
+    fitted = inputs.sources.rename(columns={"name": "source"})
+    fitted["claims"] = fitted["source"].map(counts["size"]).fillna(0).astype(int)
+    fitted["true"] = fitted["source"].map(counts["sum"]).fillna(0).astype(int)
+    fitted[STATS] = _stats(psi.reshape(-1, psi.shape[-1]))
     summary = az.summary(idata, var_names=["~psi"], kind="diagnostics")
     diagnostics = {"max_rhat": float(summary["r_hat"].max()),
                    "min_ess_bulk": float(summary["ess_bulk"].min()),
@@ -163,15 +182,27 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
                    # How often claims came true against what the fit predicts (model health).
                    "claims_check": claims_check(idata.posterior, inputs, np.random.default_rng(
                        settings.seed)).to_dict(orient="list")}
-    fit = ReliabilityFit(as_of, table, diagnostics)
-    _FITS[key] = fit
-    if stored is not None:
-        from forecast.io.files import atomic_write
+    return fitted, group_draws(idata.posterior), diagnostics
 
-        payload = json.dumps({"table": table.to_dict(orient="list"), "diagnostics": diagnostics})
-        try:
-            stored.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(stored, lambda p: Path(p).write_text(payload))
-        except OSError:  # a cache that cannot be written costs a refit next time, nothing else
-            pass
-    return fit
+
+def _store(path: Path, fit) -> None:
+    """Write a fit to ``path`` atomically; one that cannot be written costs a refit next time."""
+    from forecast.io.files import atomic_write
+
+    fitted, groups, diagnostics = fit
+    # Draws as their float64 bytes: a stored fit predicts a new source to the last digit.
+    payload = json.dumps({"table": fitted.to_dict(orient="list"), "diagnostics": diagnostics,
+                          "groups": {k: [list(v.shape), base64.b64encode(v.tobytes()).decode()]
+                                     for k, v in groups.items()}})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda p: Path(p).write_text(payload))
+    except OSError:
+        pass
+
+
+def _from_json(saved: dict):
+    """Return a fit as :func:`_store` wrote it."""
+    groups = {k: np.frombuffer(base64.b64decode(data), dtype=np.float64).reshape(shape)
+              for k, (shape, data) in saved["groups"].items()}
+    return pd.DataFrame(saved["table"]), groups, saved["diagnostics"]

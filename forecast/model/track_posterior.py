@@ -32,31 +32,43 @@ def _report_offsets(posterior, strength_idx: np.ndarray, soon: np.ndarray) -> np
     return by_strength[:, strength_idx] + _flat(posterior, "soon")[:, None] * soon
 
 
-def new_source_logits(posterior, inputs: TrackInputs, seed: int) -> np.ndarray:
-    r"""Return draws of the reliability logit of each source in ``inputs.others``, (draws, sources).
+def group_draws(posterior) -> dict[str, np.ndarray]:
+    """Return the draws a new source's prediction reads, flattened: what a stored fit keeps.
 
-    The prediction for a new member of its groups: its tier's mean, its kind's effect, its
-    country's (or, for a country no fitted source is from, a new country's) and a new source's
-    deviation, :math:`\psi = \mu_{tier} + a_{kind} + c_{country} + \sigma z`, per posterior draw.
+    Each tier's mean, each source kind's effect, each fitted country's standardised effect and
+    the country and source spreads (:func:`new_source_logits`).
+    """
+    return {"tier_mean": _flat(posterior, "tier_mean"),
+            "kind": _flat(posterior, "kind_z") * _flat(posterior, "kind_sd")[:, None],
+            "country_z": _flat(posterior, "country_z"),
+            "country_sd": _flat(posterior, "country_sd"), "source_sd": _flat(posterior, "source_sd")}
+
+
+def new_source_logits(groups: dict[str, np.ndarray], others: pd.DataFrame, countries: list[str],
+                      seed: int) -> np.ndarray:
+    r"""Return draws of the reliability logit of each source in ``others``, (draws, sources).
+
+    The prediction for a new member of its groups (``groups`` from :func:`group_draws`): its
+    tier's mean, its kind's effect, its country's (one of the fitted ``countries``, or else a new
+    country's) and a new source's deviation,
+    :math:`\psi = \mu_{tier} + a_{kind} + c_{country} + \sigma z`, per posterior draw.
     Each new deviation comes from a generator seeded by ``seed`` and the source's (or country's)
-    name, so a source's prediction does not depend on which other sources are listed.
+    name, so a source's prediction does not depend on which other sources are listed, and a
+    stored fit predicts a source listed after it exactly as a new fit would.
     """
     def normal(name: str) -> np.ndarray:
         return np.random.default_rng([seed, zlib.crc32(name.encode())]).standard_normal(n)
 
-    others = inputs.others
-    n = _flat(posterior, "source_sd").shape[0]
+    n = groups["source_sd"].shape[0]
     if not len(others):
         return np.zeros((n, 0))
-    tier = _flat(posterior, "tier_mean")[:, others["tier"].to_numpy(dtype=int) - 1]
-    kind = (_flat(posterior, "kind_z") * _flat(posterior, "kind_sd")[:, None])[
-        :, [SOURCE_KINDS.index(k) for k in others["kind"]]]
-    country_z = _flat(posterior, "country_z")
-    country = np.stack([country_z[:, inputs.countries.index(c)] if c in inputs.countries
+    tier = groups["tier_mean"][:, others["tier"].to_numpy(dtype=int) - 1]
+    kind = groups["kind"][:, [SOURCE_KINDS.index(k) for k in others["kind"]]]
+    country = np.stack([groups["country_z"][:, countries.index(c)] if c in countries
                         else normal(f"country {c}") for c in others["country"]], axis=1)
     deviation = np.stack([normal(f"source {name}") for name in others["name"]], axis=1)
-    return (tier + kind + _flat(posterior, "country_sd")[:, None] * country
-            + _flat(posterior, "source_sd")[:, None] * deviation)
+    return (tier + kind + groups["country_sd"][:, None] * country
+            + groups["source_sd"][:, None] * deviation)
 
 
 def event_probabilities(posterior, inputs: TrackInputs) -> np.ndarray:
