@@ -45,7 +45,8 @@ SPELLING = {
     "West Ham United": "West Ham", "Villarreal": "Villarreal", "Athletic Club": "Ath Bilbao",
     "Everton": "Everton", "Real Sociedad": "Sociedad", "VfL Wolfsburg": "Wolfsburg",
     "Fulham": "Fulham", "Swansea City": "Swansea", "Sunderland": "Sunderland",
-    "Eintracht Frankfurt": "Ein Frankfurt",
+    "Eintracht Frankfurt": "Ein Frankfurt", "Valencia": "Valencia",
+    "Borussia Mönchengladbach": "M'gladbach", "Mainz 05": "Mainz",
 }
 SOURCE = "football-datasets"
 RESULTS = "../../results/cases.csv"
