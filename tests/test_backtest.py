@@ -160,7 +160,9 @@ def test_calibration_pools_the_states_the_facts_leave_open():
     assert middle["mean_forecast"] == pytest.approx(0.5)
 
 
-def test_paired_differences_split_by_period_and_not_listed_check():
+def test_paired_differences_split_by_period_and_set_and_not_listed_check():
+    import dataclasses
+
     from forecast.evaluation.backtest import CaseForecast
     from forecast.evaluation.scores import (
         expected_calibration_error,
@@ -182,6 +184,9 @@ def test_paired_differences_split_by_period_and_not_listed_check():
     forecasts = [case("early", "2020-01-01", [0.6, 0.3, 0.1], [1, 0, 0]),
                  case("late1", "2024-01-01", [0.2, 0.6, 0.2], [0, 1, 0]),
                  case("late2", "2024-06-01", [0.2, 0.2, 0.6], [0, 1, 0])]
+    # A set cuts across periods: the early case and one late one were chosen by one rule.
+    forecasts[0], forecasts[2] = (dataclasses.replace(f, case_set="calendar")
+                                  for f in (forecasts[0], forecasts[2]))
     scores = score_table(forecasts)
     paired = paired_differences(scores, forecasts).set_index(["question", "baseline", "period"])
     early = paired.loc[("who", "uniform", "before 2023")]
@@ -191,6 +196,11 @@ def test_paired_differences_split_by_period_and_not_listed_check():
     assert late["difference"] == pytest.approx(diffs.mean())
     assert late["se"] == pytest.approx(diffs.std(ddof=1) / np.sqrt(2))
     assert paired.loc[("when", "uniform", "all"), "difference"] == pytest.approx(0.0)
+    in_set = paired.loc[("who", "uniform", "calendar set")]
+    assert in_set["cases"] == 2
+    assert in_set["difference"] == pytest.approx(np.log(np.array([0.6, 0.2]) * 3).mean())
+    assert set(paired.index.get_level_values("period")) == {"before 2023", "2023 on", "all",
+                                                            "calendar set"}
     assert paired["cases"].min() >= 1  # no row for a baseline that does not answer a question
     check = not_listed_check(forecasts)
     assert check["cases"] == 3 and check["mean_forecast"] == pytest.approx(1.1 / 3)

@@ -273,3 +273,12 @@ def test_own_staff_is_not_a_free_agent_nor_a_tracked_posts_coach(scenario_copy):
         "      - name: Xabi Alonso\n        club: Bayer Leverkusen\n        own_staff: true\n"))
     problems = _problems(scenario_copy)
     assert any(p.field == "own_staff" and "tracked post" in p.message for p in problems), problems
+
+
+@pytest.mark.parametrize("value", ["=HYPERLINK(1)", "Calendar", "<b>x</b>"])
+def test_case_set_is_a_plain_label(scenario_copy, value):
+    """A case set is shown in the backtest's HTML and CSV: only a lower-case label is accepted."""
+    text = scenario_copy.read_text()
+    scenario_copy.write_text(text.replace("\nhorizon:", f"\ncase_set: '{value}'\nhorizon:", 1))
+    (p,) = _problems(scenario_copy)
+    assert p.field == "case_set" and p.line is not None

@@ -220,9 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
                                     "question names destinations) where and (where one asks about "
                                     "another tracked post) when its coach leaves, against what "
                                     "happened and "
-                                    "against baselines, and write report.html, CSV tables (scores, "
-                                    "calibration, who by candidate feature) and a calibration "
-                                    "diagram to <out>/backtest/.")
+                                    "against baselines (paired over cases, by period and by "
+                                    "each case set a scenario names), and write report.html, CSV "
+                                    "tables (scores, calibration, who by candidate feature) and a "
+                                    "calibration diagram to <out>/backtest/.")
     bt.add_argument("--cases", type=Path, default=None, help="folder of case folders "
                     "(default: data/cases)")
     _out_arg(bt)

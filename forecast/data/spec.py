@@ -146,6 +146,8 @@ class ScenarioSpec(_Spec):
     other_clubs: list[str] = []
     priors: dict[str, PriorOverride] = {}
     data: DataPaths
+    #: A backtest case's set: cases chosen by one rule (the backtest scores each set apart).
+    case_set: str = Field("", pattern=r"^([a-z][a-z0-9 -]{0,39})?$")
 
     @field_validator("horizon")
     @classmethod

@@ -74,6 +74,7 @@ class CaseForecast:
     other_coach: str = ""
     other_when: dict[str, np.ndarray] = field(default_factory=dict)
     other_truth: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    case_set: str = ""  # the scenario's ``case_set``: cases chosen by one rule
 
 
 def candidate_features(candidates: list, counts: dict[str, int]) -> list[dict[str, bool]]:
@@ -254,7 +255,7 @@ def forecast_case(path: Path, draws: int = 500, seed: int = 1,
         when=when, when_truth=when_truth, diagnostics=result.diagnostics,
         where_labels=where_labels, where=where, where_truth=where_truth, who_features=who_features,
         other_coach="" if other is None else inputs.posts[other].coach, other_when=other_when,
-        other_truth=other_truth,
+        other_truth=other_truth, case_set=scenario.spec.case_set,
     )
 
 

@@ -92,9 +92,11 @@ def paired_differences(scores: pd.DataFrame, forecasts: list[CaseForecast]) -> p
     """Return the model's log score minus each baseline's, paired over cases, with its SE.
 
     One row per question, baseline and period: cases with cutoffs before :data:`CONFIRM_FROM`
-    (where choices are made), from it on (where they are confirmed), and all.
+    (where choices are made), from it on (where they are confirmed), and all; then one per
+    case set (``"<name> set"``: the cases whose scenario names that ``case_set``).
     """
     later = {f.case: f.cutoff >= CONFIRM_FROM for f in forecasts}
+    sets = {f.case: f.case_set for f in forecasts}
     wide = scores.pivot_table(index=["question", "case"], columns="method", values="log_score")
     rows = []
     for question, table in wide.groupby(level="question", sort=False):
@@ -103,7 +105,9 @@ def paired_differences(scores: pd.DataFrame, forecasts: list[CaseForecast]) -> p
             diff = (table["model"] - table[baseline]).dropna()
             if diff.empty:  # a baseline that does not answer this question
                 continue
-            for period, keep in _periods(np.array([later[c] for c in diff.index], dtype=bool)):
+            labels = np.array([sets[c] for c in diff.index])
+            for period, keep in [*_periods(np.array([later[c] for c in diff.index], dtype=bool)),
+                                 *((f"{s} set", labels == s) for s in sorted(set(labels) - {""}))]:
                 d = diff[keep]
                 rows.append({"question": question, "baseline": baseline, "period": period,
                              "cases": int(len(d)), "difference": float(d.mean()) if len(d) else np.nan,
