@@ -169,10 +169,11 @@ def test_an_unusable_cache_costs_a_refit_not_the_forecast(monkeypatch, tmp_path)
     monkeypatch.setattr(rel, "_FITS", {})  # as a new process: an earlier test memoised this fit
     rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
     [stored] = (tmp_path / "reliability").glob("*.json")
-    stored.write_text("{not json")
-    monkeypatch.setattr(rel, "_FITS", {})
-    again = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
-    assert len(again.table) and stored.read_text().startswith("{\"table\"")
+    for garbled in ("{not json", '{"table": {}, "diagnostics": {}, "groups": {"kind": 3}}'):
+        stored.write_text(garbled)  # not JSON; JSON of the wrong shape
+        monkeypatch.setattr(rel, "_FITS", {})
+        again = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings, cache_dir=tmp_path)
+        assert len(again.table) and stored.read_text().startswith("{\"table\"")
     blocked = tmp_path / "file"
     blocked.write_text("")  # a file where the cache folder should be
     monkeypatch.setattr(rel, "_FITS", {})

@@ -117,7 +117,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
         stored = Path(cache_dir) / "reliability" / f"{name}.json"
         try:
             _FITS[key] = _from_json(json.loads(stored.read_text()))
-        except (OSError, ValueError, KeyError):  # not cached yet, or unreadable: fit again
+        except (OSError, ValueError, KeyError, TypeError):  # not cached yet, or unreadable
             pass
     if key not in _FITS:
         if before_fit is not None:
