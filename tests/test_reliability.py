@@ -157,6 +157,18 @@ def test_listing_a_source_without_claims_changes_no_other_source(monkeypatch):
     tier4 = before[(before["tier"] == 4) & (before["claims"] == 0)]["psi_mean"]
     assert abs(new["psi_mean"].mean() - tier4.mean()) < 1.0
 
+    # Asked again with the same listing, the process predicts nothing anew, and the table it
+    # hands out is a copy: changing one changes no later answer.
+    def refuse(*args, **kwargs):
+        raise AssertionError("predicted again")
+
+    monkeypatch.setattr(rel, "new_source_logits", refuse)
+    again = rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings).table
+    pd.testing.assert_frame_equal(again, after)
+    again["psi_mean"] = 0.0
+    pd.testing.assert_frame_equal(rel.learn_reliability(s, dt.date(2023, 1, 1), priors, settings).table,
+                                  after)
+
 
 def test_an_unusable_cache_costs_a_refit_not_the_forecast(monkeypatch, tmp_path):
     """A garbled cache file is refitted over; a cache folder that cannot be created is skipped."""

@@ -53,8 +53,9 @@ class ReliabilityFit:
         return (float(row["psi_mean"].iloc[0]), float(row["psi_sd"].iloc[0])) if len(row) else None
 
 
-#: Fits of this process by key: the fitted sources' table, the group draws and the diagnostics.
-_FITS: dict[tuple, tuple[pd.DataFrame, dict, dict]] = {}
+#: Fits of this process by key: the fitted sources' table, the group draws, the diagnostics and
+#: the table of every listed source assembled from them, by listing of sources (a memo).
+_FITS: dict[tuple, tuple[pd.DataFrame, dict, dict, dict]] = {}
 
 
 #: The succession model's priors the track-record model reads (its tier centres and spread).
@@ -94,9 +95,11 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
     given, so a fresh command does not refit what an earlier one learned. The key is what the
     fit reads: the claims, the sources with a claim and the priors. A source listed with no
     claim (an outlet added for a scenario's rumours) is predicted from the stored fit's group
-    draws, as a new fit would predict it, so listing one refits nothing. A cache file that
-    cannot be read or written is refitted or skipped, never an error. ``before_fit``, when
-    given, is called (without arguments) just before a fit that no cache could spare starts.
+    draws, as a new fit would predict it, so listing one refits nothing; the table of every
+    listed source is kept per listing, so a process asking again does not predict again. A
+    cache file that cannot be read or written is refitted or skipped, never an error.
+    ``before_fit``, when given, is called (without arguments) just before a fit that no cache
+    could spare starts.
     """
     track = scenario.track_record
     if not len(track):
@@ -116,24 +119,27 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
         name = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
         stored = Path(cache_dir) / "reliability" / f"{name}.json"
         try:
-            _FITS[key] = _from_json(json.loads(stored.read_text()))
+            _FITS[key] = (*_from_json(json.loads(stored.read_text())), {})
         except (OSError, ValueError, KeyError, TypeError):  # not cached yet, or unreadable
             pass
     if key not in _FITS:
         if before_fit is not None:
             before_fit()
-        _FITS[key] = _fit(inputs, priors, settings)
+        _FITS[key] = (*_fit(inputs, priors, settings), {})
         if stored is not None:
-            _store(stored, _FITS[key])
-    fitted, groups, diagnostics = _FITS[key]
-    # Every listed source in the order of the sources file: fitted, or predicted for its groups.
-    predicted = inputs.others.rename(columns={"name": "source"}).assign(claims=0, true=0)
-    predicted[STATS] = _stats(new_source_logits(groups, inputs.others, inputs.countries,
-                                                settings.seed))
-    order = {name: j for j, name in enumerate(scenario.sources["name"])}
-    table = (pd.concat([fitted, predicted]).sort_values("source", key=lambda c: c.map(order))
-             .reset_index(drop=True))
-    return ReliabilityFit(as_of, table, diagnostics)
+            _store(stored, _FITS[key][:3])
+    fitted, groups, diagnostics, tables = _FITS[key]
+    listing = hashlib.sha256(pd.util.hash_pandas_object(
+        scenario.sources[["name", "kind", "country", "tier"]]).values.tobytes()).hexdigest()
+    if listing not in tables:
+        # Every listed source in the order of the sources file: fitted, or predicted for its groups.
+        predicted = inputs.others.rename(columns={"name": "source"}).assign(claims=0, true=0)
+        predicted[STATS] = _stats(new_source_logits(groups, inputs.others, inputs.countries,
+                                                    settings.seed))
+        order = {name: j for j, name in enumerate(scenario.sources["name"])}
+        tables[listing] = (pd.concat([fitted, predicted])
+                           .sort_values("source", key=lambda c: c.map(order)).reset_index(drop=True))
+    return ReliabilityFit(as_of, tables[listing].copy(), diagnostics)
 
 
 #: The columns of a source's learned reliability in :attr:`ReliabilityFit.table`.
