@@ -105,9 +105,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
     if not len(track):
         return None
     inputs = track_inputs(track, scenario.sources, as_of, scenario.source_names())
-    digest = hashlib.sha256(
-        pd.util.hash_pandas_object(inputs.claims.drop(columns="line")).values.tobytes()
-        + pd.util.hash_pandas_object(inputs.sources).values.tobytes()).hexdigest()
+    digest = _digest(inputs.claims.drop(columns="line"), inputs.sources)
     settings = settings or SamplerSettings()
     # Only the priors this model reads: changing a succession prior reuses the fit.
     track_priors = priors_key(priors, TRACK_PRIOR_NAMES)
@@ -129,8 +127,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
         if stored is not None:
             _store(stored, _FITS[key][:3])
     fitted, groups, diagnostics, tables = _FITS[key]
-    listing = hashlib.sha256(pd.util.hash_pandas_object(
-        scenario.sources[["name", "kind", "country", "tier"]]).values.tobytes()).hexdigest()
+    listing = _digest(scenario.sources[["name", "kind", "country", "tier"]])
     if listing not in tables:
         # Every listed source in the order of the sources file: fitted, or predicted for its groups.
         predicted = inputs.others.rename(columns={"name": "source"}).assign(claims=0, true=0)
@@ -140,6 +137,12 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
         tables[listing] = (pd.concat([fitted, predicted])
                            .sort_values("source", key=lambda c: c.map(order)).reset_index(drop=True))
     return ReliabilityFit(as_of, tables[listing].copy(), diagnostics)
+
+
+def _digest(*frames: pd.DataFrame) -> str:
+    """Return a hash of the frames' contents (their values and index, in order)."""
+    return hashlib.sha256(b"".join(pd.util.hash_pandas_object(f).values.tobytes()
+                                   for f in frames)).hexdigest()
 
 
 #: The columns of a source's learned reliability in :attr:`ReliabilityFit.table`.
