@@ -21,10 +21,16 @@ def test_sweep_scores_a_shift_towards_what_happened_higher():
     rng = np.random.default_rng(0)
     cases = [_case(dt.date(2019, 1, 1), rng), _case(dt.date(2020, 1, 1), rng),
              _case(dt.date(2024, 1, 1), rng)]
+    cases[1]["case_set"] = cases[2]["case_set"] = "calendar"
     table = sweep(cases).set_index(["parameter", "shift_sd", "period"])
     assert set(table.reset_index()["parameter"]) == {"tie"}  # no draws of the others
     up, down = table.loc[("tie", 1.0, "all")], table.loc[("tie", -1.0, "all")]
     assert up["cases"] == 3 and table.loc[("tie", 1.0, "before 2023"), "cases"] == 2
+    # A case set is shown alone, across the periods: the two cases that name it.
+    calendar = table.loc[("tie", 1.0, "calendar set")]
+    assert calendar["cases"] == 2
+    later = sweep(cases[1:]).set_index(["parameter", "shift_sd", "period"])
+    assert calendar["difference"] == pytest.approx(later.loc[("tie", 1.0, "all"), "difference"])
     assert up["difference"] > 0.1 > -0.1 > down["difference"]
     # The reweighted mean equals the mean under the shifted prior: E[p(x)], x ~ N(1, 1).
     x = rng.normal(1.0, 1.0, 400_000)

@@ -18,19 +18,20 @@ does). Two kinds of change are then tried on its posterior draws, each by import
   on the log-odds scale), so the scale of the evidence is what these cases can check.
 
 The rumours stay in every forecast, so a prior centre is judged by what it adds to them.
-Changes are judged on the cases before :data:`SPLIT` and confirmed on the later ones, paired
-over cases against the model in use.
+Changes are judged on the cases before
+:data:`~forecast.evaluation.scores.CONFIRM_FROM` and confirmed on the later ones, paired over
+cases against the model in use; each case set (a scenario's ``case_set``) is shown alone too.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from forecast.evaluation.backtest import scored_post, true_states, who_truth_columns
+from forecast.evaluation.scores import CONFIRM_FROM, partitions
 from forecast.features.arrays import model_data
 from forecast.features.propositions import post_reports
 from forecast.features.ranks import term_ranks, unit_scores
@@ -41,8 +42,6 @@ SHIFTS = (-1.0, -0.5, 0.5, 1.0)
 #: The score that judges each group of parameters (the third group, reliability, is learned
 #: from the track record).
 SCORED_ON = {"successor choice": "who", "leaving hazards": "when"}
-#: Choices are made on cases whose cutoff is before this date and confirmed on the rest.
-SPLIT = dt.date(2023, 1, 1)
 #: Changes to how reports count: ``scale`` multiplies every report's weight, ``kinds`` the
 #: weights of the named claim kinds' reports, ``strengths`` those of the named strengths',
 #: ``discount`` replaces the learned weight factor of each further report of one claim,
@@ -129,7 +128,7 @@ def case_draws(path: Path, draws: int = 1000, seed: int = 1, cache_dir: Path | N
 
     ``cache_dir`` keeps learned source reliabilities between runs, as ``forecast backtest`` does.
 
-    Returns a dict: ``case``, ``cutoff``, ``who`` and ``when`` (per draw, the probability of the
+    Returns a dict: ``case``, ``cutoff``, ``case_set``, ``who`` and ``when`` (per draw, the probability of the
     true outcome; ``who`` is None without a successor question), ``log_ratio`` (per draw, the
     log importance weight) keyed by ``(parameter, shift)`` for prior centres and by
     ``(change, None)`` for each change in :data:`EVIDENCE`, and ``changed``: for the evidence
@@ -181,7 +180,8 @@ def case_draws(path: Path, draws: int = 1000, seed: int = 1, cache_dir: Path | N
         changed[(name, None)] = {"when": marginals[k] @ when_states,
                                  "who": None if who_states is None else marginals[k] @ who_states}
     return {
-        "case": scenario.id, "cutoff": scenario.spec.as_of, "who": who,
+        "case": scenario.id, "cutoff": scenario.spec.as_of, "case_set": scenario.spec.case_set,
+        "who": who,
         "when": flat("departure", post=post.coach)[:, np.unique(dep)].sum(axis=1),
         "log_ratio": log_ratio, "changed": changed,
     }
@@ -202,7 +202,8 @@ def sweep(cases: list[dict]) -> pd.DataFrame:
     """Return the paired log-score change of every centre shift against none, by period.
 
     Rows: ``parameter`` (a prior centre, or a change in :data:`EVIDENCE`), ``score``,
-    ``shift_sd`` (NaN for an evidence change), ``period`` ("before 2023", "2023 on", "all"),
+    ``shift_sd`` (NaN for an evidence change), ``period`` ("before 2023", "2023 on", "all",
+    then ``"<name> set"`` for each case set),
     ``cases``, ``difference`` (mean over cases of the changed minus the current log score;
     positive: the change forecasts better), ``se`` and ``min_weight_ess`` (the smallest
     importance-weight ESS).
@@ -218,14 +219,15 @@ def sweep(cases: list[dict]) -> pd.DataFrame:
             new = case.get("changed", {}).get(key, {}).get(score, p)
             w = np.exp(case["log_ratio"][key] - case["log_ratio"][key].max())
             w /= w.sum()
-            per_case.append({"early": case["cutoff"] < SPLIT, "ess": 1 / np.sum(w**2),
+            per_case.append({"later": str(case["cutoff"]) >= CONFIRM_FROM,
+                             "case_set": case.get("case_set", ""), "ess": 1 / np.sum(w**2),
                              "diff": np.log(max(float(w @ new), 1e-12))
                              - np.log(max(float(p.mean()), 1e-12))})
         if not per_case:
             continue
         table = pd.DataFrame(per_case)
-        for period, part in (("before 2023", table[table["early"]]),
-                             ("2023 on", table[~table["early"]]), ("all", table)):
+        for period, keep in partitions(table["later"].to_numpy(dtype=bool), table["case_set"]):
+            part = table[keep]
             rows.append({"parameter": name, "score": score,
                          "shift_sd": np.nan if shift is None else shift,
                          "period": period, "cases": len(part),

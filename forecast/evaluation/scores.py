@@ -105,9 +105,8 @@ def paired_differences(scores: pd.DataFrame, forecasts: list[CaseForecast]) -> p
             diff = (table["model"] - table[baseline]).dropna()
             if diff.empty:  # a baseline that does not answer this question
                 continue
-            labels = np.array([sets[c] for c in diff.index])
-            for period, keep in [*_periods(np.array([later[c] for c in diff.index], dtype=bool)),
-                                 *((f"{s} set", labels == s) for s in sorted(set(labels) - {""}))]:
+            for period, keep in partitions(np.array([later[c] for c in diff.index], dtype=bool),
+                                           [sets[c] for c in diff.index]):
                 d = diff[keep]
                 rows.append({"question": question, "baseline": baseline, "period": period,
                              "cases": int(len(d)), "difference": float(d.mean()) if len(d) else np.nan,
@@ -115,9 +114,15 @@ def paired_differences(scores: pd.DataFrame, forecasts: list[CaseForecast]) -> p
     return pd.DataFrame(rows)
 
 
-def _periods(later: np.ndarray):
-    """Yield each period's name and mask: before :data:`CONFIRM_FROM`, from it on, and all."""
+def partitions(later: np.ndarray, case_sets=()):
+    """Yield each period's name and mask, then each case set's.
+
+    Periods: before :data:`CONFIRM_FROM`, from it on, and all. ``case_sets`` gives each case's
+    ``case_set`` (``""``: none); every named set yields ``"<name> set"`` and its mask.
+    """
     yield from (("before 2023", ~later), ("2023 on", later), ("all", np.ones(len(later), bool)))
+    labels = np.asarray(case_sets, dtype=object)
+    yield from ((f"{s} set", labels == s) for s in sorted(set(labels.tolist()) - {""}))
 
 
 def feature_calibration(forecasts: list[CaseForecast]) -> pd.DataFrame:
@@ -146,7 +151,7 @@ def feature_calibration(forecasts: list[CaseForecast]) -> pd.DataFrame:
     out = []
     for feature in [*order, NOT_LISTED]:
         t = table[table["feature"] == feature]
-        for period, keep in _periods(t["later"].to_numpy(dtype=bool)):
+        for period, keep in partitions(t["later"].to_numpy(dtype=bool)):
             d = t[keep]
             out.append({"feature": feature, "period": period, "candidates": len(d),
                         "expected": float(d["p"].sum()), "observed": int(d["won"].sum()),
