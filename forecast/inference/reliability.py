@@ -123,7 +123,7 @@ def learn_reliability(scenario, as_of: dt.date, priors: dict[str, Prior],
     if key not in _FITS:
         if before_fit is not None:
             before_fit()
-        _FITS[key] = (*_fit(inputs, priors, settings), {})
+        _FITS[key] = (*_fit(inputs, priors, settings, track_priors), {})
         if stored is not None:
             _store(stored, _FITS[key][:3])
     fitted, groups, diagnostics, tables = _FITS[key]
@@ -156,16 +156,18 @@ def _stats(psi: np.ndarray) -> np.ndarray:
                      np.quantile(rho, 0.05, axis=0), np.quantile(rho, 0.95, axis=0)], axis=1)
 
 
-def _fit(inputs, priors: dict[str, Prior], settings: SamplerSettings):
-    """Sample the track-record model; return the fitted sources' table, group draws, diagnostics."""
+def _fit(inputs, priors: dict[str, Prior], settings: SamplerSettings, track_priors: tuple):
+    """Sample the track-record model; return the fitted sources' table, group draws, diagnostics.
+
+    ``track_priors`` is :func:`~forecast.priors.priors_key` of the priors this model reads.
+    """
     import arviz as az
 
     from forecast.inference.records import structure_digest
 
     # The graph depends on the arrays' shapes (the same for every as-of date) and its priors.
     structure = structure_digest("track record", len(inputs.sources), len(inputs.countries),
-                                 len(inputs.claims), len(inputs.event_came_true),
-                                 priors_key(priors, TRACK_PRIOR_NAMES))
+                                 len(inputs.claims), len(inputs.event_came_true), track_priors)
     idata = sample_track_record(build_reliability_model(inputs, priors), settings, structure)
     psi = idata.posterior["psi"].values
     used = inputs.claims[inputs.used == 1]
