@@ -93,17 +93,27 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str]:
 
 @pytest.fixture(autouse=True)
 def _no_fitting(monkeypatch):
-    """Reaching a fit means an option or file was not checked up front."""
+    """Reaching a fit means an option or file was not checked up front.
+
+    The modules that import ``fit`` or ``learn_reliability`` by name are imported here, before the
+    patch, and patched too: imported for the first time under the patch, they would keep the
+    refusing stand-in for the rest of the session (a later module's fit would fail).
+    """
     import forecast.inference.batch
     import forecast.inference.fit
     import forecast.inference.reliability
+    import forecast.inference.timeline
+    import forecast.inference.update
 
     def refuse(*args, **kwargs):
         raise AssertionError("a fit was started: the input was not refused up front")
 
-    monkeypatch.setattr(forecast.inference.fit, "fit", refuse)
-    monkeypatch.setattr(forecast.inference.reliability, "learn_reliability", refuse)
-    monkeypatch.setattr(forecast.inference.batch, "run_batch", refuse)  # backtest workers
+    for module, name in ((forecast.inference.fit, "fit"), (forecast.inference.timeline, "fit"),
+                         (forecast.inference.reliability, "learn_reliability"),
+                         (forecast.inference.fit, "learn_reliability"),
+                         (forecast.inference.update, "learn_reliability"),
+                         (forecast.inference.batch, "run_batch")):  # run_batch: backtest workers
+        monkeypatch.setattr(module, name, refuse)
 
 
 # -- the corpus ---------------------------------------------------------------------------------
