@@ -205,6 +205,39 @@ def test_rumour_rows_round_trip(tmp_path):
     assert not problems2 and [r for _, r in rows2] == [r for _, r in rows]
 
 
+def test_a_valid_files_rows_are_validated_once_per_content(tmp_path, monkeypatch):
+    """Same content, same schema: no second validation; an edit or a problem: validated again."""
+    from forecast.data.schemas import TeamNameRow
+
+    calls = []
+    original = TeamNameRow.model_validate.__func__
+    monkeypatch.setattr(TeamNameRow, "model_validate",
+                        classmethod(lambda cls, record: calls.append(1) or original(cls, record)))
+    path = tmp_path / "names.csv"
+    path.write_text("name,canonical\nMan United,Manchester United\nSpurs,Tottenham\n")
+    first, _ = read_rows(path, TeamNameRow)
+    again, problems = read_rows(path, TeamNameRow)
+    assert len(calls) == 2 and not problems and again == first
+    path.write_text("name,canonical\nMan United,Manchester United\nWolves,Wolverhampton\n")
+    edited, _ = read_rows(path, TeamNameRow)
+    assert len(calls) == 4 and edited[1][1].name == "Wolves"
+    path.write_text("name,canonical\nMan United,\n")
+    for _ in range(2):  # a file with a problem says so every time
+        rows, problems = read_rows(path, TeamNameRow)
+        assert not rows and [p.field for p in problems] == ["canonical"]
+    assert len(calls) == 6
+
+
+def test_parse_date_reads_iso_and_football_data_forms():
+    from forecast.data.schemas import parse_date
+
+    assert {parse_date(t) for t in ("2024-01-05", " 2024-01-05 ", "2024-1-5", "05/01/2024",
+                                     "05/01/24")} == {dt.date(2024, 1, 5)}
+    for bad in ("2024-02-30", "2024-13-01", "5 January 2024"):
+        with pytest.raises(ValueError, match="not a date"):
+            parse_date(bad)
+
+
 @given(st.integers(2000, 2100), st.integers(1, 12), st.integers(0, 30))
 def test_parse_window_ranges(year, month, span):
     end_year, end_month = year + (month - 1 + span) // 12, (month - 1 + span) % 12 + 1

@@ -255,11 +255,10 @@ def _check_results(scenario) -> list[Problem]:
                         f"no match of {club!r} in the results files",
                         "map its spelling in team_names" if club not in mapped else None)
             )
-    for row in scenario.results.itertuples():
-        if not (row.Competition or row.Div):
-            problems.append(
-                Problem(row.file, row.line, "Competition", "a match needs Competition or Div")
-            )
+    results = scenario.results
+    unnamed = results[results["Competition"].isna() & results["Div"].isna()] if len(results) else results
+    problems += [Problem(row.file, row.line, "Competition", "a match needs Competition or Div")
+                 for row in unnamed.itertuples()]
     return problems
 
 def _check_odds(scenario, today: dt.date) -> list[Problem]:

@@ -40,6 +40,7 @@ SPEAKERS = ("outlet", "coach", "club_official", "agent")
 
 
 _WINDOW = re.compile(r"^(\d{4})-(\d{2})(?:/(\d{4})-(\d{2}))?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 def _blank_to_none(value):
@@ -57,6 +58,11 @@ def parse_date(value):
     if not isinstance(value, str):
         raise ValueError(f"not a date: {value!r}")
     text = value.strip()
+    if _ISO_DATE.match(text):  # the common form, without strptime's cost (a tenth of a load)
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y"):
         try:
             return dt.datetime.strptime(text, fmt).date()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
 import io
 from pathlib import Path
 
@@ -55,11 +56,20 @@ def decode_text(path: Path) -> tuple[str | None, list[Problem]]:
                               "save the file as UTF-8")]
 
 
+#: Rows of files found valid in this process, by schema and content: the shared tables (results,
+#: track record, sources) are read once per backtest case, and validating their rows again costs
+#: most of a scenario's load. Keyed by content, so an edited file is always validated afresh.
+_VALID: dict[tuple[type[BaseModel], bytes], tuple[tuple[int, BaseModel], ...]] = {}
+_VALID_MAX = 32
+
+
 def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseModel]], list[Problem]]:
     """Validate every row of a CSV file.
 
     A file that is not a UTF-8 CSV with the model's columns is refused as a whole, and nothing of
-    its content is quoted back except a header name close to a missing column.
+    its content is quoted back except a header name close to a missing column. The rows of a
+    valid file are kept (by schema and content) so that the same content is not validated twice
+    in one process; a file with problems is checked again every time.
 
     Parameters
     ----------
@@ -81,6 +91,9 @@ def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseM
     text, unreadable = decode_text(path)
     if text is None:
         return [], unreadable
+    key = (model, hashlib.sha256(text.encode()).digest())
+    if key in _VALID:
+        return list(_VALID[key]), []
     # strict: a stray or unclosed quote is an error, not a field that swallows the next rows.
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -122,6 +135,10 @@ def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseM
                 if value not in (None, ""):
                     msg += f" (got {echo(value)})"
                 problems.append(Problem(name, line, field, msg))
+    if not problems:
+        if len(_VALID) >= _VALID_MAX:
+            del _VALID[next(iter(_VALID))]  # the oldest
+        _VALID[key] = tuple(rows)
     return rows, problems
 
 
