@@ -256,7 +256,7 @@ def _check_results(scenario) -> list[Problem]:
                         "map its spelling in team_names" if club not in mapped else None)
             )
     results = scenario.results
-    unnamed = results[results["Competition"].isna() & results["Div"].isna()] if len(results) else results
+    unnamed = results[results["Competition"].isna() & results["Div"].isna()]
     problems += [Problem(row.file, row.line, "Competition", "a match needs Competition or Div")
                  for row in unnamed.itertuples()]
     return problems
