@@ -24,7 +24,6 @@ change, since a "next manager" market does not price that).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,12 +146,9 @@ def true_states(scenario, post_index: int, destination: bool = False) -> tuple[n
     Returns their departure months and successors, and with ``destination`` their
     destination slots too (-1: still in post).
     """
-    from forecast.features.inputs import build_inputs
-    from forecast.features.periods import month_end
+    from forecast.evaluation.claims import resolved_inputs
 
-    y, m = scenario.spec.horizon_month
-    later = month_end(y, m) + dt.timedelta(days=1)
-    inputs = build_inputs(scenario, max(later, scenario.spec.as_of))
+    inputs = resolved_inputs(scenario)
     post = inputs.posts[post_index]
     allowed = post.mask > 0
     dep, succ = post.states(inputs.T)

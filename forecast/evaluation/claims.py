@@ -17,6 +17,20 @@ import pandas as pd
 from forecast.data.schemas import STRENGTHS
 
 
+def resolved_inputs(scenario):
+    """Return the scenario's model inputs once its horizon has passed.
+
+    Every post's ``mask`` then allows only the states that really happened, as far as the facts
+    tell.
+    """
+    from forecast.features.inputs import build_inputs
+    from forecast.features.periods import month_end
+
+    y, m = scenario.spec.horizon_month
+    later = month_end(y, m) + dt.timedelta(days=1)
+    return build_inputs(scenario, max(later, scenario.spec.as_of))
+
+
 def case_claims(path: Path) -> pd.DataFrame:
     """Return one row per counted report of the case at ``path``, with whether it came true.
 
@@ -32,13 +46,11 @@ def case_claims(path: Path) -> pd.DataFrame:
     """
     from forecast.data.scenario import Scenario
     from forecast.features.inputs import build_inputs
-    from forecast.features.periods import month_end
     from forecast.features.propositions import post_reports
 
     scenario = Scenario.load(path)
     inputs = build_inputs(scenario)
-    y, m = scenario.spec.horizon_month
-    later = build_inputs(scenario, max(month_end(y, m) + dt.timedelta(days=1), scenario.spec.as_of))
+    later = resolved_inputs(scenario)
     rows = []
     for i, post in enumerate(inputs.posts):
         known = later.posts[i].mask > 0
