@@ -32,3 +32,18 @@ def test_hit_rates_count_both_sides_by_kind_and_strength():
     joins = rates.loc[("joins", "strong")]
     expected = track[(track["claim"] == "joins") & (track["strength"] == "strong")]["came_true"].mean()
     assert joins["cases"] == 0 and abs(joins["track_true"] - expected) < 1e-12
+
+
+def test_an_appointment_allowed_after_the_vacancy_answers_a_vacancy_of_the_last_month():
+    # Bayern, September 2017: Ancelotti sacked on the 28th (the horizon's last month), Heynckes,
+    # on no list, appointed on 6 October. With appointment_months 1 the truth is read a month on.
+    from forecast.evaluation.backtest import scored_post, true_states, who_truth_columns
+    from forecast.evaluation.claims import resolved_inputs
+
+    scenario = Scenario.load(DATA / "cases" / "bayern-2017-03" / "scenario.yaml")
+    inputs = resolved_inputs(scenario)
+    j = scored_post(scenario, inputs.posts)
+    post = inputs.posts[j]
+    dep, succ = true_states(scenario, j)
+    assert set(dep) == {inputs.T - 1}
+    assert who_truth_columns(post, dep, succ, inputs.T) == [post.n_cand]  # not listed

@@ -21,12 +21,17 @@ def resolved_inputs(scenario):
     """Return the scenario's model inputs once its horizon has passed.
 
     Every post's ``mask`` then allows only the states that really happened, as far as the facts
-    tell.
+    tell. A successor question whose appointment may come ``appointment_months`` after the post
+    falls vacant is read that many months after the horizon, so that a vacancy of the horizon's
+    last month is answered by an appointment within them.
     """
     from forecast.features.inputs import build_inputs
     from forecast.features.periods import month_end
 
+    lag = max((q.appointment_months for q in scenario.spec.questions if q.kind == "successor"),
+              default=0)
     y, m = scenario.spec.horizon_month
+    y, m = y + (m - 1 + lag) // 12, (m - 1 + lag) % 12 + 1
     later = month_end(y, m) + dt.timedelta(days=1)
     return build_inputs(scenario, max(later, scenario.spec.as_of))
 
