@@ -26,13 +26,11 @@ def resolved_inputs(scenario):
     last month is answered by an appointment within them.
     """
     from forecast.features.inputs import build_inputs
-    from forecast.features.periods import month_end
+    from forecast.features.periods import add_months, month_end
 
     lag = max((q.appointment_months for q in scenario.spec.questions if q.kind == "successor"),
               default=0)
-    y, m = scenario.spec.horizon_month
-    y, m = y + (m - 1 + lag) // 12, (m - 1 + lag) % 12 + 1
-    later = month_end(y, m) + dt.timedelta(days=1)
+    later = month_end(*add_months(scenario.spec.horizon_month, lag)) + dt.timedelta(days=1)
     return build_inputs(scenario, max(later, scenario.spec.as_of))
 
 

@@ -22,7 +22,7 @@ import xarray as xr
 
 from forecast.dims import CANDIDATE, SPARE
 from forecast.features.arrays import SPARE_LOGIT, ModelInputs, PostInputs, model_data, round_up
-from forecast.features.periods import MonthGrid
+from forecast.features.periods import MonthGrid, add_months
 
 #: Months are padded to a multiple of this.
 MONTH_STEP = 4
@@ -124,9 +124,7 @@ def pad_inputs(inputs: ModelInputs) -> Padded:
         padded.mask = _scatter(post.mask, index, padded.n_obs(T2))
         if post.fact_mask is not None:
             padded.fact_mask = _scatter(post.fact_mask, index, padded.n_obs(T2))
-    (y, m) = inputs.grid.end
-    extra = T2 - T
-    grid = MonthGrid(inputs.grid.start, (y + (m - 1 + extra) // 12, (m - 1 + extra) % 12 + 1))
+    grid = MonthGrid(inputs.grid.start, add_months(inputs.grid.end, T2 - T))
     padded_inputs = dataclasses.replace(
         inputs, grid=grid, season_end=_pad(np.asarray(inputs.season_end, dtype=float), (T2,)),
         posts=posts, horizon=T if inputs.horizon is None else inputs.horizon)

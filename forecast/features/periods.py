@@ -57,6 +57,12 @@ class MonthGrid:
         return [i for i, ym in enumerate(self.months) if lo <= ym <= hi]
 
 
+def add_months(month: tuple[int, int], n: int) -> tuple[int, int]:
+    """Return the (year, month) ``n`` months after ``month``."""
+    y, m = month
+    return y + (m - 1 + n) // 12, (m - 1 + n) % 12 + 1
+
+
 def month_end(year: int, month: int) -> dt.date:
     """Return the last day of a month."""
     nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
