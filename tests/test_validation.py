@@ -205,14 +205,23 @@ def test_rumour_rows_round_trip(tmp_path):
     assert not problems2 and [r for _, r in rows2] == [r for _, r in rows]
 
 
-def test_a_valid_files_rows_are_validated_once_per_content(tmp_path, monkeypatch):
-    """Same content, same schema: no second validation; an edit or a problem: validated again."""
+@pytest.fixture
+def validations(monkeypatch):
+    """A list that gains an item each time a team-names row is validated."""
     from forecast.data.schemas import TeamNameRow
 
     calls = []
     original = TeamNameRow.model_validate.__func__
     monkeypatch.setattr(TeamNameRow, "model_validate",
                         classmethod(lambda cls, record: calls.append(1) or original(cls, record)))
+    return calls
+
+
+def test_a_valid_files_rows_are_validated_once_per_content(tmp_path, validations):
+    """Same content, same schema: no second validation; an edit or a problem: validated again."""
+    from forecast.data.schemas import TeamNameRow
+
+    calls = validations
     path = tmp_path / "names.csv"
     path.write_text("name,canonical\nMan United,Manchester United\nSpurs,Tottenham\n")
     first, _ = read_rows(path, TeamNameRow)
@@ -226,6 +235,36 @@ def test_a_valid_files_rows_are_validated_once_per_content(tmp_path, monkeypatch
         rows, problems = read_rows(path, TeamNameRow)
         assert not rows and [p.field for p in problems] == ["canonical"]
     assert len(calls) == 6
+
+
+def test_a_cached_frame_is_a_copy_and_an_edit_is_read_afresh(tmp_path):
+    from forecast.data.schemas import TeamNameRow
+    from forecast.io.tables import read_frame
+
+    path = tmp_path / "names.csv"
+    path.write_text("name,canonical\nMan United,Manchester United\nSpurs,Tottenham\n")
+    first, _ = read_frame(path, TeamNameRow)
+    first.loc[0, "canonical"] = "changed by the caller"
+    again, problems = read_frame(path, TeamNameRow)
+    assert not problems and again["canonical"].tolist() == ["Manchester United", "Tottenham"]
+    path.write_text("name,canonical\nWolves,Wolverhampton\n")
+    assert read_frame(path, TeamNameRow)[0]["name"].tolist() == ["Wolves"]
+
+
+def test_a_table_read_for_every_case_stays_cached_while_others_come_and_go(tmp_path, validations):
+    """The shared tables (sources, track record, results) are read between every case's own
+    files: the cache keeps what was used last, not what was read first."""
+    from forecast.data.schemas import TeamNameRow
+    from forecast.io import tables
+
+    shared = tmp_path / "shared.csv"
+    shared.write_text("name,canonical\nSpurs,Tottenham\n")
+    for k in range(3 * tables._VALID_MAX):
+        own = tmp_path / f"case{k}.csv"
+        own.write_text(f"name,canonical\nTeam {k},Club {k}\n")
+        tables.read_frame(own, TeamNameRow)
+        tables.read_frame(shared, TeamNameRow)
+    assert len(validations) == 3 * tables._VALID_MAX + 1
 
 
 def test_parse_date_reads_iso_and_football_data_forms():

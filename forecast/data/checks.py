@@ -7,6 +7,7 @@ reported in one go.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import difflib
 
@@ -134,9 +135,9 @@ def _check_sources(scenario) -> list[Problem]:
     # One name (or alias) must mean one outlet: otherwise its tier depends on row order.
     file, problems = str(scenario.files["sources"]), []
     owner: dict[str, str] = {}
-    for row in scenario.sources.itertuples():
+    for row in scenario.sources[["line", "name", "aliases"]].itertuples():
         # A row's own spellings count once (an alias may repeat its name in another case).
-        spellings = {n.lower(): n for n in reversed([row.name, *SourceRow.alias_list(row)])}
+        spellings = {n.lower(): n for n in reversed([row.name, *SourceRow.alias_list(row.aliases)])}
         for key, name in spellings.items():  # type: ignore[arg-type]
             if key in owner and owner[key] != row.name:
                 problems.append(Problem(file, row.line, "aliases", f"{name!r} already names "
@@ -151,9 +152,10 @@ def _check_track_record(scenario, today: dt.date) -> list[Problem]:
         return []
     file, problems = str(scenario.files["track_record"]), []
     sources = scenario.source_names()
-    ids = scenario.track_record["id"].tolist()
-    for row in scenario.track_record.itertuples():
-        if ids.count(row.id) > 1:
+    ids = collections.Counter(scenario.track_record["id"])
+    columns = ["line", "id", "source", "claim_date", "resolution_date", "echo_of"]
+    for row in scenario.track_record[columns].itertuples():
+        if ids[row.id] > 1:
             problems.append(Problem(file, row.line, "id", f"duplicate id {row.id!r}"))
         if row.source.lower() not in sources:
             problems.append(Problem(file, row.line, "source", f"unknown source {row.source!r}",
@@ -186,9 +188,9 @@ def check_rumours(scenario, rumours: pd.DataFrame, today: dt.date) -> list[Probl
     problems = []
     sources = scenario.source_names()
     coaches, clubs = sorted(scenario.coaches()), sorted(scenario.clubs())
-    ids = rumours["id"].tolist()
+    ids = collections.Counter(rumours["id"])
     for row in rumours.itertuples():
-        if ids.count(row.id) > 1:
+        if ids[row.id] > 1:
             problems.append(Problem(file, row.line, "id", f"duplicate id {row.id!r}"))
         if row.source.lower() not in sources:
             problems.append(
@@ -225,9 +227,9 @@ def _check_facts(scenario, today: dt.date) -> list[Problem]:
         return []
     file = str(scenario.files["facts"])
     problems = []
-    ids = scenario.facts["id"].tolist()
+    ids = collections.Counter(scenario.facts["id"])
     for row in scenario.facts.itertuples():
-        if ids.count(row.id) > 1:
+        if ids[row.id] > 1:
             problems.append(Problem(file, row.line, "id", f"duplicate id {row.id!r}"))
         if row.kind == "extended" and row.value is None:
             problems.append(Problem(file, row.line, "value", "an extension needs the new end date"))

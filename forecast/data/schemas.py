@@ -159,9 +159,10 @@ class SourceRow(_Row):
     aliases: OptText = None
     url: OptUrl = None
 
-    def alias_list(self) -> list[str]:
-        """Return the semicolon-separated aliases as a list."""
-        return [a.strip() for a in (self.aliases or "").split(";") if a.strip()]
+    @staticmethod
+    def alias_list(aliases: str | None) -> list[str]:
+        """Return a row's semicolon-separated ``aliases`` as a list."""
+        return [a.strip() for a in (aliases or "").split(";") if a.strip()]
 
 
 class _ClaimFields(_Row):

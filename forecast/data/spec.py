@@ -167,6 +167,10 @@ class ScenarioSpec(_Spec):
 MAX_SCENARIO_BYTES = 1024 * 1024
 
 
+#: PyYAML's safe loader, in C where PyYAML was built with libyaml (it is in PyPI's wheels): the
+#: same documents, about 15 times faster, which the backtest's 200 scenario loads notice.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: Deepest nesting of YAML collections accepted (a scenario needs five).
 MAX_YAML_DEPTH = 20
 
@@ -180,7 +184,7 @@ def _refuse_yaml_tricks(text: str, file: str) -> list[Problem]:
     """
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_LOADER):
             line = event.start_mark.line + 1
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 return [Problem(file, line, None, "YAML anchors and aliases (& and *) are not "
@@ -246,8 +250,8 @@ def read_scenario_yaml(path: Path) -> tuple[object, dict[tuple, int]]:
     if problems:
         raise DataValidationError(problems)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_LOADER)
+        raw = yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataValidationError(

@@ -56,10 +56,12 @@ def decode_text(path: Path) -> tuple[str | None, list[Problem]]:
                               "save the file as UTF-8")]
 
 
-#: Rows of files found valid in this process, by schema and content: the shared tables (results,
-#: track record, sources) are read once per backtest case, and validating their rows again costs
-#: most of a scenario's load. Keyed by content, so an edited file is always validated afresh.
+#: Rows of files found valid in this process, by schema and content, and the frames built from
+#: them: the shared tables (results, track record, sources) are read once per backtest case, and
+#: validating their rows and framing them again costs most of a scenario's load. Keyed by
+#: content, so an edited file is always validated afresh.
 _VALID: dict[tuple[type[BaseModel], bytes], tuple[tuple[int, BaseModel], ...]] = {}
+_FRAMES: dict[tuple[type[BaseModel], bytes], pd.DataFrame] = {}
 _VALID_MAX = 32
 
 
@@ -85,21 +87,45 @@ def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseM
     problems : list of Problem
         Every problem found; empty when the file is valid.
     """
+    rows, problems, _ = _read_rows(path, model)
+    return rows, problems
+
+
+def read_frame(path: Path, model: type[BaseModel]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Validate every row of a CSV file and return them as a frame (:func:`rows_to_frame`).
+
+    The frame of a valid file's content is built once per process; each call gets its own copy.
+    """
+    rows, problems, key = _read_rows(path, model)
+    if key is None:
+        return rows_to_frame(rows, model), problems
+    frame = _FRAMES.pop(key, None)
+    if frame is None:
+        frame = rows_to_frame(rows, model)
+        if len(_FRAMES) >= _VALID_MAX:
+            del _FRAMES[next(iter(_FRAMES))]  # the least recently used
+    _FRAMES[key] = frame
+    return frame.copy(), problems
+
+
+def _read_rows(path: Path, model: type[BaseModel]) -> tuple[list, list[Problem], tuple | None]:
+    """Return :func:`read_rows`'s rows and problems, and the content key of a valid file (else None)."""
     problems: list[Problem] = []
     rows: list[tuple[int, BaseModel]] = []
     name = str(path)
     text, unreadable = decode_text(path)
     if text is None:
-        return [], unreadable
+        return [], unreadable, None
     key = (model, hashlib.sha256(text.encode()).digest())
     if key in _VALID:
-        return list(_VALID[key]), []
+        _VALID[key] = _VALID.pop(key)  # the most recently used now
+        return list(_VALID[key]), [], key
     # strict: a stray or unclosed quote is an error, not a field that swallows the next rows.
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         header = reader.fieldnames or []
     except csv.Error as exc:
-        return [], [Problem(name, 1, None, f"not a CSV header: {exc}")]
+        return [], [Problem(name, 1, None, f"not a CSV header: {exc}")], None
     missing = [c for c in required_columns(model) if c not in header]
     if missing:
         expected = ", ".join(required_columns(model))
@@ -107,10 +133,10 @@ def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseM
             Problem(name, 1, col, "required column missing",
                     _closest_column(col, header) or f"the header must name {expected}")
             for col in missing
-        ]
+        ], None
     doubled = sorted({c for c in header if header.count(c) > 1})
     if doubled:
-        return [], [Problem(name, 1, col, "column appears more than once") for col in doubled]
+        return [], [Problem(name, 1, col, "column appears more than once") for col in doubled], None
     while True:
         try:
             record = next(reader)
@@ -135,11 +161,12 @@ def read_rows(path: Path, model: type[BaseModel]) -> tuple[list[tuple[int, BaseM
                 if value not in (None, ""):
                     msg += f" (got {echo(value)})"
                 problems.append(Problem(name, line, field, msg))
-    if not problems:
-        if len(_VALID) >= _VALID_MAX:
-            del _VALID[next(iter(_VALID))]  # the oldest
-        _VALID[key] = tuple(rows)
-    return rows, problems
+    if problems:
+        return rows, problems, None
+    if len(_VALID) >= _VALID_MAX:
+        del _VALID[next(iter(_VALID))]  # the least recently used
+    _VALID[key] = tuple(rows)
+    return rows, problems, key
 
 
 def _closest_column(column: str, header: list[str]) -> str | None:
@@ -161,7 +188,7 @@ def rows_to_frame(rows: list[tuple[int, BaseModel]], model: type[BaseModel]) -> 
 
 def read_table(path: Path, model: type[BaseModel]) -> pd.DataFrame:
     """Read and validate a table, raising :class:`DataValidationError` with every problem."""
-    rows, problems = read_rows(path, model)
+    frame, problems = read_frame(path, model)
     if problems:
         raise DataValidationError(problems)
-    return rows_to_frame(rows, model)
+    return frame
