@@ -55,7 +55,9 @@ def _simulated(rng, n_sources=12, n_claims=60):
     return psi, sources, pd.DataFrame(rows)
 
 
+@pytest.mark.slow
 def test_recovers_known_reliabilities():
+    """A statistical check (NUTS on 2 x 500 draws): with the slow ones, not in the default run."""
     rng = np.random.default_rng(4)
     psi, sources, track = _simulated(rng)
     alias = {n.lower(): n for n in sources["name"]}
