@@ -22,9 +22,16 @@ def _close_figures():
 
 @pytest.fixture(autouse=True, scope="session")
 def _own_forecast_cache(tmp_path_factory):
-    """Learned reliabilities go to a folder of this test session's, not the machine's cache."""
+    """Learned reliabilities go to a folder of this test session's, not the machine's cache.
+
+    Under pytest-xdist the session's workers share it (their base folders sit side by side), so
+    a fit one worker stored is not made again by the other; the cache's writes are atomic.
+    """
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "forecast-cache"
+    folder.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FORECAST_CACHE", str(tmp_path_factory.mktemp("forecast-cache")))
+        mp.setenv("FORECAST_CACHE", str(folder))
         yield
 
 
