@@ -56,12 +56,12 @@ def decode_text(path: Path) -> tuple[str | None, list[Problem]]:
                               "save the file as UTF-8")]
 
 
-#: Rows of files found valid in this process, by schema and content, and the frames built from
-#: them: the shared tables (results, track record, sources) are read once per backtest case, and
-#: validating their rows and framing them again costs most of a scenario's load. Keyed by
-#: content, so an edited file is always validated afresh.
-_VALID: dict[tuple[type[BaseModel], bytes], tuple[tuple[int, BaseModel], ...]] = {}
-_FRAMES: dict[tuple[type[BaseModel], bytes], pd.DataFrame] = {}
+#: Rows of files found valid in this process, by schema and content, with the frame built from
+#: them once asked for ([rows, frame or None]), least recently used first: the shared tables
+#: (results, track record, sources) are read once per backtest case, and validating their rows
+#: and framing them again costs most of a scenario's load. Keyed by content, so an edited file is
+#: always validated afresh.
+_VALID: dict[tuple[type[BaseModel], bytes], list] = {}
 _VALID_MAX = 32
 
 
@@ -99,13 +99,10 @@ def read_frame(path: Path, model: type[BaseModel]) -> tuple[pd.DataFrame, list[P
     rows, problems, key = _read_rows(path, model)
     if key is None:
         return rows_to_frame(rows, model), problems
-    frame = _FRAMES.pop(key, None)
-    if frame is None:
-        frame = rows_to_frame(rows, model)
-        if len(_FRAMES) >= _VALID_MAX:
-            del _FRAMES[next(iter(_FRAMES))]  # the least recently used
-    _FRAMES[key] = frame
-    return frame.copy(), problems
+    entry = _VALID[key]
+    if entry[1] is None:
+        entry[1] = rows_to_frame(rows, model)
+    return entry[1].copy(), problems
 
 
 def _read_rows(path: Path, model: type[BaseModel]) -> tuple[list, list[Problem], tuple | None]:
@@ -119,7 +116,7 @@ def _read_rows(path: Path, model: type[BaseModel]) -> tuple[list, list[Problem],
     key = (model, hashlib.sha256(text.encode()).digest())
     if key in _VALID:
         _VALID[key] = _VALID.pop(key)  # the most recently used now
-        return list(_VALID[key]), [], key
+        return list(_VALID[key][0]), [], key
     # strict: a stray or unclosed quote is an error, not a field that swallows the next rows.
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -165,7 +162,7 @@ def _read_rows(path: Path, model: type[BaseModel]) -> tuple[list, list[Problem],
         return rows, problems, None
     if len(_VALID) >= _VALID_MAX:
         del _VALID[next(iter(_VALID))]  # the least recently used
-    _VALID[key] = tuple(rows)
+    _VALID[key] = [tuple(rows), None]
     return rows, problems, key
 
 
