@@ -47,6 +47,7 @@ SPELLING = {
     "Fulham": "Fulham", "Swansea City": "Swansea", "Sunderland": "Sunderland",
     "Eintracht Frankfurt": "Ein Frankfurt", "Valencia": "Valencia",
     "Borussia Mönchengladbach": "M'gladbach", "Mainz 05": "Mainz",
+    "Nottingham Forest": "Nott'm Forest", "Burnley": "Burnley", "Luton Town": "Luton",
 }
 SOURCE = "football-datasets"
 RESULTS = "../../results/cases.csv"
