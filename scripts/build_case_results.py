@@ -48,6 +48,8 @@ SPELLING = {
     "Eintracht Frankfurt": "Ein Frankfurt", "Valencia": "Valencia",
     "Borussia Mönchengladbach": "M'gladbach", "Mainz 05": "Mainz",
     "Nottingham Forest": "Nott'm Forest", "Burnley": "Burnley", "Luton Town": "Luton",
+    "Crystal Palace": "Crystal Palace", "Leeds United": "Leeds", "Sheffield United": "Sheffield United",
+    "Southampton": "Southampton", "Watford": "Watford", "West Bromwich Albion": "West Brom",
 }
 SOURCE = "football-datasets"
 RESULTS = "../../results/cases.csv"
