@@ -38,12 +38,12 @@ def test_logp_and_gradient_finite_at_initial_point(default_model):
     assert np.all(np.isfinite(grad)) and np.any(grad != 0)
 
 
-def test_random_scenarios_have_finite_gradients():
-    for seed in range(3):
-        inputs = random_inputs(np.random.default_rng(seed), chain=bool(seed % 2))
-        model = build_model(inputs, resolve_priors())
-        point = model.initial_point()
-        assert np.all(np.isfinite(model.compile_dlogp()(point)))
+@pytest.mark.parametrize("seed", [0, 1, pytest.param(2, marks=pytest.mark.slow)])
+def test_random_scenarios_have_finite_gradients(seed):
+    inputs = random_inputs(np.random.default_rng(seed), chain=bool(seed % 2))
+    model = build_model(inputs, resolve_priors())
+    point = model.initial_point()
+    assert np.all(np.isfinite(model.compile_dlogp()(point)))
 
 
 def test_scenario_prior_override_reaches_the_model(scenario_copy):
