@@ -20,6 +20,12 @@ def _close_figures():
     plt.close("all")
 
 
+def _shared_folder(tmp_path_factory) -> Path:
+    """The session's folder every xdist worker sees (their base folders sit side by side in it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _own_forecast_cache(tmp_path_factory):
     """Learned reliabilities go to a folder of this test session's, not the machine's cache.
@@ -27,12 +33,40 @@ def _own_forecast_cache(tmp_path_factory):
     Under pytest-xdist the session's workers share it (their base folders sit side by side), so
     a fit one worker stored is not made again by the other; the cache's writes are atomic.
     """
-    base = tmp_path_factory.getbasetemp()
-    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "forecast-cache"
+    folder = _shared_folder(tmp_path_factory) / "forecast-cache"
     folder.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FORECAST_CACHE", str(folder))
         yield
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory, _own_forecast_cache):
+    """`forecast run` on the default scenario with default settings, as a user runs it, made once
+    per test session: the exit code and the ``--out`` folder it wrote.
+
+    The first worker to ask runs it under a file lock (pytest-xdist's recipe for session data);
+    the others wait for it and read the same folder. Read-only for the tests: one that writes
+    there (a refresh, another run) copies the folder first (:func:`copy_of_default_run`).
+    """
+    from filelock import FileLock
+
+    from forecast.cli import main
+
+    shared = _shared_folder(tmp_path_factory)
+    out, code_file = shared / "default-run", shared / "default-run.code"
+    with FileLock(str(shared / "default-run.lock")):
+        if not code_file.exists():
+            code = main(["run", "--out", str(out), "--no-progress"])
+            code_file.write_text(str(code))
+    return int(code_file.read_text()), out
+
+
+def copy_of_default_run(default_run, folder: Path) -> tuple[int, Path]:
+    """The exit code of the session's default run and a writable copy of its ``--out`` folder."""
+    code, out = default_run
+    shutil.copytree(out, folder)
+    return code, folder
 
 
 @pytest.fixture

@@ -5,17 +5,16 @@ import json
 import numpy as np
 import pytest
 
-from forecast.cli import main
 from forecast.data.scenario import Scenario
 from forecast.inference.fit import fit
 from forecast.results.result import load_idata
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """`forecast run` on the default scenario with default settings, as a user runs it."""
-    out = tmp_path_factory.mktemp("reports")
-    code = main(["run", "--out", str(out), "--no-progress"])
+def run(default_run):
+    """`forecast run` on the default scenario with default settings, as a user runs it (the
+    session's one run, conftest.default_run): its exit code and the folder it wrote."""
+    code, out = default_run
     return code, out / "real-madrid-2024" / "2024-11-15"
 
 

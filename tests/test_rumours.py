@@ -13,6 +13,7 @@ from forecast.cli import main
 from forecast.data.scenario import Scenario
 from forecast.data.store import add_rumour, next_id
 from forecast.errors import RumourRefusedError
+from forecast.results.result import load_idata
 
 GOOD = dict(date="2024-11-20", source="Marca", subject="Xabi Alonso", claim="agreement",
             club="Real Madrid", window="2025-05/2025-08", url="https://example.org/a",
@@ -116,17 +117,23 @@ def test_api_add_rumour_then_reload(scenario_copy):
 
 
 @pytest.fixture(scope="module")
-def flow(tmp_path_factory):
-    """A data copy, a full run, then one rumour added through the CLI with refresh."""
+def flow(tmp_path_factory, default_run):
+    """A data copy, a full run, then one rumour added through the CLI with refresh.
+
+    The full run is the session's `forecast run` of the same data (conftest.default_run); the
+    refresh writes to a copy of its folder.
+    """
     import shutil
 
-    from conftest import DATA
+    from conftest import DATA, copy_of_default_run
 
     root = tmp_path_factory.mktemp("flow")
     shutil.copytree(DATA, root / "data", ignore=shutil.ignore_patterns("_incoming"))
     scenario = root / "data" / "scenarios" / "real-madrid-2024.yaml"
-    out = root / "reports"
-    assert main(["run", str(scenario), "--out", str(out), "--no-progress"]) == 0
+    code, out = copy_of_default_run(default_run, root / "reports")
+    assert code == 0
+    # The run read the same data as this copy (load_idata refuses one of other inputs).
+    load_idata(out / "real-madrid-2024" / "2024-11-15" / "idata.nc", Scenario.load(scenario).content_hash())
     args = ["rumour", "add", "--scenario", str(scenario), "--out", str(out),
             *sum([[f"--{k}", v] for k, v in GOOD.items()], [])]
     return main(args), out
