@@ -47,7 +47,7 @@ def default_run(tmp_path_factory, _own_forecast_cache):
 
     The first worker to ask runs it under a file lock (pytest-xdist's recipe for session data);
     the others wait for it and read the same folder. Read-only for the tests: one that writes
-    there (a refresh, another run) copies the folder first (:func:`copy_of_default_run`).
+    there (a refresh, another run) copies the folder first.
     """
     from filelock import FileLock
 
@@ -60,13 +60,6 @@ def default_run(tmp_path_factory, _own_forecast_cache):
             code = main(["run", "--out", str(out), "--no-progress"])
             code_file.write_text(str(code))
     return int(code_file.read_text()), out
-
-
-def copy_of_default_run(default_run, folder: Path) -> tuple[int, Path]:
-    """The exit code of the session's default run and a writable copy of its ``--out`` folder."""
-    code, out = default_run
-    shutil.copytree(out, folder)
-    return code, folder
 
 
 @pytest.fixture
