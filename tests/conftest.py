@@ -40,6 +40,19 @@ def _own_forecast_cache(tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_temporary_folder(tmp_path_factory):
+    """Temporary files (PyTensor's numba sources, which it never deletes) go to this session's
+    folder, which pytest prunes, not the machine's temporary folder."""
+    import tempfile
+
+    folder = tmp_path_factory.mktemp("scratch")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TMPDIR", str(folder))
+        mp.setattr(tempfile, "tempdir", str(folder))
+        yield
+
+
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory, _own_forecast_cache):
     """`forecast run` on the default scenario with default settings, as a user runs it, made once

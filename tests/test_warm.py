@@ -2,13 +2,19 @@
 
 import logging
 import multiprocessing
+import os
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytensor
+import pytensor.tensor as pt
 import pytest
 
+import forecast.cli
 from forecast.data.scenario import Scenario
 from forecast.features.inputs import build_inputs
 from forecast.features.padding import pad_inputs
@@ -121,3 +127,28 @@ print(len(helpers), *(h.process.returncode for h in helpers))
 """)
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2", "0", "0"] and marker.read_text() == "ran\n"
+
+
+def test_a_command_leaves_none_of_pytensors_source_files_behind(tmp_path, monkeypatch):
+    """PyTensor's numba backend never deletes the sources it writes; a command's folder goes."""
+    outer = tmp_path / "tmp"
+    outer.mkdir()
+    monkeypatch.setenv("TMPDIR", str(outer))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    seen = {}
+
+    def compile_a_new_function(args):
+        x = pt.dscalar("x")
+        # A constant no earlier run used: PyTensor's on-disk cache cannot have it.
+        fn = pytensor.function([x], x * float(time.time_ns() % 10**9) + 1.0, mode="NUMBA")
+        assert fn(1.0) > 1.0
+        seen["folder"] = Path(tempfile.gettempdir())
+        seen["files"] = os.listdir(seen["folder"])
+        return 0
+
+    monkeypatch.setattr(forecast.cli, "cmd_validate", compile_a_new_function)
+    assert forecast.cli.main(["validate"]) == 0
+    assert seen["files"], "PyTensor wrote no source file: the test no longer tests anything"
+    assert seen["folder"].parent == outer
+    assert list(outer.iterdir()) == []
+    assert tempfile.gettempdir() == str(outer) and os.environ["TMPDIR"] == str(outer)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 
 from forecast.cli.commands import (
     cmd_backtest,
@@ -17,6 +19,27 @@ from forecast.cli.commands import (
 from forecast.cli.new import cmd_new
 from forecast.cli.parser import build_parser, check_options
 from forecast.errors import DataValidationError, ForecastError, OptionError
+
+
+@contextlib.contextmanager
+def scratch_folder():
+    """Give this command (and the processes it starts) a temporary folder of its own, then remove it.
+
+    PyTensor's numba backend writes each generated function's source to a temporary file that it
+    never deletes (about 120 files for a first ``forecast run``); they are needed only while this
+    process compiles, so they go to a folder that is removed when the command ends.
+    """
+    outer_env, outer_dir = os.environ.get("TMPDIR"), tempfile.tempdir
+    with tempfile.TemporaryDirectory(prefix="forecast-", ignore_cleanup_errors=True) as folder:
+        os.environ["TMPDIR"] = tempfile.tempdir = folder
+        try:
+            yield folder
+        finally:
+            tempfile.tempdir = outer_dir
+            if outer_env is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = outer_env
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise OptionError(f"--data {args.data} is not a folder")
             os.environ["FORECAST_DATA"] = str(args.data.resolve())
         check_options(args)
-        return commands[args.command](args)
+        with scratch_folder():
+            return commands[args.command](args)
     except DataValidationError as exc:
         print(f"error: {len(exc.problems)} problem(s) in the input:", file=sys.stderr)
         for problem in exc.problems:
