@@ -92,3 +92,14 @@ def test_own_staff_is_available_without_prising_him_from_another_club(default_mo
     scenario_copy.write_text(text)
     post = next(p for p in build_inputs(Scenario.load(scenario_copy)).posts if p.asks_successor)
     assert post.employed[:, raul].all()
+
+
+def test_each_kind_of_tie_weighs_as_the_cases_chose(default_model):
+    """A former player counts two ties and a former head coach half of one (TIE_WEIGHTS):
+    Alonso played for Real Madrid, Zidane played for and coached it, Raul played for it and
+    coaches its reserve team, Kompany has no tie."""
+    inputs, _ = default_model
+    post = next(p for p in inputs.posts if p.asks_successor)
+    weight = dict(zip(post.candidates, post.ties, strict=True))
+    assert weight["Xabi Alonso"] == 2.0 and weight["Zinedine Zidane"] == 2.5
+    assert weight["Raul Gonzalez"] == 3.0 and weight["Vincent Kompany"] == 0.0

@@ -14,12 +14,13 @@ from forecast.data.schemas import (
 )
 from forecast.errors import DataValidationError, Problem
 from forecast.io.tables import decode_text
-from forecast.priors import DEFAULT_PRIORS
+from forecast.priors import DEFAULT_PRIORS, TIE_WEIGHTS
 
 KNOWN_PRIORS = tuple(p.name for p in DEFAULT_PRIORS)
 
 
-TIES = ("former_player", "former_coach", "reserve_coach", "national")
+#: The kinds of tie a candidate may have to the club (their weights: :data:`TIE_WEIGHTS`).
+TIES = tuple(TIE_WEIGHTS)
 
 #: The longest wait for an appointment a successor question may allow, in months.
 MAX_APPOINTMENT_MONTHS = 6

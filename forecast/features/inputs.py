@@ -21,7 +21,7 @@ from forecast.features.market import latest_market, market_shift
 from forecast.features.periods import MonthGrid, month_end
 from forecast.features.propositions import CodingContext, classify_rumours, post_reports
 from forecast.features.ranks import set_ranks, unit_scores
-from forecast.priors import DISCOUNT, SOON_OFFSET, STRENGTH_OFFSET, resolve_priors
+from forecast.priors import DISCOUNT, SOON_OFFSET, STRENGTH_OFFSET, TIE_WEIGHTS, resolve_priors
 
 
 def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=None) -> ModelInputs:
@@ -95,7 +95,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
                 child = posts[index_of_coach[cand.name]]
                 child.pulled_to = q.club if child.destinations else None
         p.buyout = np.array([float(c.buyout) for c in q.candidates])
-        p.ties = np.array([float(len(c.ties)) for c in q.candidates])
+        p.ties = np.array([sum(TIE_WEIGHTS[t] for t in c.ties) for c in q.candidates], dtype=float)
         p.appeal_mu = np.array([c.appeal or 0.0 for c in q.candidates])
         market = latest_market(scenario.odds, q.club, as_of, p.coach)
         p.market_shift = np.zeros(K)
