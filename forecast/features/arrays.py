@@ -46,7 +46,7 @@ class PostInputs:
     form_matches: int
     employed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (T, K)
     buyout: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,)
-    ties: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,)
+    ties: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,) weighted by TIE_WEIGHTS
     cand_form: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,)
     appeal_mu: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,) from the scenario
     market_shift: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (K,) from odds
@@ -201,15 +201,16 @@ def model_data(inputs: ModelInputs) -> dict[str, np.ndarray]:
     Per month ``season_end`` and ``live`` (0: a month that only pads the grid). Per post ``i``:
     ``form_i``, ``caretaker_i``, ``expiry_i``, ``final_year_i``, ``mask_i``, ``truth_i``,
     ``unit_i``, ``strength_i``, ``weight_i``, ``rank_i``, ``surprise_i``, ``soon_i``; ``lag_i``
-    (:func:`forecast.features.periods.lag_matrix`) where an appointee may leave later; for a
-    vacancy also ``employed_i``, ``cand_form_i``, ``appeal_shift_i`` (each candidate's appeal
-    centre), ``ties_i``, ``buyout_i``, ``spare_i`` (0, or -1e4 for a spare candidate, who is then
-    never chosen), ``choice_end_i`` (:func:`forecast.features.periods.choice_season_end`) and
-    ``named_i`` (log of the number of named candidates "not listed" stands for); per reliability
-    unit ``unit_tier``, ``unit_learned`` (1 when the track record gives its reliability),
-    ``unit_mu`` and ``unit_sd`` (that learned logit's mean and sd); and ``strength_offset``
-    (weak, medium, strong), ``discount`` and ``soon_offset`` (added to the logit of a report
-    about the next weeks, ``soon_i`` 1), learned from the track record.
+    (:func:`forecast.features.periods.lag_matrix`) where an appointee may leave later; for a vacancy
+    also ``employed_i``, ``cand_form_i``, ``appeal_shift_i`` (each candidate's appeal centre),
+    ``ties_i`` (ties to the club, each kind weighted by :data:`forecast.priors.TIE_WEIGHTS`),
+    ``buyout_i``, ``spare_i`` (0, or -1e4 for a spare candidate, who is then never chosen),
+    ``choice_end_i`` (:func:`forecast.features.periods.choice_season_end`) and ``named_i`` (log of
+    the number of named candidates "not listed" stands for); per reliability unit ``unit_tier``,
+    ``unit_learned`` (1 when the track record gives its reliability), ``unit_mu`` and ``unit_sd``
+    (that learned logit's mean and sd); and ``strength_offset`` (weak, medium, strong), ``discount``
+    and ``soon_offset`` (added to the logit of a report about the next weeks, ``soon_i`` 1), learned
+    from the track record.
     Their shapes depend only on the scenario's structure.
     """
     data: dict[str, np.ndarray] = {
