@@ -75,6 +75,16 @@ _RUMOURS = (
     "/ 1.6. Weak scale: learned from the track record once it lands."
 )
 
+#: How many ties' worth of appeal (the ``tie`` prior) each kind of tie to the club carries. The
+#: backtest's check by candidate feature found former players appointed more often than forecast
+#: (22.8 expected, 29 appointed, SE 3.4, 230 cases) and former head coaches less (13.1 and 10, SE
+#: 2.7) with every tie counting one. Chosen on the cases before 2023 (who, mean log score per
+#: question against all ones, 146 questions, paired): former players 2 +0.007 (SE 0.009), 3
+#: +0.008 (0.015), 2 with former coaches 0.5 +0.010 (0.009); confirmed from 2023 (78 questions):
+#: +0.007 (0.010), +0.008 (0.019), +0.011 (0.012). Small, about a standard error in each period,
+#: but the same sign and size in both (docs/RESULTS.md, "Tie types").
+TIE_WEIGHTS = {"former_player": 2.0, "former_coach": 0.5, "reserve_coach": 1.0, "national": 1.0}
+
 DEFAULT_PRIORS: tuple[Prior, ...] = (
     Prior("sack_base", -3.7, 0.5, "logit monthly sacking hazard in season", _EXIT),
     Prior("sack_season_end", 0.7, 0.5, "extra sacking hazard in season-end months",
@@ -117,8 +127,8 @@ DEFAULT_PRIORS: tuple[Prior, ...] = (
           "many clubs as are named, half of the coach's own departures go to a named club before "
           "any report, as 'not listed' does for a successor (MODEL.md)."),
     Prior("tie", 0.5, 0.5,
-          "appeal per tie to the club (former player, reserve-team coach...), each kind of tie "
-          "weighted by TIE_WEIGHTS",
+          "appeal per tie to the club, weighted by kind ("
+          + ", ".join(f"{kind.replace('_', ' ')} {w:g}" for kind, w in TIE_WEIGHTS.items()) + ")",
           "Clubs often promote from within or hire former players; weakly informative."),
     Prior("avail_mid", -2.0, 0.75,
           "log-odds penalty for a candidate under contract elsewhere, mid-season",
@@ -171,15 +181,6 @@ MARKET_WEIGHT = 0.5
 #: 0 / 0.25 / 1 +0.039. The later cases, paired per case against 0.25 for all: who -0.049
 #: (SE 0.076), 20 cases; when +0.006 (0.023), 22 cases: not confirmed, not refuted.
 SURPRISE_EXPONENTS = {"weak": 0.0, "medium": 0.25, "strong": 1.0}
-#: How many ties' worth of appeal (the ``tie`` prior) each kind of tie to the club carries. The
-#: backtest's check by candidate feature found former players appointed more often than forecast
-#: (22.8 expected, 29 appointed, SE 3.4, 230 cases) and former head coaches less (13.1 and 10, SE
-#: 2.7) with every tie counting one. Chosen on the cases before 2023 (who, mean log score per
-#: question against all ones, 146 questions, paired): former players 2 +0.007 (SE 0.009), 3
-#: +0.008 (0.015), 2 with former coaches 0.5 +0.010 (0.009); confirmed from 2023 (78 questions):
-#: +0.007 (0.010), +0.008 (0.019), +0.011 (0.012). Small, about a standard error in each period,
-#: but the same sign and size in both (docs/RESULTS.md, "Tie types").
-TIE_WEIGHTS = {"former_player": 2.0, "former_coach": 0.5, "reserve_coach": 1.0, "national": 1.0}
 
 
 def priors_key(priors: dict[str, Prior], names=None) -> tuple:
