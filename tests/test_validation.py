@@ -333,6 +333,16 @@ def test_own_staff_has_no_other_clubs_contract(scenario_copy):
     assert "own staff" in p.message and p.line is not None
 
 
+def test_a_kind_of_tie_is_listed_once(scenario_copy):
+    """A repeated kind would count its weight twice."""
+    text = scenario_copy.read_text().replace("ties: [former_player]\n",
+                                             "ties: [former_player, former_player]\n", 1)
+    scenario_copy.write_text(text)
+    (p,) = _problems(scenario_copy)
+    assert "former_player listed twice" in p.message and p.line is not None
+    assert p.field.endswith("ties")
+
+
 def test_own_staff_is_not_a_free_agent_nor_a_tracked_posts_coach(scenario_copy):
     base = scenario_copy.read_text()
     scenario_copy.write_text(base.replace(

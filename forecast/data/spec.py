@@ -47,6 +47,15 @@ class CandidateSpec(_Spec):
     appeal: float | None = None
     sources: list[Url] = []
 
+    @field_validator("ties")
+    @classmethod
+    def _each_kind_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({kind for kind in value if value.count(kind) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed twice (each kind of tie once: its weight "
+                             "in TIE_WEIGHTS says how much it counts)")
+        return value
+
     @model_validator(mode="after")
     def _employment(self):
         if self.free_agent and self.club:
