@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 from forecast.errors import DataValidationError, Problem
 
@@ -83,7 +84,8 @@ _RUMOURS = (
 #: +0.008 (0.015), 2 with former coaches 0.5 +0.010 (0.009); confirmed from 2023 (78 questions):
 #: +0.007 (0.010), +0.008 (0.019), +0.011 (0.012). Small, about a standard error in each period,
 #: but the same sign and size in both (docs/RESULTS.md, "Tie types").
-TIE_WEIGHTS = {"former_player": 2.0, "former_coach": 0.5, "reserve_coach": 1.0, "national": 1.0}
+TIE_WEIGHTS = MappingProxyType({"former_player": 2.0, "former_coach": 0.5, "reserve_coach": 1.0,
+                                "national": 1.0})
 
 DEFAULT_PRIORS: tuple[Prior, ...] = (
     Prior("sack_base", -3.7, 0.5, "logit monthly sacking hazard in season", _EXIT),
