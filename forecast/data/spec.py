@@ -28,6 +28,14 @@ MAX_APPOINTMENT_MONTHS = 6
 MAX_DESTINATIONS = 8
 
 
+def _listed_once(value: list[str], why: str = "") -> list[str]:
+    """Return ``value``; raise ValueError naming any item it lists more than once."""
+    twice = sorted({item for item in value if value.count(item) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} listed twice{why}")
+    return value
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -50,11 +58,8 @@ class CandidateSpec(_Spec):
     @field_validator("ties")
     @classmethod
     def _each_kind_once(cls, value: list[str]) -> list[str]:
-        twice = sorted({kind for kind in value if value.count(kind) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(twice)} listed twice (each kind of tie once: its weight "
-                             "in TIE_WEIGHTS says how much it counts)")
-        return value
+        return _listed_once(value, " (each kind of tie once: its weight in TIE_WEIGHTS says how "
+                                   "much it counts)")
 
     @model_validator(mode="after")
     def _employment(self):
@@ -105,10 +110,7 @@ class QuestionSpec(_Spec):
     @field_validator("destinations")
     @classmethod
     def _once_each(cls, value: list[str]) -> list[str]:
-        twice = sorted({club for club in value if value.count(club) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(twice)} listed twice")
-        return value
+        return _listed_once(value)
 
     @model_validator(mode="after")
     def _shape(self):
