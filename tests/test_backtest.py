@@ -232,14 +232,16 @@ def test_feature_calibration_scores_the_choice_given_the_vacancy():
     assert not any(f["in no report of a move there"] for f in features)
     labels = ["a", "b", "not listed", "no vacancy"]
 
-    def case(name, cutoff, model, truth):
+    def case(name, cutoff, model, truth, vacancy=7):
+        months = [f"m{m}" for m in range(8)]  # the cutoff's month is m0
+        when = np.eye(9)[vacancy]
         return CaseForecast(name, cutoff, labels, {"model": np.array(model)}, np.array(truth),
-                            ["m", "later"], {"model": np.array([0.5, 0.5])}, np.array([0, 1]), {},
+                            [*months, "later"], {"model": np.full(9, 1 / 9)}, when, {},
                             who_features=features)
 
     forecasts = [case("early", "2020-01-01", [0.3, 0.3, 0.2, 0.2], [1, 0, 0, 0]),
-                 case("late", "2024-01-01", [0.1, 0.6, 0.1, 0.2], [0, 0, 1, 0]),
-                 case("stayed", "2021-01-01", [0.3, 0.3, 0.2, 0.2], [0, 0, 0, 1]),
+                 case("late", "2024-01-01", [0.1, 0.6, 0.1, 0.2], [0, 0, 1, 0], vacancy=2),
+                 case("stayed", "2021-01-01", [0.3, 0.3, 0.2, 0.2], [0, 0, 0, 1], vacancy=8),
                  case("open", "2021-06-01", [0.3, 0.3, 0.2, 0.2], [1, 1, 0, 0])]
     table = feature_calibration(forecasts).set_index(["feature", "period"])
     early = table.loc[("tie: former_player", "before 2023")]
@@ -252,8 +254,18 @@ def test_feature_calibration_scores_the_choice_given_the_vacancy():
     listed = table.loc[("not listed", "2023 on")]
     assert listed["observed"] == 1 and listed["expected"] == pytest.approx(0.1 / 0.8)
     assert table.loc[("every named candidate", "all"), "candidates"] == 4
+    # "Not listed" again by the months from the cutoff to the vacancy.
+    soon = table.loc[("not listed, vacancy 0-2 months after the cutoff", "all")]
+    assert soon["candidates"] == 1 and soon["observed"] == 1
+    assert soon["expected"] == pytest.approx(0.1 / 0.8)
+    far = table.loc[("not listed, vacancy 6 months or more after the cutoff", "all")]
+    assert far["candidates"] == 1 and far["observed"] == 0
+    assert far["expected"] == pytest.approx(0.2 / 0.8)
+    assert table.loc[("not listed, vacancy 3-5 months after the cutoff", "all"), "candidates"] == 0
     names = list(dict.fromkeys(table.index.get_level_values("feature")))
-    assert names[0] == "every named candidate" and names[-1] == "not listed"
+    assert names[0] == "every named candidate" and names[-4] == "not listed"
+    assert names[-3:] == [f"not listed, vacancy {span} after the cutoff"
+                          for span in ("0-2 months", "3-5 months", "6 months or more")]
 
 
 def test_where_is_scored_when_a_case_asks_it():

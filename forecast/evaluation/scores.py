@@ -125,6 +125,29 @@ def partitions(later: np.ndarray, case_sets=()):
     yield from ((f"{s} set", labels == s) for s in sorted(set(labels.tolist()) - {""}))
 
 
+#: Bins of the months from a case's cutoff to its vacancy (first month, last month or None),
+#: by which the feature check splits "not listed".
+MONTHS_AHEAD = ((0, 2), (3, 5), (6, None))
+
+
+def months_ahead_label(first: int, last: int | None) -> str:
+    """Return the feature check's name for "not listed" where the vacancy came in those months."""
+    span = f"{first} months or more" if last is None else f"{first}-{last} months"
+    return f"{NOT_LISTED}, vacancy {span} after the cutoff"
+
+
+def _months_ahead_bin(when_truth: np.ndarray) -> str | None:
+    """Return the "not listed" bin of the month the vacancy came, or None.
+
+    ``when_truth``: the truth over the months and "after horizon". None if the facts leave
+    months of two bins open, or no month.
+    """
+    months = np.flatnonzero(when_truth[:-1])
+    labels = {months_ahead_label(lo, hi) for m in months for lo, hi in MONTHS_AHEAD
+              if m >= lo and (hi is None or m <= hi)}
+    return labels.pop() if len(labels) == 1 else None
+
+
 def feature_calibration(forecasts: list[CaseForecast]) -> pd.DataFrame:
     r"""Return the model's expected against observed wins of the candidates with each feature.
 
@@ -132,9 +155,11 @@ def feature_calibration(forecasts: list[CaseForecast]) -> pd.DataFrame:
     taken given the vacancy (the "who" forecast without "no vacancy", renormalised), so this
     checks the successor choice alone, whatever the chance of a change. Features are those of
     :func:`forecast.evaluation.backtest.candidate_features`, plus every named candidate and
-    "not listed". ``se`` is the standard deviation of the number of wins if the forecasts were
-    right (independent outcomes, :math:`\sqrt{\sum p(1-p)}`), so a gap of two or more flags a
-    feature the successor prior under- or over-weights; one row per feature and period.
+    "not listed", and "not listed" again by the months from the cutoff to the vacancy
+    (:data:`MONTHS_AHEAD`; the month of the cutoff is month 0). ``se`` is the standard
+    deviation of the number of wins if the forecasts were right (independent outcomes,
+    :math:`\sqrt{\sum p(1-p)}`), so a gap of two or more flags a feature the successor prior
+    under- or over-weights; one row per feature and period.
     """
     rows, order = [], ["every named candidate"]
     for f in forecasts:
@@ -147,9 +172,12 @@ def feature_calibration(forecasts: list[CaseForecast]) -> pd.DataFrame:
             names = ["every named candidate", *(name for name, has in features.items() if has)]
             rows += [(name, later, p[k], f.who_truth[k]) for name in names]
         rows.append((NOT_LISTED, later, p[-1], f.who_truth[-2]))
+        ahead = _months_ahead_bin(f.when_truth)
+        if ahead is not None:
+            rows.append((ahead, later, p[-1], f.who_truth[-2]))
     table = pd.DataFrame(rows, columns=["feature", "later", "p", "won"])
     out = []
-    for feature in [*order, NOT_LISTED]:
+    for feature in [*order, NOT_LISTED, *(months_ahead_label(*b) for b in MONTHS_AHEAD)]:
         t = table[table["feature"] == feature]
         for period, keep in partitions(t["later"].to_numpy(dtype=bool)):
             d = t[keep]
