@@ -13,7 +13,11 @@ from forecast.features.periods import MonthGrid
 from forecast.features.propositions import Proposition
 from forecast.features.ranks import set_ranks
 from forecast.model.draws import draw_params
-from forecast.priors import Prior
+from forecast.priors import TIE_WEIGHTS, Prior
+
+#: Chance that a random candidate holds each kind of tie (5-16% per kind in the backtest
+#: cases; more here, so that every design exercises the weights).
+TIE_SHARE = 0.25
 
 
 def random_inputs(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units: int = 3,
@@ -46,7 +50,9 @@ def random_design(rng: np.random.Generator, T: int = 4, n_cand: int = 2, n_units
         if k:
             p.employed = (rng.random((T, k)) < 0.6).astype(float)
             p.buyout = (rng.random(k) < 0.5).astype(float)
-            p.ties = rng.integers(0, 2, k).astype(float)
+            # Each kind of tie held with chance TIE_SHARE, weighed as the model weighs it.
+            held = rng.random((k, len(TIE_WEIGHTS))) < TIE_SHARE
+            p.ties = held @ np.array(list(TIE_WEIGHTS.values()))
             p.cand_form = rng.normal(0, 0.5, k)
             p.appeal_mu = np.zeros(k)
         return p
