@@ -4,7 +4,10 @@ Boards react to results against expectation, weighted to recent matches (Hope 20
 the weight on the last five; Audas, Goddard & Rowe 2006: up to 15 games back). Here the
 expectation is the club's own points per match over the matches before the recent window, so a
 champion that starts to draw looks out of form and a promoted side that keeps winning does not.
-The weighting is a plain function so users can swap it.
+The weighting is a plain function so users can swap it. Only the club's latest unbroken run of
+matches counts, and only if it reaches the forecast date: a gap longer than any summer break
+(:data:`MAX_GAP_DAYS`) means the club played where the results do not reach (relegated, or in
+another country), so matches before it say nothing about the club now.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ BASELINE = 38
 
 
 HALF_WEIGHT_MATCHES = 5
+
+
+#: Longest gap, in days, between a club's matches (or from its last match to the forecast date)
+#: within one run of form: longer than a summer break (about 90 days) or a season's pause (100
+#: days in 2020).
+MAX_GAP_DAYS = 120
 
 
 def recency_weights(n: int, half_weight_matches: int = HALF_WEIGHT_MATCHES) -> np.ndarray:
@@ -46,6 +55,20 @@ def team_points(results: pd.DataFrame, names: set[str], as_of: dt.date) -> pd.Se
     return points.sort_index(kind="stable")
 
 
+def current_run(points: pd.Series, as_of: dt.date) -> pd.Series:
+    """Return the club's latest run of matches, if it reaches ``as_of``; else no match.
+
+    A run has no gap over :data:`MAX_GAP_DAYS` between matches, and reaches ``as_of`` if its
+    last match is at most that many days before it. ``points``: per match, indexed by date,
+    oldest first (:func:`team_points`).
+    """
+    days = np.array([d.toordinal() for d in [*points.index, as_of]])
+    breaks = np.flatnonzero(np.diff(days) > MAX_GAP_DAYS)
+    if len(points) and days[-1] - days[-2] > MAX_GAP_DAYS:
+        return points.iloc[:0]
+    return points.iloc[breaks[-1] + 1:] if len(breaks) else points
+
+
 def form_against_expectation(points: pd.Series) -> tuple[float, int]:
     """Return recency-weighted points per match minus the earlier baseline, and the match count.
 
@@ -60,3 +83,11 @@ def form_against_expectation(points: pd.Series) -> tuple[float, int]:
         return 0.0, len(values)
     weights = recency_weights(len(recent))
     return float(np.dot(weights, recent) / weights.sum() - baseline.mean()), len(values)
+
+
+def club_form(results: pd.DataFrame, names: set[str], as_of: dt.date) -> tuple[float, int]:
+    """Return a club's form against expectation as of ``as_of`` and the matches it reads.
+
+    The club's latest run of matches in ``results`` (:func:`current_run`) up to ``as_of``.
+    """
+    return form_against_expectation(current_run(team_points(results, names, as_of), as_of))

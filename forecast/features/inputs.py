@@ -15,7 +15,7 @@ from forecast.dims import SPARE, STRENGTH_LEVELS
 from forecast.errors import DataValidationError, Problem
 from forecast.features.arrays import ModelInputs, PostInputs, size_bucket
 from forecast.features.facts import apply_facts
-from forecast.features.form import form_against_expectation, team_points
+from forecast.features.form import club_form
 from forecast.features.links import check_links, tree_order
 from forecast.features.market import latest_market, market_shift
 from forecast.features.periods import MonthGrid, month_end
@@ -60,7 +60,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
     names_of = club_spellings(scenario)
     posts: list[PostInputs] = []
     for post in spec.posts:
-        form, n = form_against_expectation(team_points(results, names_of(post.club), as_of))
+        form, n = club_form(results, names_of(post.club), as_of)
         end = contract[post.coach]
         expiry = np.array([(y, m) == (end.year, end.month) for y, m in grid.months], dtype=float)
         months_left = np.array([(end.year - y) * 12 + end.month - m for y, m in grid.months])
@@ -103,8 +103,7 @@ def build_inputs(scenario: Scenario, as_of: dt.date | None = None, reliability=N
             p.market_shift = market_shift(market, p.candidates)
             markets.append(market)
         p.cand_form = np.array([
-            form_against_expectation(team_points(results, names_of(c.club), as_of))[0]
-            if c.club else 0.0
+            club_form(results, names_of(c.club), as_of)[0] if c.club else 0.0
             for c in q.candidates
         ])
 
