@@ -33,7 +33,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import vectorize_graph
 
-from forecast.features.form import form_against_expectation, team_points
+from forecast.features.form import club_form
 from forecast.features.periods import month_end
 from forecast.model.likelihood import departure_factors
 from forecast.priors import DEFAULT_PRIORS
@@ -103,7 +103,7 @@ def questions(shared: Path, day: int = 1) -> pd.DataFrame:
                 if ended and (spell["end"] - spell["start"]).days < CARETAKER_DAYS:
                     continue
                 left = ended and spell["end"] < april
-                form, matches = form_against_expectation(team_points(results, {team}, as_of))
+                form, matches = club_form(results, {team}, as_of)
                 rows.append({"club": club, "season": f"{year}-{(year + 1) % 100:02d}", "as_of": as_of,
                              "coach": spell["manager"], "form": form, "matches": matches,
                              "months": (april.year - as_of.year) * 12 + april.month - as_of.month,

@@ -266,6 +266,17 @@ def test_feature_calibration_scores_the_choice_given_the_vacancy():
     assert names[0] == "every named candidate" and names[-4] == "not listed"
     assert names[-3:] == [f"not listed, vacancy {span} after the cutoff"
                           for span in ("0-2 months", "3-5 months", "6 months or more")]
+    # The vacancy's month left open by the facts: within one bin it counts there, across two
+    # in none (but still as "not listed").
+    one, two = (case(name, "2021-09-01", [0.2, 0.2, 0.4, 0.2], [0, 0, 1, 0], vacancy=4)
+                for name in ("one bin", "two bins"))
+    one.when_truth[3] = 1  # months 3 and 4: both "3-5 months"
+    two.when_truth[6] = 1  # months 4 and 6: two bins
+    table = feature_calibration([one, two]).set_index(["feature", "period"])
+    assert table.loc[("not listed", "all"), "candidates"] == 2
+    middle = table.loc[("not listed, vacancy 3-5 months after the cutoff", "all")]
+    assert middle["candidates"] == 1 and middle["expected"] == pytest.approx(0.4 / 0.8)
+    assert table.loc[("not listed, vacancy 6 months or more after the cutoff", "all"), "candidates"] == 0
 
 
 def test_where_is_scored_when_a_case_asks_it():

@@ -5,9 +5,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA
 
 from forecast.features.form import (
     BASELINE,
+    MAX_AGE_DAYS,
     MAX_GAP_DAYS,
     RECENT,
     club_form,
@@ -47,16 +49,37 @@ def test_a_summer_break_does_not_cut_the_run_but_a_longer_absence_does():
     assert list(run.index) == list(back.index)
 
 
+@pytest.mark.parametrize(("gap", "kept"), [(MAX_GAP_DAYS, 20), (MAX_GAP_DAYS + 1, 10)])
+def test_a_run_ends_at_a_gap_longer_than_the_limit(gap, kept):
+    before = weekly(dt.date(2019, 8, 10), [1] * 10)
+    after = weekly(before.index[-1] + dt.timedelta(days=gap), [3] * 10)
+    assert len(current_run(pd.concat([before, after]), after.index[-1])) == kept
+
+
 def test_old_matches_of_a_club_now_out_of_the_results_give_no_form():
     """A club relegated years ago (its league not in the data) has no form now, not its last
     season's."""
     points = weekly(dt.date(2016, 8, 13), [1] * BASELINE + [0] * RECENT)
     last = points.index[-1]
     assert form_against_expectation(points)[0] < 0
-    assert len(current_run(points, last + dt.timedelta(days=MAX_GAP_DAYS))) == len(points)
-    assert len(current_run(points, last + dt.timedelta(days=MAX_GAP_DAYS + 1))) == 0
+    assert len(current_run(points, last + dt.timedelta(days=MAX_AGE_DAYS))) == len(points)
+    assert len(current_run(points, last + dt.timedelta(days=MAX_AGE_DAYS + 1))) == 0
     results = pd.DataFrame({
         "Date": list(points.index), "HomeTeam": "Boro", "AwayTeam": "Rivals",
         "FTHG": np.where(points.to_numpy() == 1, 1, 0), "FTAG": np.where(points.to_numpy() == 1, 1, 2)})
     assert club_form(results, {"Boro"}, last)[0] < 0
     assert club_form(results, {"Boro"}, dt.date(2025, 11, 2)) == (0.0, 0)
+
+
+def test_a_candidates_club_read_only_in_an_old_season_has_no_form():
+    """wolves-2025-11: Middlesbrough (Edwards's club) appear in the case results only in ten
+    matches of 2016-17, their last Premier League season, which other cases' clubs played."""
+    from forecast.data.scenario import Scenario
+    from forecast.features.inputs import build_inputs
+
+    scenario = Scenario.load(DATA / "cases" / "wolves-2025-11" / "scenario.yaml")
+    assert (scenario.results["HomeTeam"].eq("Middlesbrough")
+            | scenario.results["AwayTeam"].eq("Middlesbrough")).sum() >= 5
+    post = build_inputs(scenario).posts[0]
+    assert post.candidates[2] == "Rob Edwards" and post.cand_form[2] == 0.0
+    assert post.form != 0.0  # Wolves' own run reaches the cutoff

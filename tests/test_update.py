@@ -201,6 +201,19 @@ def test_whatif_refuses_a_question_it_cannot_answer_before_any_sampling(question
         check_edit(scenario, question, scenario.spec.as_of)
 
 
+def test_whatif_refuses_a_match_for_a_club_whose_results_have_stopped():
+    """A match added after a long gap would start a new run of form, which one match leaves
+    neutral: the what-if would silently change nothing."""
+    import datetime as dt
+
+    scenario = Scenario.load("real-madrid-2024")
+    last = scenario.results["Date"].max()
+    question = WhatIf(matches=(("Real Madrid", "loss"),))
+    check_edit(scenario, question, last + dt.timedelta(days=120))
+    with pytest.raises(DataValidationError, match="in the 120 days before"):
+        check_edit(scenario, question, last + dt.timedelta(days=121))
+
+
 def test_whatif_command_reweights_the_saved_run(fits, tmp_path, capsys):
     base, _ = fits
     base.save(tmp_path)

@@ -155,8 +155,9 @@ def feature_calibration(forecasts: list[CaseForecast]) -> pd.DataFrame:
     taken given the vacancy (the "who" forecast without "no vacancy", renormalised), so this
     checks the successor choice alone, whatever the chance of a change. Features are those of
     :func:`forecast.evaluation.backtest.candidate_features`, plus every named candidate and
-    "not listed", and "not listed" again by the months from the cutoff to the vacancy
-    (:data:`MONTHS_AHEAD`; the month of the cutoff is month 0). ``se`` is the standard
+    "not listed", and "not listed" again by the calendar months from the cutoff's month
+    (month 0) to the vacancy's (:data:`MONTHS_AHEAD`; a case whose facts leave the vacancy's
+    month open across two bins is in none, so the bins may sum to fewer). ``se`` is the standard
     deviation of the number of wins if the forecasts were right (independent outcomes,
     :math:`\sqrt{\sum p(1-p)}`), so a gap of two or more flags a feature the successor prior
     under- or over-weights; one row per feature and period.

@@ -16,7 +16,7 @@ from forecast.model.draws import draw_params
 from forecast.priors import TIE_WEIGHTS, Prior
 
 #: Chance that a random candidate holds each kind of tie (5-16% per kind in the backtest
-#: cases; more here, so that every design exercises the weights).
+#: cases; more here, so that most designs hold ties of several kinds).
 TIE_SHARE = 0.25
 
 

@@ -5,9 +5,10 @@ the weight on the last five; Audas, Goddard & Rowe 2006: up to 15 games back). H
 expectation is the club's own points per match over the matches before the recent window, so a
 champion that starts to draw looks out of form and a promoted side that keeps winning does not.
 The weighting is a plain function so users can swap it. Only the club's latest unbroken run of
-matches counts, and only if it reaches the forecast date: a gap longer than any summer break
-(:data:`MAX_GAP_DAYS`) means the club played where the results do not reach (relegated, or in
-another country), so matches before it say nothing about the club now.
+matches counts, and only if it reaches the forecast date: a gap longer than any break within a
+league (:data:`MAX_GAP_DAYS`) means the club played where the results do not reach (relegated,
+or in another country), so matches before it say nothing about the club now; and a club with no
+match in the :data:`MAX_AGE_DAYS` before the forecast date has no current form.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ BASELINE = 38
 HALF_WEIGHT_MATCHES = 5
 
 
-#: Longest gap, in days, between a club's matches (or from its last match to the forecast date)
-#: within one run of form: longer than a summer break (about 90 days) or a season's pause (100
-#: days in 2020).
-MAX_GAP_DAYS = 120
+#: Longest gap, in days, between two matches of one run of form: longer than a summer break
+#: (about 90 days), the pause of 2020 (100 days in England, 166 in France) or the winter of a
+#: calendar-year league; a season away (relegated) is over 400.
+MAX_GAP_DAYS = 200
+
+
+#: Longest time, in days, from a club's last match to the forecast date for its run to count:
+#: longer than a summer break, shorter than half a season away.
+MAX_AGE_DAYS = 120
 
 
 def recency_weights(n: int, half_weight_matches: int = HALF_WEIGHT_MATCHES) -> np.ndarray:
@@ -59,13 +65,13 @@ def current_run(points: pd.Series, as_of: dt.date) -> pd.Series:
     """Return the club's latest run of matches, if it reaches ``as_of``; else no match.
 
     A run has no gap over :data:`MAX_GAP_DAYS` between matches, and reaches ``as_of`` if its
-    last match is at most that many days before it. ``points``: per match, indexed by date,
-    oldest first (:func:`team_points`).
+    last match is at most :data:`MAX_AGE_DAYS` before it. ``points``: per match, indexed by
+    date, oldest first, none after ``as_of`` (:func:`team_points`).
     """
-    days = np.array([d.toordinal() for d in [*points.index, as_of]])
-    breaks = np.flatnonzero(np.diff(days) > MAX_GAP_DAYS)
-    if len(points) and days[-1] - days[-2] > MAX_GAP_DAYS:
+    if not len(points) or as_of.toordinal() - points.index[-1].toordinal() > MAX_AGE_DAYS:
         return points.iloc[:0]
+    days = np.array([d.toordinal() for d in points.index])
+    breaks = np.flatnonzero(np.diff(days) > MAX_GAP_DAYS)
     return points.iloc[breaks[-1] + 1:] if len(breaks) else points
 
 

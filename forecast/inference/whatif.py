@@ -17,6 +17,7 @@ import pandas as pd
 
 from forecast.data.scenario import Scenario
 from forecast.errors import DataValidationError, Problem
+from forecast.features.form import MAX_AGE_DAYS, current_run, team_points
 from forecast.features.inputs import build_inputs, club_spellings
 from forecast.inference.update import update
 from forecast.results.result import ForecastResult
@@ -75,8 +76,9 @@ def edit_scenario(scenario: Scenario, question: WhatIf, as_of: dt.date) -> Scena
     Raises
     ------
     DataValidationError
-        For an unknown outlet, rumour or club, an outlet with no reports, or a club whose
-        results the scenario does not read (a match could not change its form).
+        For an unknown outlet, rumour or club, an outlet with no reports, or a club with no
+        current run of results in the scenario (a match could not change its form:
+        :func:`forecast.features.form.current_run`).
     """
     problems: list[Problem] = []
     rumours = scenario.active_rumours()
@@ -114,11 +116,10 @@ def edit_scenario(scenario: Scenario, question: WhatIf, as_of: dt.date) -> Scena
         if outcome not in SCORES:
             problems.append(Problem("--club", None, "result", f"{outcome!r} is not win, draw or loss"))
             continue
-        spelled = scenario.results["HomeTeam"].isin(names_of(club)) | \
-            scenario.results["AwayTeam"].isin(names_of(club))
-        if not spelled.any():
+        if not len(current_run(team_points(scenario.results, names_of(club), as_of), as_of)):
             problems.append(Problem("--club", None, "club",
-                                    f"the scenario reads no results of {club}, so a match cannot "
+                                    f"the scenario reads no results of {club} in the "
+                                    f"{MAX_AGE_DAYS} days before {as_of}, so a match cannot "
                                     "change its form"))
             continue
         home, away = SCORES[outcome]
